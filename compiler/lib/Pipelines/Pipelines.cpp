@@ -1,0 +1,63 @@
+//===- Pipelines.cpp - The compilation pipelines --------------------------===//
+
+#include "attnc/Pipelines/Pipelines.h"
+
+#include "attnc/Conversion/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void attnc::buildAttnToLinalgPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  (void)options;
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createConvertAttnToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  (void)options;
+  // Kernel arguments are memrefs already; only the bodies are bufferised.
+  bufferization::OneShotBufferizationOptions bufferization;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  bufferization::BufferDeallocationPipelineOptions deallocation;
+  bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  pm.addPass(createBufferizationToMemRefPass());
+
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(arith::createArithExpandOpsPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  // What has no LLVM intrinsic (tanh, erf) becomes a libm call.
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void attnc::registerPipelines() {
+  PassPipelineRegistration<>(
+      "attnc-lower-to-linalg", "Lower the attn dialect to linalg on tensors",
+      [](OpPassManager &pm) { buildAttnToLinalgPipeline(pm, PipelineOptions{}); });
+  PassPipelineRegistration<>(
+      "attnc-lower-to-llvm", "Lower linalg on tensors to the LLVM dialect",
+      [](OpPassManager &pm) { buildLinalgToLLVMPipeline(pm, PipelineOptions{}); });
+}

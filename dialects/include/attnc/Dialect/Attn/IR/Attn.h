@@ -1,0 +1,34 @@
+//===- Attn.h - The attn dialect --------------------------------*- C++ -*-===//
+#ifndef ATTNC_DIALECT_ATTN_IR_ATTN_H
+#define ATTNC_DIALECT_ATTN_IR_ATTN_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "attnc/Dialect/Attn/IR/AttnOpsDialect.h.inc"
+#include "attnc/Dialect/Attn/IR/AttnEnums.h.inc"
+#define GET_ATTRDEF_CLASSES
+#include "attnc/Dialect/Attn/IR/AttnAttrs.h.inc"
+
+namespace attnc::attn {
+/// Shared verifier of the element-wise ops: operand and result shapes follow
+/// NumPy broadcasting, scalars mix freely with tensors.
+mlir::LogicalResult verifyElementwise(mlir::Operation *op);
+/// Returns true when the op is one of the element-wise ops above.
+bool isElementwise(mlir::Operation *op);
+} // namespace attnc::attn
+
+#define GET_OP_CLASSES
+#include "attnc/Dialect/Attn/IR/AttnOps.h.inc"
+
+namespace attnc::attn {
+mlir::LogicalResult verifyConvert(ConvertOp op);
+} // namespace attnc::attn
+
+#endif

@@ -1,0 +1,450 @@
+//===- AttnOps.td - Operations of the attn dialect ---------*- tablegen -*-===//
+
+#ifndef ATTN_OPS
+#define ATTN_OPS
+
+include "attnc/Dialect/Attn/IR/AttnDialect.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
+
+//===----------------------------------------------------------------------===//
+// Element-wise operations (tensors with NumPy broadcasting, or scalars)
+//===----------------------------------------------------------------------===//
+
+class Attn_ElementwiseOp<string mnemonic, list<Trait> traits = []>
+    : Attn_Op<mnemonic, !listconcat(traits, [Pure])> {
+  let hasVerifier = 1;
+}
+
+class Attn_UnaryOp<string mnemonic, string what, string formula>
+    : Attn_ElementwiseOp<mnemonic> {
+  let summary = what;
+  let description = "Applies `" # formula # "` to every element of a tensor, "
+    # "or to a scalar. The result has the operand's shape; integers are "
+    # "promoted to `f32` where the function needs a number.\n\n"
+    # "Example:\n\n```mlir\n%y = attn." # mnemonic
+    # " %x : tensor<?x64xf32> -> tensor<?x64xf32>\n```";
+  let arguments = (ins Attn_Value:$input);
+  let results = (outs Attn_Value:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() { return verifyElementwise(getOperation()); }
+  }];
+}
+
+def Attn_NegOp     : Attn_UnaryOp<"neg", "negation", "-x">;
+def Attn_NotOp     : Attn_UnaryOp<"not", "logical not", "!x">;
+def Attn_ExpOp     : Attn_UnaryOp<"exp", "exponential", "exp(x)">;
+def Attn_LogOp     : Attn_UnaryOp<"log", "natural logarithm", "log(x)">;
+def Attn_SqrtOp    : Attn_UnaryOp<"sqrt", "square root", "sqrt(x)">;
+def Attn_RsqrtOp   : Attn_UnaryOp<"rsqrt", "reciprocal square root", "1 / sqrt(x)">;
+def Attn_AbsOp     : Attn_UnaryOp<"abs", "absolute value", "|x|">;
+def Attn_TanhOp    : Attn_UnaryOp<"tanh", "hyperbolic tangent", "tanh(x)">;
+def Attn_SigmoidOp : Attn_UnaryOp<"sigmoid", "logistic sigmoid", "1 / (1 + exp(-x))">;
+def Attn_ReluOp    : Attn_UnaryOp<"relu", "rectified linear unit", "max(x, 0)">;
+def Attn_GeluOp    : Attn_UnaryOp<"gelu", "Gaussian error linear unit (erf form)",
+                                  "x / 2 * (1 + erf(x / sqrt(2)))">;
+def Attn_SinOp     : Attn_UnaryOp<"sin", "sine", "sin(x)">;
+def Attn_CosOp     : Attn_UnaryOp<"cos", "cosine", "cos(x)">;
+
+def Attn_ConvertOp : Attn_ElementwiseOp<"convert"> {
+  let summary = "element type conversion";
+  let description = [{
+    Converts every element (or a scalar) to another element type: storage
+    types to and from the `f32` the computation uses (`f16`, `bf16`), integers
+    to numbers, `i32` tensor elements to `index`.
+
+    Example:
+
+    ```mlir
+    %x32 = attn.convert %x : tensor<?x64xf16> -> tensor<?x64xf32>
+    %i = attn.convert %len : i32 -> index
+    ```
+  }];
+  let arguments = (ins Attn_AnyValue:$input);
+  let results = (outs Attn_AnyValue:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() { return verifyConvert(*this); }
+  }];
+}
+
+class Attn_BinaryOp<string mnemonic, string what, string formula>
+    : Attn_ElementwiseOp<mnemonic> {
+  let summary = what;
+  let description = "Computes `" # formula # "` element by element with NumPy "
+    # "broadcasting; either side may be a scalar. Integer operands stay "
+    # "integers when both are, otherwise they are promoted to `f32`.\n\n"
+    # "Example:\n\n```mlir\n%c = attn." # mnemonic
+    # " %a, %b : tensor<?x1xf32>, tensor<64xf32> -> tensor<?x64xf32>\n```";
+  let arguments = (ins Attn_Value:$lhs, Attn_Value:$rhs);
+  let results = (outs Attn_Value:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() { return verifyElementwise(getOperation()); }
+  }];
+}
+
+def Attn_AddOp : Attn_BinaryOp<"add", "addition", "a + b">;
+def Attn_SubOp : Attn_BinaryOp<"sub", "subtraction", "a - b">;
+def Attn_MulOp : Attn_BinaryOp<"mul", "multiplication", "a * b">;
+def Attn_DivOp : Attn_BinaryOp<"div", "division (floor division on integers)", "a / b">;
+def Attn_ModOp : Attn_BinaryOp<"mod", "modulo (the sign of the divisor, as in Python)", "a % b">;
+def Attn_PowOp : Attn_BinaryOp<"pow", "power", "a ** b">;
+def Attn_MaxOp : Attn_BinaryOp<"max", "element-wise maximum", "max(a, b)">;
+def Attn_MinOp : Attn_BinaryOp<"min", "element-wise minimum", "min(a, b)">;
+def Attn_AndOp : Attn_BinaryOp<"and", "logical and", "a && b">;
+def Attn_OrOp  : Attn_BinaryOp<"or", "logical or", "a || b">;
+
+def Attn_CmpOp : Attn_ElementwiseOp<"cmp"> {
+  let summary = "comparison";
+  let description = [{
+    Compares element by element with NumPy broadcasting and gives `i1`
+    elements (or an `i1` scalar).
+
+    Example:
+
+    ```mlir
+    %causal = attn.cmp le, %j, %i : index, index -> i1
+    ```
+  }];
+  let arguments = (ins Attn_CmpPredicateAttr:$predicate, Attn_Value:$lhs, Attn_Value:$rhs);
+  let results = (outs Attn_Value:$result);
+  let assemblyFormat = [{
+    $predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() { return verifyElementwise(getOperation()); }
+  }];
+}
+
+def Attn_WhereOp : Attn_ElementwiseOp<"where"> {
+  let summary = "element-wise selection";
+  let description = [{
+    `where(cond, a, b)`: `a` where the condition holds, else `b`, with NumPy
+    broadcasting of all three operands. This is how masks are written.
+
+    Example:
+
+    ```mlir
+    %masked = attn.where %keep, %s, %ninf : i1, f32, f32 -> f32
+    ```
+  }];
+  let arguments = (ins Attn_Value:$condition, Attn_Value:$on_true, Attn_Value:$on_false);
+  let results = (outs Attn_Value:$result);
+  let assemblyFormat = [{
+    $condition `,` $on_true `,` $on_false attr-dict `:`
+      type($condition) `,` type($on_true) `,` type($on_false) `->` type($result)
+  }];
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() { return verifyElementwise(getOperation()); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor-level operations
+//===----------------------------------------------------------------------===//
+
+def Attn_MatmulOp : Attn_Op<"matmul", [Pure]> {
+  let summary = "matrix product with numpy.matmul semantics";
+  let description = [{
+    `a @ b`: contracts the last axis of `a` with the second-to-last axis of
+    `b` (the only axis of a 1-D operand), broadcasting the leading batch axes.
+
+    Example:
+
+    ```mlir
+    %s = attn.matmul %q, %kt : tensor<?x8x?x64xf32>, tensor<?x8x64x?xf32> -> tensor<?x8x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$lhs, Attn_Tensor:$rhs);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_TransposeOp : Attn_Op<"transpose", [Pure]> {
+  let summary = "axis permutation";
+  let description = [{
+    Result axis `i` is operand axis `permutation[i]`. `x.T` is the permutation
+    that swaps the last two axes.
+
+    Example:
+
+    ```mlir
+    %kt = attn.transpose %k [0, 1, 3, 2] : tensor<?x8x?x64xf32> -> tensor<?x8x64x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = "$input $permutation attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Attn_SoftmaxOp : Attn_Op<"softmax", [Pure]> {
+  let summary = "softmax along one axis";
+  let description = [{
+    `exp(x - max) / sum(exp(x - max))` along `axis`. A slice that is entirely
+    `-inf` (a fully masked row) gives zeros, never NaN.
+
+    Example:
+
+    ```mlir
+    %w = attn.softmax %s axis = 3 : tensor<?x8x?x?xf32> -> tensor<?x8x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$input, I64Attr:$axis);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = "$input `axis` `=` $axis attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Attn_ReduceOp : Attn_Op<"reduce", [Pure]> {
+  let summary = "reduction over tensor axes";
+  let description = [{
+    Sums, maximises, minimises or averages over `axes`, which are removed from
+    the shape (`sum(x, axis = 1)`; `sum(x)` reduces every axis to a rank-0
+    tensor).
+
+    Example:
+
+    ```mlir
+    %m = attn.reduce mean %x [2] : tensor<?x64x?xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_ReduceKindAttr:$kind, Attn_Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = "$kind $input $axes attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Attn_LayerNormOp : Attn_Op<"layernorm", [Pure]> {
+  let summary = "layer normalisation over the last axis";
+  let description = [{
+    `(x - mean) / sqrt(var + eps) * gamma + beta` over the last axis with the
+    biased variance, as PyTorch defines it. `gamma` and `beta` broadcast
+    against that axis.
+
+    Example:
+
+    ```mlir
+    %y = attn.layernorm %x, %g, %b eps = 1.0e-05 : tensor<?x?x256xf32>, tensor<256xf32>, tensor<256xf32> -> tensor<?x?x256xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$input, Attn_Tensor:$gamma, Attn_Tensor:$beta, F64Attr:$eps);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta `eps` `=` $eps attr-dict `:`
+      type($input) `,` type($gamma) `,` type($beta) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_RMSNormOp : Attn_Op<"rmsnorm", [Pure]> {
+  let summary = "root-mean-square normalisation over the last axis";
+  let description = [{
+    `x / sqrt(mean(x^2) + eps) * gamma` over the last axis, as PyTorch defines it.
+
+    Example:
+
+    ```mlir
+    %y = attn.rmsnorm %x, %g eps = 1.0e-06 : tensor<?x256xf32>, tensor<256xf32> -> tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$input, Attn_Tensor:$gamma, F64Attr:$eps);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gamma `eps` `=` $eps attr-dict `:` type($input) `,` type($gamma) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_HeadsOp : Attn_Op<"heads", [Pure]> {
+  let summary = "split the last axis into heads";
+  let description = [{
+    `[..., S, H*D] -> [..., H, S, D]`: head `h` takes columns `h*D` to
+    `h*D + D - 1`. `num_heads` is `H`.
+
+    Example:
+
+    ```mlir
+    %qh = attn.heads %q, %c4 : tensor<?x?x256xf32>, index -> tensor<?x4x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$input, Index:$num_heads);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $num_heads attr-dict `:` type($input) `,` type($num_heads) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_UnheadsOp : Attn_Op<"unheads", [Pure]> {
+  let summary = "merge heads back into the last axis";
+  let description = [{
+    `[..., H, S, D] -> [..., S, H*D]`, the inverse of `attn.heads`.
+
+    Example:
+
+    ```mlir
+    %y = attn.unheads %o : tensor<?x4x?x64xf32> -> tensor<?x?x256xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$input);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Attn_ReshapeOp : Attn_Op<"reshape", [Pure]> {
+  let summary = "row-major reshape";
+  let description = [{
+    Reinterprets the elements in row-major order with the extents given as
+    operands (one per result axis; the result type's static extents agree).
+
+    Example:
+
+    ```mlir
+    %y = attn.reshape %x to [%s, %c64] : tensor<?x8x8xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$input, Variadic<Index>:$extents);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = "$input `to` `[` $extents `]` attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Attn_ConcatOp : Attn_Op<"concat", [Pure]> {
+  let summary = "concatenation along one axis";
+  let description = [{
+    `concat(a, b, axis = k)`: the other axes must agree.
+
+    Example:
+
+    ```mlir
+    %hs = attn.concat %h, %s axis = 1 : tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$lhs, Attn_Tensor:$rhs, I64Attr:$axis);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `axis` `=` $axis attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_TopkMaskOp : Attn_Op<"topk_mask", [Pure]> {
+  let summary = "keep the K largest entries of the last axis";
+  let description = [{
+    Keeps the `k` largest entries along the last axis and sets the others to
+    `-inf` (hard attention); among equal entries the lowest index is kept.
+
+    Example:
+
+    ```mlir
+    %h = attn.topk_mask %s, %c8 : tensor<?x?xf32>, index -> tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$input, Index:$k);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = "$input `,` $k attr-dict `:` type($input) `,` type($k) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Element-level definitions
+//===----------------------------------------------------------------------===//
+
+def Attn_ComprehensionOp : Attn_Op<"comprehension",
+    [Pure, SingleBlock, RecursiveMemoryEffects]> {
+  let summary = "a tensor defined element by element";
+  let description = [{
+    `let e[b, i, j] = body`: the region computes one element; its block
+    arguments are the indices of the result's axes, whose extents are the
+    operands. Reads outside a tensor's bounds (`attn.read`) give 0.
+
+    Example:
+
+    ```mlir
+    %e = attn.comprehension [%B, %S, %T] : tensor<?x?x?xf32> {
+    ^bb0(%b: index, %i: index, %j: index):
+      %x = attn.read %qh[%b, %i, %c0] : tensor<?x?x32xf32>
+      attn.yield %x : f32
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Index>:$extents);
+  let results = (outs Attn_Tensor:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "`[` $extents `]` attr-dict `:` type($result) $body";
+  let hasVerifier = 1;
+}
+
+def Attn_IndexReduceOp : Attn_Op<"index_reduce",
+    [Pure, SingleBlock, RecursiveMemoryEffects]> {
+  let summary = "a reduction over bound indices";
+  let description = [{
+    `sum(h: body)`, `max(...)`, `min(...)`, `mean(h, w: ...)`: combines the
+    region's value over every combination of its block arguments, whose
+    extents are the operands. An empty sum is 0, an empty max `-inf`, an empty
+    min `+inf`.
+
+    Example:
+
+    ```mlir
+    %s = attn.index_reduce sum [%H] : f32 {
+    ^bb0(%h: index):
+      %w = attn.read %wv[%h] : tensor<32xf32>
+      attn.yield %w : f32
+    }
+    ```
+  }];
+  let arguments = (ins Attn_ReduceKindAttr:$kind, Variadic<Index>:$extents);
+  let results = (outs AnyTypeOf<[F32, Index]>:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$kind `[` $extents `]` attr-dict `:` type($result) $body";
+  let hasVerifier = 1;
+}
+
+def Attn_ReadOp : Attn_Op<"read", [Pure,
+    TypesMatchWith<"the result is the tensor's element type", "tensor", "result",
+                   "::llvm::cast<::mlir::RankedTensorType>($_self).getElementType()">]> {
+  let summary = "zero-padded element read";
+  let description = [{
+    Reads one element; an index outside the tensor's bounds on any axis gives
+    0 (zero padding), so convolutions and shifted windows need no guards.
+
+    Example:
+
+    ```mlir
+    %v = attn.read %x[%n, %y1, %x1] : tensor<?x2x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$tensor, Variadic<Index>:$indices);
+  let results = (outs Attn_ElementType:$result);
+  let assemblyFormat = "$tensor `[` $indices `]` attr-dict `:` type($tensor)";
+  let hasVerifier = 1;
+}
+
+def Attn_YieldOp : Attn_Op<"yield",
+    [Pure, Terminator, ReturnLike, ParentOneOf<["ComprehensionOp", "IndexReduceOp"]>]> {
+  let summary = "the value of one element";
+  let description = [{
+    Ends the body of `attn.comprehension` and `attn.index_reduce`.
+
+    Example:
+
+    ```mlir
+    attn.yield %v : f32
+    ```
+  }];
+  let arguments = (ins AnyTypeOf<[F32, I32, I1, Index]>:$value);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
+}
+
+#endif // ATTN_OPS

@@ -1,0 +1,270 @@
+//===- AttnOps.cpp - Verifiers of the attn dialect's ops ------------------===//
+
+#include "attnc/Dialect/Attn/IR/Attn.h"
+
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace attnc::attn;
+
+namespace {
+
+/// Returns the shape of a tensor type, or std::nullopt for a scalar.
+std::optional<ArrayRef<int64_t>> shapeOf(Type t) {
+  if (auto rt = dyn_cast<RankedTensorType>(t))
+    return rt.getShape();
+  return std::nullopt;
+}
+
+/// Two extents can be the same at run time.
+bool compatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+std::string shapeString(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  return s;
+}
+
+} // namespace
+
+bool attnc::attn::isElementwise(Operation *op) {
+  return isa<NegOp, NotOp, ExpOp, LogOp, SqrtOp, RsqrtOp, AbsOp, TanhOp, SigmoidOp,
+             ReluOp, GeluOp, SinOp, CosOp, ConvertOp, AddOp, SubOp, MulOp, DivOp, ModOp,
+             PowOp, MaxOp, MinOp, AndOp, OrOp, CmpOp, WhereOp>(op);
+}
+
+LogicalResult attnc::attn::verifyElementwise(Operation *op) {
+  Type resultType = op->getResult(0).getType();
+  auto resultShape = shapeOf(resultType);
+  unsigned maxRank = 0;
+  bool anyTensor = false;
+  for (Value v : op->getOperands()) {
+    if (auto s = shapeOf(v.getType())) {
+      anyTensor = true;
+      maxRank = std::max<unsigned>(maxRank, s->size());
+    }
+  }
+  if (!anyTensor) {
+    if (resultShape)
+      return op->emitOpError("has only scalar operands but a tensor result ") << resultType;
+    return success();
+  }
+  if (!resultShape)
+    return op->emitOpError("has a tensor operand but a scalar result ") << resultType;
+  if (resultShape->size() != maxRank)
+    return op->emitOpError("result rank ")
+           << resultShape->size() << " differs from the broadcast rank " << maxRank;
+  // Right-aligned broadcasting: each operand extent is 1 or the result's.
+  for (auto [i, v] : llvm::enumerate(op->getOperands())) {
+    auto s = shapeOf(v.getType());
+    if (!s)
+      continue;
+    unsigned offset = maxRank - s->size();
+    for (auto [axis, extent] : llvm::enumerate(*s)) {
+      int64_t r = (*resultShape)[offset + axis];
+      if (extent != 1 && !compatible(extent, r))
+        return op->emitOpError("operand #")
+               << i << " of type " << v.getType() << " does not broadcast to " << resultType;
+    }
+  }
+  return success();
+}
+
+LogicalResult attnc::attn::verifyConvert(ConvertOp op) {
+  auto in = shapeOf(op.getInput().getType());
+  auto out = shapeOf(op.getResult().getType());
+  if (in.has_value() != out.has_value())
+    return op.emitOpError("converts between a tensor and a scalar");
+  if (in && (in->size() != out->size() ||
+             !llvm::all_of(llvm::zip(*in, *out),
+                           [](auto p) { return compatible(std::get<0>(p), std::get<1>(p)); })))
+    return op.emitOpError("changes the shape from ")
+           << op.getInput().getType() << " to " << op.getResult().getType();
+  return success();
+}
+
+LogicalResult MatmulOp::verify() {
+  auto a = cast<RankedTensorType>(getLhs().getType());
+  auto b = cast<RankedTensorType>(getRhs().getType());
+  auto c = cast<RankedTensorType>(getResult().getType());
+  if (a.getRank() == 0 || b.getRank() == 0)
+    return emitOpError("operands must have rank 1 or more");
+  int64_t ka = a.getShape().back();
+  int64_t kb = b.getRank() == 1 ? b.getShape()[0] : b.getShape()[b.getRank() - 2];
+  if (!compatible(ka, kb))
+    return emitOpError("contracted extents differ (") << ka << " vs " << kb << ")";
+  int64_t batch = std::max<int64_t>(a.getRank() - 2, b.getRank() - 2);
+  batch = std::max<int64_t>(batch, 0);
+  int64_t expected = batch + (a.getRank() > 1 ? 1 : 0) + (b.getRank() > 1 ? 1 : 0);
+  if (c.getRank() != expected)
+    return emitOpError("result rank ") << c.getRank() << " should be " << expected;
+  if (a.getRank() > 1 && !compatible(c.getShape()[batch], a.getShape()[a.getRank() - 2]))
+    return emitOpError("result rows differ from the left operand's");
+  if (b.getRank() > 1 && !compatible(c.getShape().back(), b.getShape().back()))
+    return emitOpError("result columns differ from the right operand's");
+  return success();
+}
+
+LogicalResult TransposeOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  ArrayRef<int64_t> perm = getPermutation();
+  if (static_cast<int64_t>(perm.size()) != in.getRank() || out.getRank() != in.getRank())
+    return emitOpError("permutation has ") << perm.size() << " entries for rank " << in.getRank();
+  llvm::SmallVector<bool> seen(perm.size(), false);
+  for (auto [i, p] : llvm::enumerate(perm)) {
+    if (p < 0 || p >= in.getRank() || seen[p])
+      return emitOpError("is not given a permutation");
+    seen[p] = true;
+    if (!compatible(out.getShape()[i], in.getShape()[p]))
+      return emitOpError("result axis ") << i << " differs from operand axis " << p;
+  }
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  if (getAxis() < 0 || getAxis() >= in.getRank())
+    return emitOpError("axis ") << getAxis() << " is out of range for rank " << in.getRank();
+  if (getResult().getType() != in)
+    return emitOpError("result type must equal the operand type");
+  return success();
+}
+
+LogicalResult ReduceOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  ArrayRef<int64_t> axes = getAxes();
+  for (auto [i, a] : llvm::enumerate(axes)) {
+    if (a < 0 || a >= in.getRank() || (i > 0 && axes[i - 1] >= a))
+      return emitOpError("axes must be increasing and within rank ") << in.getRank();
+  }
+  if (out.getRank() != in.getRank() - static_cast<int64_t>(axes.size()))
+    return emitOpError("result rank ") << out.getRank() << " should be "
+                                       << in.getRank() - static_cast<int64_t>(axes.size());
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result type must equal the operand type");
+  if (cast<RankedTensorType>(getInput().getType()).getRank() == 0)
+    return emitOpError("needs an operand of rank 1 or more");
+  return success();
+}
+
+LogicalResult RMSNormOp::verify() {
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result type must equal the operand type");
+  if (cast<RankedTensorType>(getInput().getType()).getRank() == 0)
+    return emitOpError("needs an operand of rank 1 or more");
+  return success();
+}
+
+LogicalResult HeadsOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (in.getRank() < 2)
+    return emitOpError("needs an operand of rank 2 or more");
+  if (out.getRank() != in.getRank() + 1)
+    return emitOpError("result rank must be the operand rank + 1");
+  return success();
+}
+
+LogicalResult UnheadsOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (in.getRank() < 3)
+    return emitOpError("needs an operand of rank 3 or more");
+  if (out.getRank() != in.getRank() - 1)
+    return emitOpError("result rank must be the operand rank - 1");
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (static_cast<int64_t>(getExtents().size()) != out.getRank())
+    return emitOpError("has ") << getExtents().size() << " extents for a result of rank "
+                               << out.getRank();
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  auto a = cast<RankedTensorType>(getLhs().getType());
+  auto b = cast<RankedTensorType>(getRhs().getType());
+  auto c = cast<RankedTensorType>(getResult().getType());
+  if (a.getRank() != b.getRank() || a.getRank() != c.getRank())
+    return emitOpError("operands and result must have the same rank");
+  if (getAxis() < 0 || getAxis() >= a.getRank())
+    return emitOpError("axis ") << getAxis() << " is out of range for rank " << a.getRank();
+  for (int64_t i = 0; i < a.getRank(); ++i) {
+    if (i == getAxis())
+      continue;
+    if (!compatible(a.getShape()[i], b.getShape()[i]) ||
+        !compatible(a.getShape()[i], c.getShape()[i]))
+      return emitOpError("axis ") << i << " differs between " << shapeString(a) << " and "
+                                  << shapeString(b);
+  }
+  return success();
+}
+
+LogicalResult TopkMaskOp::verify() {
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result type must equal the operand type");
+  if (cast<RankedTensorType>(getInput().getType()).getRank() == 0)
+    return emitOpError("needs an operand of rank 1 or more");
+  return success();
+}
+
+/// Shared by the two region ops: one index block argument per extent and a
+/// yield of the expected type.
+static LogicalResult verifyIndexRegion(Operation *op, Region &body, size_t numExtents,
+                                       Type yieldType) {
+  Block &block = body.front();
+  if (block.getNumArguments() != numExtents)
+    return op->emitOpError("body has ") << block.getNumArguments()
+                                        << " arguments for " << numExtents << " extents";
+  for (BlockArgument arg : block.getArguments())
+    if (!arg.getType().isIndex())
+      return op->emitOpError("body arguments must be of type index");
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return op->emitOpError("body must end with attn.yield");
+  if (yield.getValue().getType() != yieldType)
+    return op->emitOpError("body yields ")
+           << yield.getValue().getType() << " but the element type is " << yieldType;
+  return success();
+}
+
+LogicalResult ComprehensionOp::verify() {
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (static_cast<int64_t>(getExtents().size()) != out.getRank())
+    return emitOpError("has ") << getExtents().size() << " extents for a result of rank "
+                               << out.getRank();
+  return verifyIndexRegion(getOperation(), getBody(), getExtents().size(),
+                           out.getElementType());
+}
+
+LogicalResult IndexReduceOp::verify() {
+  if (getExtents().empty())
+    return emitOpError("needs at least one extent");
+  return verifyIndexRegion(getOperation(), getBody(), getExtents().size(),
+                           getResult().getType());
+}
+
+LogicalResult ReadOp::verify() {
+  auto t = cast<RankedTensorType>(getTensor().getType());
+  if (static_cast<int64_t>(getIndices().size()) != t.getRank())
+    return emitOpError("has ") << getIndices().size() << " indices for a tensor of rank "
+                               << t.getRank();
+  if (getResult().getType() != t.getElementType())
+    return emitOpError("result type must be the element type ") << t.getElementType();
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "attnc/Dialect/Attn/IR/AttnOps.cpp.inc"
