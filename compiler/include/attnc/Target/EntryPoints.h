@@ -1,0 +1,24 @@
+//===- EntryPoints.h - The C entry points of a compiled model ---*- C++ -*-===//
+#ifndef ATTNC_TARGET_ENTRYPOINTS_H
+#define ATTNC_TARGET_ENTRYPOINTS_H
+
+#include "attnc/Frontend/AST.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace attnc {
+
+/// Adds to a module lowered to the LLVM dialect the symbols of
+/// docs/internals/abi.md for one model whose kernel function is named
+/// `prefix`: the signature and strings, `prefix__entry`, the public
+/// `prefix_run`, `prefix_run_tensors`, `prefix_output_elements` and
+/// `prefix_manifest_json`, which forward to the runtime. The kernel itself
+/// becomes internal, so that several models link into one program.
+void addEntryPoints(mlir::ModuleOp module, const ast::Model &model, const std::string &prefix,
+                    const std::string &manifestJson);
+
+} // namespace attnc
+
+#endif

@@ -1,0 +1,521 @@
+//===- ASTToAttn.cpp - Generate the attn dialect from a checked AST -------===//
+//
+// A direct walk over the checked tree: every expression becomes one attn op
+// (or an arith constant), with the checker's shapes as result types. Values
+// are tensors at the tensor level and scalars inside comprehension and
+// reduction bodies ("element context"), where reads go through attn.read.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Conversion/ASTToAttn.h"
+
+#include "attnc/Dialect/Attn/IR/Attn.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <limits>
+#include <map>
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::attn;
+namespace A = attnc::ast;
+
+namespace {
+
+class Generator {
+public:
+  Generator(MLIRContext &ctx, const A::Module &module)
+      : ctx(ctx), builder(&ctx), file(StringAttr::get(&ctx, module.fileName)) {}
+
+  void generateModel(const A::Model &model, const std::string &symbol, ModuleOp into);
+
+private:
+  MLIRContext &ctx;
+  OpBuilder builder;
+  StringAttr file;
+
+  // Per model.
+  const A::Model *model = nullptr;
+  SmallVector<Value> dimValues;               // index value of every dim
+  std::vector<Value> declValues;              // value of every decl (tensor or scalar)
+  std::map<const A::Expr *, Value> hoisted;   // subscripted sub-expressions
+  std::map<int, Value> indexValues;           // index variables in scope
+
+  Location loc(const A::Loc &l) {
+    return FileLineColLoc::get(file, l.line, l.col);
+  }
+
+  // Types.
+  Type elementType(A::ElemKind k, bool scalar) {
+    switch (k) {
+    case A::ElemKind::Float: return builder.getF32Type();
+    case A::ElemKind::Int: return scalar ? Type(builder.getIndexType()) : Type(builder.getI32Type());
+    case A::ElemKind::Bool: return builder.getI1Type();
+    }
+    llvm_unreachable("unknown kind");
+  }
+  Type storageType(A::DType t) {
+    switch (t) {
+    case A::DType::F32: return builder.getF32Type();
+    case A::DType::F16: return builder.getF16Type();
+    case A::DType::BF16: return builder.getBF16Type();
+    case A::DType::I32: return builder.getI32Type();
+    }
+    llvm_unreachable("unknown dtype");
+  }
+  SmallVector<int64_t> staticShape(const Shape &shape) {
+    SmallVector<int64_t> out;
+    for (const DimExpr &d : shape)
+      out.push_back(d.getConstant().value_or(ShapedType::kDynamic));
+    return out;
+  }
+  RankedTensorType tensorType(const A::ValueType &t) {
+    return RankedTensorType::get(staticShape(t.shape), elementType(t.kind, false));
+  }
+  /// The type of an element-wise result: a tensor if any operand is one.
+  Type resultType(const A::ValueType &t, ValueRange operands) {
+    for (Value v : operands)
+      if (isa<RankedTensorType>(v.getType()))
+        return tensorType(t);
+    return elementType(t.kind, true);
+  }
+
+  // Constants and dims.
+  Value indexConst(Location l, int64_t v) { return builder.create<arith::ConstantIndexOp>(l, v); }
+  Value floatConst(Location l, double v) {
+    return builder.create<arith::ConstantOp>(l, builder.getF32FloatAttr(static_cast<float>(v)));
+  }
+  Value emitDimExpr(const DimExpr &d, Location l);
+  Value emitAtom(const DimAtom &a, Location l);
+
+  // Expressions.
+  Value emit(const A::Expr &e, bool element);
+  Value emitName(const A::Expr &e, bool element);
+  Value emitBinary(const A::Expr &e, bool element);
+  Value emitCall(const A::Expr &e, bool element);
+  Value emitReduce(const A::Expr &e);
+  Value emitSubscript(const A::Expr &e);
+  Value emitComprehension(const A::Decl &d);
+  void hoistSubscriptedExprs(const A::Expr &e);
+
+  /// In element context every value is a scalar: rank-0 tensors are read.
+  Value scalarize(Value v, Location l) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t)
+      return v;
+    Value r = builder.create<ReadOp>(l, v, ValueRange{});
+    if (r.getType().isInteger(32))
+      r = builder.create<ConvertOp>(l, builder.getIndexType(), r);
+    return r;
+  }
+  /// Converts a tensor's elements (or a scalar) to `elem`, if needed.
+  Value convertElements(Value v, Type elem, Location l) {
+    if (auto t = dyn_cast<RankedTensorType>(v.getType())) {
+      if (t.getElementType() == elem)
+        return v;
+      return builder.create<ConvertOp>(l, t.clone(elem), v);
+    }
+    if (v.getType() == elem)
+      return v;
+    return builder.create<ConvertOp>(l, elem, v);
+  }
+  /// Tensor-level ops that compute in f32 take their operand as f32 tensor.
+  Value asFloatTensor(Value v, Location l) { return convertElements(v, builder.getF32Type(), l); }
+  /// Makes a tensor of a scalar (a rank-0 value at the tensor level).
+  Value asTensor(Value v, Location l) {
+    if (isa<RankedTensorType>(v.getType()))
+      return v;
+    Type elem = v.getType();
+    if (elem.isIndex()) {
+      v = builder.create<ConvertOp>(l, builder.getI32Type(), v);
+      elem = builder.getI32Type();
+    }
+    return builder.create<tensor::FromElementsOp>(l, RankedTensorType::get({}, elem), v);
+  }
+};
+
+Value Generator::emitAtom(const DimAtom &a, Location l) {
+  if (a.dim >= 0)
+    return dimValues[a.dim];
+  Value num = emitDimExpr(*a.num, l), den = emitDimExpr(*a.den, l);
+  return builder.create<arith::DivSIOp>(l, num, den);
+}
+
+Value Generator::emitDimExpr(const DimExpr &d, Location l) {
+  Value sum;
+  for (const auto &[monomial, coeff] : d.terms()) {
+    Value term = coeff == 1 && !monomial.empty() ? Value() : indexConst(l, coeff);
+    for (const DimAtom &a : monomial) {
+      Value v = emitAtom(a, l);
+      term = term ? Value(builder.create<arith::MulIOp>(l, term, v)) : v;
+    }
+    sum = sum ? Value(builder.create<arith::AddIOp>(l, sum, term)) : term;
+  }
+  return sum ? sum : indexConst(l, 0);
+}
+
+Value Generator::emitName(const A::Expr &e, bool element) {
+  Location l = loc(e.loc);
+  switch (e.refKind) {
+  case A::RefKind::Dim:
+    return dimValues[e.refId];
+  case A::RefKind::Index:
+    return indexValues.at(e.refId);
+  case A::RefKind::Decl: {
+    Value v = declValues[e.refId];
+    return element ? scalarize(v, l) : v;
+  }
+  case A::RefKind::Unresolved:
+    break;
+  }
+  llvm_unreachable("unresolved name after checking");
+}
+
+Value Generator::emit(const A::Expr &e, bool element) {
+  Location l = loc(e.loc);
+  switch (e.kind) {
+  case A::ExprKind::Number:
+    if (e.isInteger)
+      return indexConst(l, e.intValue);
+    return floatConst(l, e.numberValue);
+  case A::ExprKind::Name:
+    return emitName(e, element);
+  case A::ExprKind::Unary: {
+    Value x = emit(*e.operands[0], element);
+    Type t = resultType(e.type, x);
+    if (e.unaryOp == A::UnaryOp::Neg)
+      return builder.create<NegOp>(l, t, x);
+    return builder.create<NotOp>(l, t, x);
+  }
+  case A::ExprKind::Binary:
+    return emitBinary(e, element);
+  case A::ExprKind::Call:
+    return emitCall(e, element);
+  case A::ExprKind::Reduce:
+    return emitReduce(e);
+  case A::ExprKind::Subscript:
+    return emitSubscript(e);
+  case A::ExprKind::Transpose: {
+    Value x = asFloatTensor(emit(*e.operands[0], false), l);
+    int64_t r = cast<RankedTensorType>(x.getType()).getRank();
+    SmallVector<int64_t> perm;
+    for (int64_t i = 0; i < r; ++i)
+      perm.push_back(i);
+    std::swap(perm[r - 1], perm[r - 2]);
+    Value t = builder.create<TransposeOp>(l, tensorType(e.type).clone(builder.getF32Type()), x,
+                                          perm);
+    return convertElements(t, elementType(e.type.kind, false), l);
+  }
+  case A::ExprKind::List:
+    break;
+  }
+  llvm_unreachable("a list is only an argument of transpose or reshape");
+}
+
+Value Generator::emitBinary(const A::Expr &e, bool element) {
+  Location l = loc(e.loc);
+  Value a = emit(*e.operands[0], element), b = emit(*e.operands[1], element);
+  if (e.binaryOp == A::BinaryOp::MatMul) {
+    Type f32 = builder.getF32Type();
+    Value r = builder.create<MatmulOp>(l, tensorType(e.type).clone(f32), asFloatTensor(a, l),
+                                       asFloatTensor(b, l));
+    return convertElements(r, elementType(e.type.kind, false), l);
+  }
+  Type t = resultType(e.type, {a, b});
+  auto cmp = [&](CmpPredicate p) -> Value { return builder.create<CmpOp>(l, t, p, a, b); };
+  switch (e.binaryOp) {
+  case A::BinaryOp::Add: return builder.create<AddOp>(l, t, a, b);
+  case A::BinaryOp::Sub: return builder.create<SubOp>(l, t, a, b);
+  case A::BinaryOp::Mul: return builder.create<MulOp>(l, t, a, b);
+  case A::BinaryOp::Div: return builder.create<DivOp>(l, t, a, b);
+  case A::BinaryOp::Mod: return builder.create<ModOp>(l, t, a, b);
+  case A::BinaryOp::Pow: return builder.create<PowOp>(l, t, a, b);
+  case A::BinaryOp::And: return builder.create<AndOp>(l, t, a, b);
+  case A::BinaryOp::Or: return builder.create<OrOp>(l, t, a, b);
+  case A::BinaryOp::Lt: return cmp(CmpPredicate::lt);
+  case A::BinaryOp::Le: return cmp(CmpPredicate::le);
+  case A::BinaryOp::Gt: return cmp(CmpPredicate::gt);
+  case A::BinaryOp::Ge: return cmp(CmpPredicate::ge);
+  case A::BinaryOp::Eq: return cmp(CmpPredicate::eq);
+  case A::BinaryOp::Ne: return cmp(CmpPredicate::ne);
+  case A::BinaryOp::MatMul: break;
+  }
+  llvm_unreachable("unknown binary operator");
+}
+
+template <typename OpT>
+static Value unary(OpBuilder &b, Location l, Type t, Value x) {
+  return b.create<OpT>(l, t, x);
+}
+
+Value Generator::emitCall(const A::Expr &e, bool element) {
+  Location l = loc(e.loc);
+  auto arg = [&](unsigned i) { return emit(*e.operands[i], element); };
+  Type f32 = builder.getF32Type();
+  RankedTensorType floatResult;
+  if (!element || e.type.rank() > 0)
+    floatResult = tensorType(e.type).clone(f32);
+  // Element-wise built-ins.
+  switch (e.builtin) {
+  case A::Builtin::Exp: case A::Builtin::Log: case A::Builtin::Sqrt: case A::Builtin::Rsqrt:
+  case A::Builtin::Abs: case A::Builtin::Tanh: case A::Builtin::Sigmoid: case A::Builtin::Relu:
+  case A::Builtin::Gelu: case A::Builtin::Sin: case A::Builtin::Cos: {
+    Value x = arg(0);
+    Type t = resultType(e.type, x);
+    switch (e.builtin) {
+    case A::Builtin::Exp: return unary<ExpOp>(builder, l, t, x);
+    case A::Builtin::Log: return unary<LogOp>(builder, l, t, x);
+    case A::Builtin::Sqrt: return unary<SqrtOp>(builder, l, t, x);
+    case A::Builtin::Rsqrt: return unary<RsqrtOp>(builder, l, t, x);
+    case A::Builtin::Abs: return unary<AbsOp>(builder, l, t, x);
+    case A::Builtin::Tanh: return unary<TanhOp>(builder, l, t, x);
+    case A::Builtin::Sigmoid: return unary<SigmoidOp>(builder, l, t, x);
+    case A::Builtin::Relu: return unary<ReluOp>(builder, l, t, x);
+    case A::Builtin::Gelu: return unary<GeluOp>(builder, l, t, x);
+    case A::Builtin::Sin: return unary<SinOp>(builder, l, t, x);
+    default: return unary<CosOp>(builder, l, t, x);
+    }
+  }
+  case A::Builtin::Max2:
+  case A::Builtin::Min2: {
+    Value a = arg(0), b = arg(1);
+    Type t = resultType(e.type, {a, b});
+    if (e.builtin == A::Builtin::Max2)
+      return builder.create<MaxOp>(l, t, a, b);
+    return builder.create<MinOp>(l, t, a, b);
+  }
+  case A::Builtin::Where: {
+    Value c = arg(0), a = arg(1), b = arg(2);
+    return builder.create<WhereOp>(l, resultType(e.type, {c, a, b}), c, a, b);
+  }
+  default:
+    break;
+  }
+
+  // Tensor-level built-ins: operands are tensors (scalars are wrapped).
+  auto targ = [&](unsigned i) { return asTensor(emit(*e.operands[i], false), l); };
+  switch (e.builtin) {
+  case A::Builtin::Softmax:
+    return builder.create<SoftmaxOp>(l, floatResult, asFloatTensor(targ(0), l), e.axis);
+  case A::Builtin::ReduceAxis: {
+    Value x = targ(0);
+    auto kind = static_cast<ReduceKind>(static_cast<int>(e.reduceKind));
+    bool isFloat = e.type.kind == A::ElemKind::Float;
+    if (isFloat)
+      x = asFloatTensor(x, l);
+    else
+      x = convertElements(x, builder.getI32Type(), l);
+    return builder.create<ReduceOp>(l, tensorType(e.type), kind, x, e.axes);
+  }
+  case A::Builtin::LayerNorm:
+    return builder.create<LayerNormOp>(l, floatResult, asFloatTensor(targ(0), l),
+                                       asFloatTensor(targ(1), l), asFloatTensor(targ(2), l),
+                                       builder.getF64FloatAttr(e.eps));
+  case A::Builtin::RMSNorm:
+    return builder.create<RMSNormOp>(l, floatResult, asFloatTensor(targ(0), l),
+                                     asFloatTensor(targ(1), l), builder.getF64FloatAttr(e.eps));
+  case A::Builtin::Heads:
+    return builder.create<HeadsOp>(l, tensorType(e.type), targ(0), emitDimExpr(e.dimArg, l));
+  case A::Builtin::Unheads:
+    return builder.create<UnheadsOp>(l, tensorType(e.type), targ(0));
+  case A::Builtin::Permute:
+    return builder.create<TransposeOp>(l, tensorType(e.type), targ(0), e.perm);
+  case A::Builtin::Reshape: {
+    SmallVector<Value> extents;
+    for (const DimExpr &d : e.shapeArg)
+      extents.push_back(emitDimExpr(d, l));
+    return builder.create<ReshapeOp>(l, tensorType(e.type), targ(0), extents);
+  }
+  case A::Builtin::Concat: {
+    Type elem = elementType(e.type.kind, false);
+    return builder.create<ConcatOp>(l, tensorType(e.type), convertElements(targ(0), elem, l),
+                                    convertElements(targ(1), elem, l), e.axis);
+  }
+  case A::Builtin::TopkMask:
+    return builder.create<TopkMaskOp>(l, floatResult, asFloatTensor(targ(0), l),
+                                      emitDimExpr(e.dimArg, l));
+  default:
+    break;
+  }
+  llvm_unreachable("unknown built-in after checking");
+}
+
+Value Generator::emitReduce(const A::Expr &e) {
+  Location l = loc(e.loc);
+  SmallVector<Value> extents;
+  for (int id : e.boundIndices)
+    extents.push_back(emitDimExpr(model->indexVars[id].extent, l));
+  auto kind = static_cast<ReduceKind>(static_cast<int>(e.reduceKind));
+  Type t = elementType(e.type.kind, true);
+  auto op = builder.create<IndexReduceOp>(l, t, kind, extents);
+  OpBuilder::InsertionGuard guard(builder);
+  Block *body = builder.createBlock(&op.getBody());
+  for (int id : e.boundIndices)
+    indexValues[id] = body->addArgument(builder.getIndexType(), loc(model->indexVars[id].loc));
+  Value v = convertElements(emit(*e.operands[0], true), t, l);
+  builder.create<YieldOp>(l, v);
+  for (int id : e.boundIndices)
+    indexValues.erase(id);
+  return op.getResult();
+}
+
+Value Generator::emitSubscript(const A::Expr &e) {
+  Location l = loc(e.loc);
+  const A::Expr &base = *e.operands[0];
+  Value tensor;
+  if (base.kind == A::ExprKind::Name && base.refKind == A::RefKind::Decl)
+    tensor = declValues[base.refId];
+  else
+    tensor = hoisted.at(&base);
+  tensor = asTensor(tensor, l);
+  SmallVector<Value> indices;
+  for (size_t i = 1; i < e.operands.size(); ++i)
+    indices.push_back(convertElements(emit(*e.operands[i], true), builder.getIndexType(), l));
+  Value r = builder.create<ReadOp>(l, tensor, indices);
+  if (r.getType().isInteger(32))
+    r = builder.create<ConvertOp>(l, builder.getIndexType(), r);
+  return r;
+}
+
+/// Subscripted sub-expressions (`(q @ k.T)[b, h, i, j]`) do not depend on the
+/// indices, so they are computed once, before the comprehension.
+void Generator::hoistSubscriptedExprs(const A::Expr &e) {
+  if (e.kind == A::ExprKind::Subscript) {
+    const A::Expr &base = *e.operands[0];
+    if (!(base.kind == A::ExprKind::Name && base.refKind == A::RefKind::Decl) &&
+        !hoisted.count(&base))
+      hoisted[&base] = emit(base, false);
+  }
+  for (const A::ExprPtr &op : e.operands)
+    hoistSubscriptedExprs(*op);
+}
+
+Value Generator::emitComprehension(const A::Decl &d) {
+  Location l = loc(d.loc);
+  hoistSubscriptedExprs(*d.value);
+  SmallVector<Value> extents;
+  for (int id : d.indices)
+    extents.push_back(emitDimExpr(model->indexVars[id].extent, l));
+  RankedTensorType type = tensorType(d.type);
+  auto op = builder.create<ComprehensionOp>(l, type, extents);
+  OpBuilder::InsertionGuard guard(builder);
+  Block *body = builder.createBlock(&op.getBody());
+  for (int id : d.indices)
+    indexValues[id] = body->addArgument(builder.getIndexType(), loc(model->indexVars[id].loc));
+  Value v = convertElements(emit(*d.value, true), type.getElementType(), l);
+  builder.create<YieldOp>(l, v);
+  for (int id : d.indices)
+    indexValues.erase(id);
+  return op.getResult();
+}
+
+void Generator::generateModel(const A::Model &m, const std::string &symbol, ModuleOp into) {
+  model = &m;
+  dimValues.clear();
+  declValues.assign(m.decls.size(), Value());
+  hoisted.clear();
+  indexValues.clear();
+  Location l = loc(m.loc);
+
+  // Signature: ctx, dims, inputs, params, outputs (docs/internals/abi.md).
+  auto memrefFor = [&](const A::Decl &d) {
+    return MemRefType::get(staticShape(d.kind == A::DeclKind::Output ? d.type.shape : d.shape),
+                           storageType(d.kind == A::DeclKind::Output ? d.type.dtype : d.dtype));
+  };
+  SmallVector<Type> argTypes = {LLVM::LLVMPointerType::get(&ctx),
+                                MemRefType::get({std::max<int64_t>(m.dims.size(), 1)},
+                                                builder.getI64Type())};
+  SmallVector<const A::Decl *> order;
+  for (A::DeclKind kind : {A::DeclKind::Input, A::DeclKind::Param, A::DeclKind::Output})
+    for (const A::Decl &d : m.decls)
+      if (d.kind == kind) {
+        order.push_back(&d);
+        argTypes.push_back(memrefFor(d));
+      }
+  builder.setInsertionPointToEnd(into.getBody());
+  auto func = builder.create<func::FuncOp>(l, symbol, builder.getFunctionType(argTypes, {}));
+  func->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
+  func.setArgAttr(0, "attn.name", builder.getStringAttr("ctx"));
+  func.setArgAttr(1, "attn.name", builder.getStringAttr("dims"));
+  for (auto [i, d] : llvm::enumerate(order))
+    func.setArgAttr(i + 2, "attn.name", builder.getStringAttr(d->name));
+  Block *entry = func.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+
+  for (auto [i, dim] : llvm::enumerate(m.dims)) {
+    Location dl = loc(dim.loc);
+    if (dim.isFixed) {
+      dimValues.push_back(indexConst(dl, dim.fixedValue));
+      continue;
+    }
+    Value raw = builder.create<memref::LoadOp>(dl, entry->getArgument(1),
+                                               ValueRange{indexConst(dl, i)});
+    dimValues.push_back(builder.create<arith::IndexCastOp>(dl, builder.getIndexType(), raw));
+  }
+
+  // Inputs and params become tensors of the compute element type.
+  std::map<const A::Decl *, Value> outputArgs;
+  for (auto [i, d] : llvm::enumerate(order)) {
+    Value arg = entry->getArgument(i + 2);
+    if (d->kind == A::DeclKind::Output) {
+      outputArgs[d] = arg;
+      continue;
+    }
+    Location dl = loc(d->loc);
+    auto memref = cast<MemRefType>(arg.getType());
+    Value t = builder.create<bufferization::ToTensorOp>(
+        dl, RankedTensorType::get(memref.getShape(), memref.getElementType()), arg,
+        /*restrict=*/true, /*writable=*/false);
+    Type compute = d->dtype == A::DType::I32 ? Type(builder.getI32Type()) : Type(builder.getF32Type());
+    declValues[d - m.decls.data()] = convertElements(t, compute, dl);
+  }
+
+  for (const A::Decl &d : m.decls) {
+    if (d.isTensorInput())
+      continue;
+    Location dl = loc(d.loc);
+    Value v = d.indices.empty() ? emit(*d.value, false) : emitComprehension(d);
+    declValues[&d - m.decls.data()] = v;
+    if (d.kind != A::DeclKind::Output)
+      continue;
+    Value out = asTensor(v, dl);
+    out = convertElements(out, storageType(d.type.dtype), dl);
+    Value dest = outputArgs.at(&d);
+    auto destType = cast<MemRefType>(dest.getType());
+    auto want = RankedTensorType::get(destType.getShape(), destType.getElementType());
+    if (out.getType() != want)
+      out = builder.create<tensor::CastOp>(dl, want, out);
+    auto store = builder.create<bufferization::MaterializeInDestinationOp>(dl, out, dest);
+    store.setRestrict(true);
+    store.setWritable(true);
+  }
+  builder.create<func::ReturnOp>(l);
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> attnc::generateAttn(MLIRContext &context, const ast::Module &module,
+                                          const std::vector<std::string> &symbolPrefixes) {
+  context.loadDialect<AttnDialect, arith::ArithDialect, bufferization::BufferizationDialect,
+                      func::FuncDialect, LLVM::LLVMDialect, memref::MemRefDialect,
+                      tensor::TensorDialect>();
+  OwningOpRef<ModuleOp> result =
+      ModuleOp::create(FileLineColLoc::get(&context, module.fileName, 1, 1));
+  Generator gen(context, module);
+  for (auto [i, m] : llvm::enumerate(module.models))
+    gen.generateModel(m, symbolPrefixes[i], *result);
+  if (failed(verify(*result))) {
+    llvm::errs() << "attnc: internal error: the generated attn module does not verify\n";
+    return nullptr;
+  }
+  return result;
+}

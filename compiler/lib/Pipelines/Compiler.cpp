@@ -1,0 +1,85 @@
+//===- Compiler.cpp - A checked model file to LLVM IR, stage by stage -----===//
+
+#include "attnc/Pipelines/Compiler.h"
+
+#include "attnc/Conversion/ASTToAttn.h"
+#include "attnc/Pipelines/Registration.h"
+#include "attnc/Target/EntryPoints.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+namespace attnc {
+
+const char *stageName(Stage s) {
+  switch (s) {
+  case Stage::Attn: return "attn";
+  case Stage::Fused: return "fused";
+  case Stage::Linalg: return "linalg";
+  case Stage::LLVMDialect: return "llvm-mlir";
+  }
+  return "?";
+}
+
+std::vector<std::string> symbolPrefixes(const ast::Module &module, const std::string &name) {
+  std::vector<std::string> out;
+  for (const ast::Model &m : module.models) {
+    if (name.empty())
+      out.push_back(m.name);
+    else if (module.models.size() == 1)
+      out.push_back(name);
+    else
+      out.push_back(name + "_" + m.name);
+  }
+  return out;
+}
+
+static bool runPasses(mlir::ModuleOp module, const CompileOptions &options,
+                      llvm::function_ref<void(mlir::OpPassManager &)> build) {
+  mlir::PassManager pm(module.getContext());
+  if (options.applyPassManagerCLOptions && mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+    return false;
+  build(pm);
+  return mlir::succeeded(pm.run(module));
+}
+
+std::unique_ptr<llvm::Module> compileToLLVMIR(const ast::Module &module,
+                                              const CompileOptions &options,
+                                              llvm::TargetMachine &machine,
+                                              llvm::LLVMContext &llvmContext,
+                                              StageCallback onStage) {
+  mlir::DialectRegistry registry;
+  registerCompilerDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  mlir::OwningOpRef<mlir::ModuleOp> m = generateAttn(context, module, options.prefixes);
+  if (!m)
+    return nullptr;
+  onStage(Stage::Attn, *m);
+  // Fusion (at -O1 and above) will run here; until then the stage equals attn.
+  onStage(Stage::Fused, *m);
+  if (!runPasses(*m, options, [&](mlir::OpPassManager &pm) {
+        buildAttnToLinalgPipeline(pm, options.pipeline);
+      }))
+    return nullptr;
+  onStage(Stage::Linalg, *m);
+  if (!runPasses(*m, options, [&](mlir::OpPassManager &pm) {
+        buildLinalgToLLVMPipeline(pm, options.pipeline);
+      }))
+    return nullptr;
+  for (size_t i = 0; i < module.models.size(); ++i)
+    addEntryPoints(*m, module.models[i], options.prefixes[i],
+                   generateManifest(module.models[i], options.prefixes[i], options.build));
+  if (mlir::failed(mlir::verify(*m))) {
+    llvm::errs() << "attnc: internal error: the lowered module does not verify\n";
+    return nullptr;
+  }
+  onStage(Stage::LLVMDialect, *m);
+  return translateToLLVMIR(*m, llvmContext, machine);
+}
+
+} // namespace attnc

@@ -1,0 +1,142 @@
+//===- EntryPoints.cpp - The C entry points of a compiled model -----------===//
+
+#include "attnc/Target/EntryPoints.h"
+
+#include "attnc/Target/ModelInterface.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+using namespace mlir;
+
+namespace attnc {
+
+namespace {
+
+struct EntryPointBuilder {
+  ModuleOp module;
+  OpBuilder b;
+  Location loc;
+  Type ptr, i32, i64, voidType;
+
+  explicit EntryPointBuilder(ModuleOp m)
+      : module(m), b(m.getContext()), loc(m.getLoc()) {
+    MLIRContext *ctx = m.getContext();
+    ptr = LLVM::LLVMPointerType::get(ctx);
+    i32 = IntegerType::get(ctx, 32);
+    i64 = IntegerType::get(ctx, 64);
+    voidType = LLVM::LLVMVoidType::get(ctx);
+    b.setInsertionPointToEnd(m.getBody());
+  }
+
+  /// Declares an external runtime function once per module.
+  void declare(StringRef name, Type result, ArrayRef<Type> args) {
+    if (module.lookupSymbol(name))
+      return;
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    b.create<LLVM::LLVMFuncOp>(loc, name, LLVM::LLVMFunctionType::get(result, args));
+  }
+
+  void constantGlobal(StringRef name, Type type, Attribute value) {
+    b.create<LLVM::GlobalOp>(loc, type, /*isConstant=*/true, LLVM::Linkage::Internal, name,
+                             value);
+  }
+
+  Value address(StringRef symbol) {
+    Operation *op = module.lookupSymbol(symbol);
+    if (auto g = dyn_cast<LLVM::GlobalOp>(op))
+      return b.create<LLVM::AddressOfOp>(loc, g);
+    return b.create<LLVM::AddressOfOp>(loc, cast<LLVM::LLVMFuncOp>(op));
+  }
+
+  /// Defines `name(args) -> result` whose body is built by `body`.
+  void define(StringRef name, Type result, ArrayRef<Type> args,
+              function_ref<Value(ValueRange)> body) {
+    auto fn = b.create<LLVM::LLVMFuncOp>(loc, name, LLVM::LLVMFunctionType::get(result, args));
+    OpBuilder::InsertionGuard guard(b);
+    Block *entry = fn.addEntryBlock(b);
+    b.setInsertionPointToStart(entry);
+    Value r = body(entry->getArguments());
+    b.create<LLVM::ReturnOp>(loc, r ? ValueRange{r} : ValueRange{});
+  }
+
+  Value call(StringRef callee, Type result, ValueRange args) {
+    auto fn = cast<LLVM::LLVMFuncOp>(module.lookupSymbol(callee));
+    auto c = b.create<LLVM::CallOp>(loc, fn, args);
+    return isa<LLVM::LLVMVoidType>(result) ? Value() : c.getResult();
+  }
+};
+
+} // namespace
+
+void addEntryPoints(ModuleOp module, const ast::Model &model, const std::string &prefix,
+                    const std::string &manifestJson) {
+  EntryPointBuilder e(module);
+  OpBuilder &b = e.b;
+  MLIRContext *ctx = module.getContext();
+  Type ptr = e.ptr, i32 = e.i32, i64 = e.i64;
+
+  // The kernel and its C-interface wrapper are private to the object.
+  for (StringRef name : {StringRef(prefix), StringRef("_mlir_ciface_" + prefix)})
+    if (auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+      fn.setLinkage(LLVM::Linkage::Internal);
+
+  EncodedSignature sig = encodeSignature(model);
+  auto words = RankedTensorType::get({static_cast<int64_t>(sig.words.size())}, i64);
+  e.constantGlobal(prefix + "__signature", LLVM::LLVMArrayType::get(i64, sig.words.size()),
+                   DenseElementsAttr::get(words, ArrayRef<int64_t>(sig.words)));
+  auto stringGlobal = [&](const std::string &name, std::string text) {
+    text.push_back('\0');
+    e.constantGlobal(name, LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), text.size()),
+                     b.getStringAttr(text));
+  };
+  stringGlobal(prefix + "__strings", sig.strings);
+  stringGlobal(prefix + "__manifest", manifestJson);
+
+  // prefix__entry(void **args): args[0] is the runtime context, the others
+  // point at memref descriptors, as the kernel's C interface takes them.
+  size_t numArgs = 2 + interfaceDecls(model, ast::DeclKind::Input).size() +
+                   interfaceDecls(model, ast::DeclKind::Param).size() +
+                   interfaceDecls(model, ast::DeclKind::Output).size();
+  std::string ciface = "_mlir_ciface_" + prefix;
+  e.define(prefix + "__entry", e.voidType, {ptr}, [&](ValueRange a) -> Value {
+    SmallVector<Value> loaded;
+    for (size_t i = 0; i < numArgs; ++i) {
+      Value slot = b.create<LLVM::GEPOp>(e.loc, ptr, ptr, a[0],
+                                         ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+      loaded.push_back(b.create<LLVM::LoadOp>(e.loc, ptr, slot));
+    }
+    e.call(ciface, e.voidType, loaded);
+    return Value();
+  });
+
+  // The public functions forward to the runtime with the model's signature.
+  e.declare("attnc_model_run", i32, {ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr});
+  e.declare("attnc_model_run_tensors", i32, {ptr, ptr, ptr, ptr, i64, ptr, i64, ptr, i64, ptr});
+  e.declare("attnc_model_output_elements", i64, {ptr, ptr, ptr, i32});
+  auto model3 = [&]() -> SmallVector<Value> {
+    return {e.address(prefix + "__signature"), e.address(prefix + "__strings"),
+            e.address(prefix + "__entry")};
+  };
+  e.define(prefix + "_run", i32, {ptr, ptr, ptr, ptr, ptr}, [&](ValueRange a) {
+    SmallVector<Value> args = model3();
+    args.append(a.begin(), a.end());
+    return e.call("attnc_model_run", i32, args);
+  });
+  e.define(prefix + "_run_tensors", i32, {ptr, i64, ptr, i64, ptr, i64, ptr}, [&](ValueRange a) {
+    SmallVector<Value> args = model3();
+    args.append(a.begin(), a.end());
+    return e.call("attnc_model_run_tensors", i32, args);
+  });
+  e.define(prefix + "_output_elements", i64, {ptr, i32}, [&](ValueRange a) {
+    SmallVector<Value> args = {e.address(prefix + "__signature"), e.address(prefix + "__strings")};
+    args.append(a.begin(), a.end());
+    return e.call("attnc_model_output_elements", i64, args);
+  });
+  e.define(prefix + "_manifest_json", ptr, {},
+           [&](ValueRange) { return e.address(prefix + "__manifest"); });
+}
+
+} // namespace attnc

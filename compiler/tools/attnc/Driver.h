@@ -1,0 +1,60 @@
+//===- Driver.h - The attnc command line ------------------------*- C++ -*-===//
+#ifndef ATTNC_TOOLS_ATTNC_DRIVER_H
+#define ATTNC_TOOLS_ATTNC_DRIVER_H
+
+#include "attnc/Frontend/AST.h"
+#include "attnc/Pipelines/Compiler.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace attnc::driver {
+
+/// Exit statuses of ABI.md.
+enum ExitCode { kSuccess = 0, kUserError = 1, kUsageError = 2 };
+
+enum class Command { Compile, Run, Bench };
+
+/// The command line after parsing and validation.
+struct Invocation {
+  Command command = Command::Compile;
+  std::string inputPath;
+  std::string outputPath;            // -o; empty = default
+  std::vector<std::string> emit;     // --emit kinds
+  unsigned optLevel = 2;
+  std::string target = "host", cpu = "host", offloadArch;
+  std::string name;                  // --name
+  std::vector<std::pair<std::string, int64_t>> dims;
+  std::string dumpDir;
+  bool syntaxOnly = false;
+  bool explainFusion = false;
+  // run / bench
+  std::string model;                 // --model: run only this model of the file
+  std::vector<std::pair<std::string, std::string>> inputs;  // --input NAME=SPEC
+  int threads = 0;
+  bool reference = false;
+  int iterations = 10;
+  bool json = false;
+};
+
+/// Prints `attnc: error: message` and returns the exit code.
+int error(int code, const std::string &message);
+
+/// Reads the model file and runs the frontend; prints diagnostics.
+std::unique_ptr<ast::Module> loadModule(const Invocation &inv, int &exitCode);
+
+/// Everything the compile paths share: prefixes, build info, the target.
+struct Prepared {
+  CompileOptions options;
+  TargetSpec target;
+  std::unique_ptr<llvm::TargetMachine> machine;
+};
+bool prepare(const Invocation &inv, const ast::Module &module, Prepared &out, int &exitCode);
+
+int runCompile(const Invocation &inv);
+int runModel(const Invocation &inv);   // `attnc run` and `attnc bench`
+
+} // namespace attnc::driver
+
+#endif

@@ -1,0 +1,313 @@
+//===- RunCommand.cpp - attnc run and attnc bench -------------------------===//
+//
+// Compiles the file for the host, loads it into this process, calls each
+// model's `NAME_run_tensors` exactly as a user's program would (so the
+// runtime's checks are exercised too), and optionally compares with the
+// reference interpreter.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Driver.h"
+
+#include "attnc/Reference/Inputs.h"
+#include "attnc/Reference/Interpreter.h"
+#include "attnc/Target/HostJit.h"
+#include "attnc/Target/ModelInterface.h"
+#include "attnc/runtime.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace attnc::driver {
+
+namespace {
+
+using RunTensorsFn = attnc_status (*)(const attnc_tensor *, size_t, const attnc_tensor *, size_t,
+                                      attnc_tensor *, size_t, const attnc_exec *);
+
+attnc_dtype abiDType(ast::DType t) {
+  switch (t) {
+  case ast::DType::F32: return ATTNC_F32;
+  case ast::DType::F16: return ATTNC_F16;
+  case ast::DType::BF16: return ATTNC_BF16;
+  case ast::DType::I32: return ATTNC_I32;
+  }
+  return ATTNC_F32;
+}
+
+/// The tolerance of ARCHITECTURE.md for f32; 16-bit outputs are compared at
+/// their own precision (see docs/run.md).
+double tolerance(ast::DType t, double maxRef) {
+  double unit = t == ast::DType::F16 ? 1e-2 : t == ast::DType::BF16 ? 3e-2 : 1e-4;
+  return unit * (maxRef + 1.0);
+}
+
+/// One tensor handed to the compiled code: its storage bytes and shape.
+struct Buffer {
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+  attnc_dtype dtype;
+  attnc_tensor view() {
+    return {bytes.empty() ? nullptr : bytes.data(), dtype, static_cast<int32_t>(shape.size()),
+            shape.data(), nullptr};
+  }
+};
+
+struct Comparison {
+  double maxAbsError = 0, maxRef = 0, tolerance = 0;
+  bool ok = true;
+};
+
+Comparison compare(const ref::Tensor &out, const ref::Tensor &expected, ast::DType dtype) {
+  Comparison c;
+  for (double v : expected.data)
+    if (std::isfinite(v))
+      c.maxRef = std::max(c.maxRef, std::fabs(v));
+  for (size_t i = 0; i < out.data.size(); ++i) {
+    double a = out.data[i], b = expected.data[i];
+    double err;
+    if (std::isnan(a) || std::isnan(b))
+      err = std::isnan(a) && std::isnan(b) ? 0 : INFINITY;
+    else if (std::isinf(a) || std::isinf(b))
+      err = a == b ? 0 : INFINITY;
+    else
+      err = std::fabs(a - b);
+    c.maxAbsError = std::max(c.maxAbsError, err);
+  }
+  c.tolerance = tolerance(dtype, c.maxRef);
+  c.ok = c.maxAbsError <= c.tolerance;
+  return c;
+}
+
+std::string jsonNumber(double v) {
+  if (std::isnan(v) || std::isinf(v))
+    return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+} // namespace
+
+int runModel(const Invocation &inv) {
+  if (inv.target != "host" || inv.cpu != "host")
+    return error(kUsageError, "attnc run and attnc bench compile for the host: drop --target "
+                              "and -mcpu");
+  int exitCode = kSuccess;
+  std::unique_ptr<ast::Module> module = loadModule(inv, exitCode);
+  if (!module || inv.syntaxOnly)
+    return exitCode;
+
+  // Every --dim and --input must name something in the file.
+  std::set<std::string> dimNames, tensorNames;
+  bool modelFound = inv.model.empty();
+  for (const ast::Model &m : module->models) {
+    if (!inv.model.empty() && m.name != inv.model)
+      continue;
+    modelFound = true;
+    for (const ast::DimDecl &d : m.dims)
+      dimNames.insert(d.name);
+    for (const ast::Decl &d : m.decls)
+      if (d.isTensorInput())
+        tensorNames.insert(d.name);
+  }
+  if (!modelFound)
+    return error(kUsageError, "--model " + inv.model + ": no model named '" + inv.model +
+                                  "' in " + inv.inputPath);
+  std::map<std::string, int64_t> dimValues(inv.dims.begin(), inv.dims.end());
+  for (const auto &[name, value] : inv.dims)
+    if (!dimNames.count(name))
+      return error(kUsageError, "--dim " + name + ": no dim named '" + name + "' in " +
+                                    inv.inputPath);
+  std::map<std::string, ref::InputSpec> specs;
+  for (const auto &[name, text] : inv.inputs) {
+    if (!tensorNames.count(name))
+      return error(kUsageError, "--input " + name + ": no input or param named '" + name +
+                                    "' in " + inv.inputPath);
+    std::string message;
+    if (!ref::parseInputSpec(text, specs[name], message))
+      return error(kUsageError, "--input " + name + "=" + text + ": " + message);
+  }
+
+  Prepared prep;
+  if (!prepare(inv, *module, prep, exitCode))
+    return exitCode;
+  auto context = std::make_unique<llvm::LLVMContext>();
+  std::unique_ptr<llvm::Module> ir = compileToLLVMIR(*module, prep.options, *prep.machine,
+                                                     *context, [](Stage, mlir::ModuleOp) {});
+  if (!ir)
+    return kUserError;
+  std::string message;
+  std::unique_ptr<HostJit> jit = HostJit::create(std::move(ir), std::move(context), message);
+  if (!jit)
+    return error(kUserError, "cannot load the compiled code: " + message);
+
+  bool allOk = true;
+  std::string json = "[";
+  for (size_t mi = 0; mi < module->models.size(); ++mi) {
+    const ast::Model &model = module->models[mi];
+    const std::string &prefix = prep.options.prefixes[mi];
+    if (!inv.model.empty() && model.name != inv.model)
+      continue;
+    std::vector<int64_t> values;
+    std::string dimsText;
+    for (const ast::DimDecl &d : model.dims) {
+      int64_t v = d.fixedValue;
+      if (!d.isFixed) {
+        auto it = dimValues.find(d.name);
+        if (it == dimValues.end())
+          return error(kUsageError, "model '" + model.name + "' needs a value for dim '" +
+                                        d.name + "': add --dim " + d.name + "=N");
+        v = it->second;
+      }
+      values.push_back(v);
+      dimsText += (dimsText.empty() ? "" : " ") + d.name + "=" + std::to_string(v);
+    }
+
+    // Inputs: generated in double, exactly representable in their storage.
+    std::vector<ref::Tensor> refInputs;
+    std::vector<Buffer> inBufs, paramBufs;
+    uint64_t position = 0;
+    for (const ast::Decl &d : model.decls) {
+      if (!d.isTensorInput())
+        continue;
+      std::vector<int64_t> shape;
+      if (!ref::evaluateShape(d.shape, values, shape))
+        return error(kUserError, "model '" + model.name + "': the shape of '" + d.name +
+                                     "' is invalid for " + dimsText);
+      ref::InputSpec spec;
+      spec.seed = 1;
+      if (specs.count(d.name))
+        spec = specs[d.name];
+      ref::Tensor t;
+      if (!ref::makeInput(spec, d.dtype, shape, position++, t, message))
+        return error(kUserError, "input '" + d.name + "': " + message);
+      Buffer b{shape, ref::packStorage(t, d.dtype), abiDType(d.dtype)};
+      (d.kind == ast::DeclKind::Input ? inBufs : paramBufs).push_back(std::move(b));
+      refInputs.push_back(std::move(t));
+    }
+    std::vector<Buffer> outBufs;
+    std::vector<const ast::Decl *> outputs = interfaceDecls(model, ast::DeclKind::Output);
+    for (const ast::Decl *d : outputs) {
+      std::vector<int64_t> shape;
+      int64_t count = 0;
+      if (!ref::evaluateShape(d->type.shape, values, shape) ||
+          !ref::elementCount(shape, count, message))
+        return error(kUserError, "model '" + model.name + "': the shape of output '" + d->name +
+                                     "' is invalid for " + dimsText);
+      outBufs.push_back({shape, std::vector<uint8_t>(count * ref::storageBytes(d->type.dtype)),
+                         abiDType(d->type.dtype)});
+    }
+
+    auto run = reinterpret_cast<RunTensorsFn>(jit->lookup(prefix + "_run_tensors", message));
+    if (!run)
+      return error(kUserError, "cannot find " + prefix + "_run_tensors: " + message);
+    std::vector<attnc_tensor> inViews, paramViews, outViews;
+    for (Buffer &b : inBufs)
+      inViews.push_back(b.view());
+    for (Buffer &b : paramBufs)
+      paramViews.push_back(b.view());
+    for (Buffer &b : outBufs)
+      outViews.push_back(b.view());
+    attnc_exec exec{sizeof(attnc_exec), inv.threads, nullptr};
+    auto call = [&]() {
+      return run(inViews.data(), inViews.size(), paramViews.data(), paramViews.size(),
+                 outViews.data(), outViews.size(), &exec);
+    };
+    attnc_status status = call();
+    if (status != ATTNC_OK)
+      return error(kUserError, prefix + "_run_tensors failed: " +
+                                   attnc_status_string(status) + ": " + attnc_last_error());
+
+    double seconds = 0, bestSeconds = 0;
+    double flops = 0;
+    if (inv.command == Command::Bench) {
+      int64_t f = 0;
+      if (estimateFlops(model).evaluate(values, f))
+        flops = static_cast<double>(f);
+      bestSeconds = INFINITY;
+      for (int i = 0; i < inv.iterations; ++i) {
+        auto start = std::chrono::steady_clock::now();
+        call();
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        seconds += s;
+        bestSeconds = std::min(bestSeconds, s);
+      }
+      seconds /= inv.iterations;
+    }
+
+    std::vector<ref::Tensor> expected;
+    if (inv.reference && !ref::evaluate(model, values, refInputs, expected, message))
+      return error(kUserError, "reference interpreter: " + message);
+
+    if (!inv.json)
+      llvm::outs() << "model " << model.name << " (" << dimsText << ")\n";
+    json += std::string(json.size() > 1 ? ",\n " : "") + "{\"model\": \"" + model.name + "\", \"outputs\": [";
+    for (size_t oi = 0; oi < outputs.size(); ++oi) {
+      const ast::Decl &d = *outputs[oi];
+      ref::Tensor got;
+      if (!ref::unpackStorage(outBufs[oi].bytes.data(), outBufs[oi].bytes.size(), d.type.dtype,
+                              outBufs[oi].shape, got, message))
+        return error(kUserError, "output '" + d.name + "': " + message);
+      double sum = 0, absSum = 0;
+      for (double v : got.data) {
+        sum += v;
+        absSum += std::fabs(v);
+      }
+      std::string entry = "{\"name\": \"" + d.name + "\", \"shape\": " +
+                          shapeText(outBufs[oi].shape) + ", \"sum\": " + jsonNumber(sum) +
+                          ", \"abs_sum\": " + jsonNumber(absSum);
+      if (!inv.json) {
+        llvm::outs() << "  output " << d.name << ": " << ast::dtypeName(d.type.dtype)
+                     << shapeText(outBufs[oi].shape) << "  sum " << jsonNumber(sum)
+                     << "  abs sum " << jsonNumber(absSum) << "\n    first values:";
+        for (size_t i = 0; i < std::min<size_t>(got.data.size(), 6); ++i)
+          llvm::outs() << " " << jsonNumber(got.data[i]);
+        llvm::outs() << "\n";
+      }
+      if (inv.reference) {
+        Comparison c = compare(got, expected[oi], d.type.dtype);
+        double rel = c.maxRef > 0 ? c.maxAbsError / c.maxRef : c.maxAbsError;
+        allOk = allOk && c.ok;
+        entry += ", \"max_abs_error\": " + jsonNumber(c.maxAbsError) +
+                 ", \"max_rel_error\": " + jsonNumber(rel) +
+                 ", \"tolerance\": " + jsonNumber(c.tolerance) +
+                 ", \"ok\": " + (c.ok ? "true" : "false");
+        if (!inv.json)
+          llvm::outs() << "    reference: max abs error " << jsonNumber(c.maxAbsError)
+                       << ", max rel error " << jsonNumber(rel) << " (tolerance "
+                       << jsonNumber(c.tolerance) << "): " << (c.ok ? "ok" : "FAILED") << "\n";
+      }
+      json += (oi ? ", " : "") + entry + "}";
+    }
+    json += "]";
+    if (inv.command == Command::Bench) {
+      double gflops = seconds > 0 ? flops / seconds / 1e9 : 0;
+      json += ", \"mean_ms\": " + jsonNumber(seconds * 1e3) +
+              ", \"best_ms\": " + jsonNumber(bestSeconds * 1e3) +
+              ", \"flops\": " + jsonNumber(flops) + ", \"gflops\": " + jsonNumber(gflops);
+      if (!inv.json)
+        llvm::outs() << "  time: mean " << jsonNumber(seconds * 1e3) << " ms, best "
+                     << jsonNumber(bestSeconds * 1e3) << " ms over " << inv.iterations
+                     << " iterations; " << jsonNumber(flops) << " FLOP, "
+                     << jsonNumber(gflops) << " GFLOP/s\n";
+    }
+    json += "}";
+  }
+  if (inv.json)
+    llvm::outs() << json << "]\n";
+  return allOk ? kSuccess : kUserError;
+}
+
+} // namespace attnc::driver

@@ -1,0 +1,205 @@
+//===- attnc.cpp - The attnc compiler driver ------------------------------===//
+//
+// Parses the command line (clang and mlir-opt conventions, ABI.md) and hands
+// over to the compile or run command. Exit status: 0 success, 1 a user error
+// (a diagnostic was printed), 2 a bad command line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Driver.h"
+
+#include "attnc/Pipelines/Registration.h"
+#include "attnc/Version.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+using namespace llvm;
+using namespace attnc::driver;
+
+namespace {
+
+cl::OptionCategory category("attnc options");
+cl::OptionCategory runCategory("attnc run / attnc bench options");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.attn>"), cl::cat(category));
+cl::opt<std::string> outputFile("o", cl::desc("Output object; the header goes beside it ('-': "
+                                              "stdout, for one textual --emit kind)"),
+                                cl::value_desc("path"), cl::cat(category));
+cl::list<std::string> emitKinds(
+    "emit",
+    cl::desc("What to write, comma-separated: obj,header (default), attn, fused, linalg, "
+             "llvm-mlir, llvm, asm, manifest"),
+    cl::CommaSeparated, cl::value_desc("kinds"), cl::cat(category));
+cl::opt<char> optLevel("O", cl::Prefix, cl::init('2'),
+                       cl::desc("Optimisation level: -O0 (no fusion, plain loops) .. -O3; "
+                                "default -O2"),
+                       cl::value_desc("level"), cl::cat(category));
+cl::opt<std::string> target("target", cl::init("host"),
+                            cl::desc("Target: host (default), x86_64, aarch64, cuda"),
+                            cl::cat(category));
+cl::opt<std::string> mcpu("mcpu", cl::init("host"),
+                          cl::desc("CPU to tune for: host (default), znver4, skylake-avx512, ..."),
+                          cl::cat(category));
+cl::opt<std::string> offloadArch("offload-arch", cl::desc("GPU architecture, e.g. sm_90"),
+                                 cl::cat(category));
+cl::opt<std::string> symbolName("name", cl::desc("C symbol prefix (default: the model's name)"),
+                                cl::value_desc("prefix"), cl::cat(category));
+cl::list<std::string> dims("dim", cl::desc("Fix a symbolic dim at compile time (run/bench: its "
+                                           "value for the run); repeatable"),
+                           cl::value_desc("NAME=VALUE"), cl::cat(category));
+cl::opt<std::string> dumpDir("dump-dir",
+                             cl::desc("Write every pipeline stage as numbered files into DIR"),
+                             cl::value_desc("DIR"), cl::cat(category));
+cl::opt<bool> syntaxOnly("fsyntax-only", cl::desc("Only parse and check the model"),
+                         cl::cat(category));
+cl::opt<bool> explainFusion("explain-fusion",
+                            cl::desc("Say which attention chains were fused and why others "
+                                     "were not"),
+                            cl::cat(category));
+cl::opt<std::string> rpassMissed("Rpass-missed",
+                                 cl::desc("Report missed optimisations of this pass (fuse)"),
+                                 cl::value_desc("pass"), cl::cat(category));
+
+cl::opt<std::string> modelName("model", cl::desc("Run only this model of the file"),
+                               cl::value_desc("name"), cl::cat(runCategory));
+cl::list<std::string> inputs("input", cl::desc("Input data: NAME=@file.npy | random:SEED | zeros"),
+                             cl::value_desc("NAME=SPEC"), cl::cat(runCategory));
+// LLVM itself registers `threads`; main() maps `--threads` onto this one.
+cl::opt<int> threads("attnc-threads", cl::init(0),
+                     cl::desc("Threads, also spelt --threads (0: all cores)"),
+                     cl::cat(runCategory));
+cl::opt<bool> reference("reference",
+                        cl::desc("Compare with the reference interpreter; exit 1 beyond "
+                                 "tolerance"),
+                        cl::cat(runCategory));
+cl::opt<int> iterations("iterations", cl::init(10), cl::desc("Timed iterations (bench)"),
+                        cl::cat(runCategory));
+cl::opt<bool> jsonOutput("json", cl::desc("Print results as JSON"), cl::cat(runCategory));
+
+const char *kOverview =
+    "attnc: an ahead-of-time compiler for attention models\n\n"
+    "  attnc [compile] MODEL.attn [options]   compile to MODEL.o and MODEL.h\n"
+    "  attnc run MODEL.attn [options]         compile for the host, run once, "
+    "print the outputs\n"
+    "  attnc bench MODEL.attn [options]       compile for the host, time it, report "
+    "GFLOP/s\n\n"
+    "MLIR's --mlir-print-ir-after-all, --mlir-print-ir-before=PASS,\n"
+    "--mlir-print-ir-after=PASS and --mlir-timing are passed through; --help-all lists\n"
+    "every flag.\n";
+
+bool parseDim(const std::string &text, std::pair<std::string, int64_t> &out) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    return false;
+  const std::string value = text.substr(eq + 1);
+  if (value.find_first_not_of("0123456789") != std::string::npos || value.size() > 18)
+    return false;
+  out = {text.substr(0, eq), std::stoll(value)};
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+
+  // `attnc run ...`: the subcommand is the first argument, compile the default.
+  Invocation inv;
+  std::vector<const char *> args(argv, argv + argc);
+  if (args.size() > 1) {
+    std::string first = args[1];
+    if (first == "run" || first == "bench" || first == "compile") {
+      inv.command = first == "run" ? Command::Run
+                    : first == "bench" ? Command::Bench
+                                       : Command::Compile;
+      args.erase(args.begin() + 1);
+    }
+  }
+  bool helpAll = false;
+  std::vector<std::string> rewritten;
+  rewritten.reserve(args.size());
+  for (const char *&a : args) {
+    if (std::strcmp(a, "--help-all") == 0 || std::strcmp(a, "-help-all") == 0) {
+      a = "--help-hidden";
+      helpAll = true;
+    } else if (std::strncmp(a, "--threads", 9) == 0 && (a[9] == '\0' || a[9] == '=')) {
+      rewritten.push_back(std::string("--attnc-threads") + (a + 9));
+      a = rewritten.back().c_str();
+    }
+  }
+
+  mlir::registerPassManagerCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerAsmPrinterCLOptions();
+  mlir::DialectRegistry registry;
+  attnc::registerEverything(registry);
+  if (!helpAll)
+    cl::HideUnrelatedOptions({&category, &runCategory});
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "attnc version " << ATTNC_VERSION_STRING << " (LLVM/MLIR " << LLVM_VERSION_STRING
+       << ")\n";
+  });
+  std::string parseErrors;
+  raw_string_ostream errs(parseErrors);
+  if (!cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(), kOverview, &errs)) {
+    llvm::errs() << errs.str();
+    return kUsageError;
+  }
+
+  if (inputFile.empty())
+    return error(kUsageError, "no input file (usage: attnc [compile|run|bench] MODEL.attn "
+                              "[options]; see --help)");
+  inv.inputPath = inputFile;
+  inv.outputPath = outputFile;
+  inv.emit.assign(emitKinds.begin(), emitKinds.end());
+  if (optLevel < '0' || optLevel > '3')
+    return error(kUsageError, std::string("invalid optimisation level -O") + optLevel.getValue() +
+                                  " (expected -O0, -O1, -O2 or -O3)");
+  inv.optLevel = optLevel - '0';
+  inv.target = target;
+  inv.cpu = mcpu;
+  inv.offloadArch = offloadArch;
+  inv.name = symbolName;
+  for (const std::string &d : dims) {
+    std::pair<std::string, int64_t> parsed;
+    if (!parseDim(d, parsed) || parsed.second < 1)
+      return error(kUsageError, "invalid --dim '" + d + "' (expected NAME=VALUE, VALUE >= 1)");
+    inv.dims.push_back(parsed);
+  }
+  if (!rpassMissed.empty() && rpassMissed != "fuse")
+    return error(kUsageError, "-Rpass-missed=" + rpassMissed + ": the only pass is 'fuse'");
+  inv.explainFusion = explainFusion || !rpassMissed.empty();
+  inv.dumpDir = dumpDir;
+  inv.syntaxOnly = syntaxOnly;
+  for (const std::string &i : inputs) {
+    size_t eq = i.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return error(kUsageError, "invalid --input '" + i + "' (expected NAME=SPEC)");
+    inv.inputs.push_back({i.substr(0, eq), i.substr(eq + 1)});
+  }
+  if (threads < 0)
+    return error(kUsageError, "--threads must be 0 (all cores) or more");
+  if (iterations < 1)
+    return error(kUsageError, "--iterations must be 1 or more");
+  inv.threads = threads;
+  inv.reference = reference;
+  inv.iterations = iterations;
+  inv.json = jsonOutput;
+  inv.model = modelName;
+  if (inv.command != Command::Compile && !inv.emit.empty())
+    return error(kUsageError, "--emit applies to attnc compile only");
+
+  if (inv.command == Command::Compile)
+    return runCompile(inv);
+  return runModel(inv);
+}
