@@ -127,7 +127,7 @@ void printModule(mlir::ModuleOp m, Stage stage, llvm::raw_ostream &os) {
   mlir::OpPrintingFlags flags;
   // The attn stage shows where every op came from in the model file.
   if (stage == Stage::Attn)
-    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false).useLocalScope();
   m->print(os, flags);
 }
 

@@ -32,6 +32,7 @@ struct Invocation {
   // run / bench
   std::string model;                 // --model: run only this model of the file
   std::vector<std::pair<std::string, std::string>> inputs;  // --input NAME=SPEC
+  std::vector<std::pair<std::string, std::string>> checks;  // --check NAME=@FILE.npy
   int threads = 0;
   bool reference = false;
   int iterations = 10;

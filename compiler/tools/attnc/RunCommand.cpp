@@ -11,6 +11,7 @@
 
 #include "attnc/Reference/Inputs.h"
 #include "attnc/Reference/Interpreter.h"
+#include "attnc/Reference/Npy.h"
 #include "attnc/Target/HostJit.h"
 #include "attnc/Target/ModelInterface.h"
 #include "attnc/runtime.h"
@@ -110,7 +111,7 @@ int runModel(const Invocation &inv) {
     return exitCode;
 
   // Every --dim and --input must name something in the file.
-  std::set<std::string> dimNames, tensorNames;
+  std::set<std::string> dimNames, tensorNames, outputNames;
   bool modelFound = inv.model.empty();
   for (const ast::Model &m : module->models) {
     if (!inv.model.empty() && m.name != inv.model)
@@ -121,10 +122,16 @@ int runModel(const Invocation &inv) {
     for (const ast::Decl &d : m.decls)
       if (d.isTensorInput())
         tensorNames.insert(d.name);
+      else if (d.kind == ast::DeclKind::Output)
+        outputNames.insert(d.name);
   }
   if (!modelFound)
     return error(kUsageError, "--model " + inv.model + ": no model named '" + inv.model +
                                   "' in " + inv.inputPath);
+  for (const auto &check : inv.checks)
+    if (!outputNames.count(check.first))
+      return error(kUsageError, "--check " + check.first + ": no output named '" + check.first +
+                                    "' in " + inv.inputPath);
   std::map<std::string, int64_t> dimValues(inv.dims.begin(), inv.dims.end());
   for (const auto &[name, value] : inv.dims)
     if (!dimNames.count(name))
@@ -288,6 +295,25 @@ int runModel(const Invocation &inv) {
           llvm::outs() << "    reference: max abs error " << jsonNumber(c.maxAbsError)
                        << ", max rel error " << jsonNumber(rel) << " (tolerance "
                        << jsonNumber(c.tolerance) << "): " << (c.ok ? "ok" : "FAILED") << "\n";
+      }
+      for (const auto &[name, path] : inv.checks) {
+        if (name != d.name)
+          continue;
+        ref::Tensor file;
+        if (!ref::readNpy(path, file, message))
+          return error(kUserError, "--check " + name + ": " + message);
+        if (file.shape != expected[oi].shape)
+          return error(kUserError, "--check " + name + ": '" + path + "' has shape " +
+                                       shapeText(file.shape) + ", the output is " +
+                                       shapeText(expected[oi].shape));
+        Comparison c = compare(file, expected[oi], d.type.dtype);
+        allOk = allOk && c.ok;
+        entry += ", \"check\": {\"file\": \"" + path + "\", \"max_abs_error\": " +
+                 jsonNumber(c.maxAbsError) + ", \"ok\": " + (c.ok ? "true" : "false") + "}";
+        if (!inv.json)
+          llvm::outs() << "    " << path << " vs reference: max abs error "
+                       << jsonNumber(c.maxAbsError) << " (tolerance " << jsonNumber(c.tolerance)
+                       << "): " << (c.ok ? "ok" : "FAILED") << "\n";
       }
       json += (oi ? ", " : "") + entry + "}";
     }

@@ -74,6 +74,10 @@ cl::opt<std::string> modelName("model", cl::desc("Run only this model of the fil
                                cl::value_desc("name"), cl::cat(runCategory));
 cl::list<std::string> inputs("input", cl::desc("Input data: NAME=@file.npy | random:SEED | zeros"),
                              cl::value_desc("NAME=SPEC"), cl::cat(runCategory));
+cl::list<std::string> checks("check",
+                             cl::desc("Also compare this file with the reference output NAME "
+                                      "(with --reference), e.g. what a linked program wrote"),
+                             cl::value_desc("NAME=@file.npy"), cl::cat(runCategory));
 // LLVM itself registers `threads`; main() maps `--threads` onto this one.
 cl::opt<int> threads("attnc-threads", cl::init(0),
                      cl::desc("Threads, also spelt --threads (0: all cores)"),
@@ -187,6 +191,14 @@ int main(int argc, char **argv) {
       return error(kUsageError, "invalid --input '" + i + "' (expected NAME=SPEC)");
     inv.inputs.push_back({i.substr(0, eq), i.substr(eq + 1)});
   }
+  for (const std::string &c : checks) {
+    size_t eq = c.find('=');
+    if (eq == std::string::npos || eq == 0 || c.compare(eq + 1, 1, "@") != 0)
+      return error(kUsageError, "invalid --check '" + c + "' (expected NAME=@file.npy)");
+    inv.checks.push_back({c.substr(0, eq), c.substr(eq + 2)});
+  }
+  if (!inv.checks.empty() && !reference)
+    return error(kUsageError, "--check needs --reference");
   if (threads < 0)
     return error(kUsageError, "--threads must be 0 (all cores) or more");
   if (iterations < 1)

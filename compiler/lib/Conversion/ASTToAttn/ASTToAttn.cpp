@@ -449,6 +449,8 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
   for (auto [i, d] : llvm::enumerate(order))
     func.setArgAttr(i + 2, "attn.name", builder.getStringAttr(d->name));
   Block *entry = func.addEntryBlock();
+  for (auto [i, d] : llvm::enumerate(order))
+    entry->getArgument(i + 2).setLoc(loc(d->loc));
   builder.setInsertionPointToStart(entry);
 
   for (auto [i, dim] : llvm::enumerate(m.dims)) {

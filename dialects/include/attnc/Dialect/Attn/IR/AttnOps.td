@@ -315,7 +315,7 @@ def Attn_ReshapeOp : Attn_Op<"reshape", [Pure]> {
   }];
   let arguments = (ins Attn_Tensor:$input, Variadic<Index>:$extents);
   let results = (outs Attn_Tensor:$result);
-  let assemblyFormat = "$input `to` `[` $extents `]` attr-dict `:` type($input) `->` type($result)";
+  let assemblyFormat = "$input `to` ` ` `[` $extents `]` attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
 
@@ -381,7 +381,7 @@ def Attn_ComprehensionOp : Attn_Op<"comprehension",
   let arguments = (ins Variadic<Index>:$extents);
   let results = (outs Attn_Tensor:$result);
   let regions = (region SizedRegion<1>:$body);
-  let assemblyFormat = "`[` $extents `]` attr-dict `:` type($result) $body";
+  let assemblyFormat = "` ` `[` $extents `]` attr-dict `:` type($result) $body";
   let hasVerifier = 1;
 }
 
@@ -407,7 +407,7 @@ def Attn_IndexReduceOp : Attn_Op<"index_reduce",
   let arguments = (ins Attn_ReduceKindAttr:$kind, Variadic<Index>:$extents);
   let results = (outs AnyTypeOf<[F32, Index]>:$result);
   let regions = (region SizedRegion<1>:$body);
-  let assemblyFormat = "$kind `[` $extents `]` attr-dict `:` type($result) $body";
+  let assemblyFormat = "$kind ` ` `[` $extents `]` attr-dict `:` type($result) $body";
   let hasVerifier = 1;
 }
 
@@ -429,6 +429,13 @@ def Attn_ReadOp : Attn_Op<"read", [Pure,
   let results = (outs Attn_ElementType:$result);
   let assemblyFormat = "$tensor `[` $indices `]` attr-dict `:` type($tensor)";
   let hasVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$tensor, "::mlir::ValueRange":$indices), [{
+      build($_builder, $_state,
+            ::mlir::cast<::mlir::RankedTensorType>(tensor.getType()).getElementType(),
+            tensor, indices);
+    }]>
+  ];
 }
 
 def Attn_YieldOp : Attn_Op<"yield",
