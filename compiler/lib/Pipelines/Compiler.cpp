@@ -60,7 +60,10 @@ std::unique_ptr<llvm::Module> compileToLLVMIR(const ast::Module &module,
   if (!m)
     return nullptr;
   onStage(Stage::Attn, *m);
-  // Fusion (at -O1 and above) will run here; until then the stage equals attn.
+  if (!runPasses(*m, options, [&](mlir::OpPassManager &pm) {
+        buildFusionPipeline(pm, options.pipeline);
+      }))
+    return nullptr;
   onStage(Stage::Fused, *m);
   if (!runPasses(*m, options, [&](mlir::OpPassManager &pm) {
         buildAttnToLinalgPipeline(pm, options.pipeline);

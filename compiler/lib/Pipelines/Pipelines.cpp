@@ -3,6 +3,7 @@
 #include "attnc/Pipelines/Pipelines.h"
 
 #include "attnc/Conversion/Passes.h"
+#include "attnc/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -17,6 +18,23 @@
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+
+void attnc::buildFusionPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  if (options.optLevel == 0)
+    return;
+  attn::FuseAttentionOptions fuse;
+  fuse.reportMissed = options.reportMissedFusion;
+  fuse.reportFused = options.reportFusion;
+  pm.addNestedPass<func::FuncOp>(attn::createFuseAttention(fuse));
+  pm.addPass(createCanonicalizerPass());
+  attn::ScheduleAttentionOptions schedule;
+  schedule.blockQ = options.blockQ;
+  schedule.blockK = options.blockK;
+  schedule.vectorWidth = options.vectorWidth;
+  schedule.tileRows = options.tileRows;
+  schedule.targetVectorWidth = options.targetVectorWidth;
+  pm.addNestedPass<func::FuncOp>(attn::createScheduleAttention(schedule));
+}
 
 void attnc::buildAttnToLinalgPipeline(OpPassManager &pm, const PipelineOptions &options) {
   (void)options;
@@ -36,11 +54,15 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm, const PipelineOptions &
   pm.addPass(createBufferizationToMemRefPass());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  if (options.optLevel > 0)
+    pm.addPass(createApproximateMath());
+  pm.addPass(createParallelLoopsToRuntime());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(arith::createArithExpandOpsPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   // What has no LLVM intrinsic (tanh, erf) becomes a libm call.
@@ -50,10 +72,14 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm, const PipelineOptions &
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createParallelLaunchToLLVM());
   pm.addPass(createCanonicalizerPass());
 }
 
 void attnc::registerPipelines() {
+  PassPipelineRegistration<>(
+      "attnc-fuse", "Fuse and schedule attention chains (as at -O2)",
+      [](OpPassManager &pm) { buildFusionPipeline(pm, PipelineOptions{}); });
   PassPipelineRegistration<>(
       "attnc-lower-to-linalg", "Lower the attn dialect to linalg on tensors",
       [](OpPassManager &pm) { buildAttnToLinalgPipeline(pm, PipelineOptions{}); });

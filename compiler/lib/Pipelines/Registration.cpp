@@ -4,6 +4,7 @@
 
 #include "attnc/Conversion/Passes.h"
 #include "attnc/Dialect/Attn/IR/Attn.h"
+#include "attnc/Dialect/Attn/Transforms/Passes.h"
 #include "attnc/Pipelines/Pipelines.h"
 
 #include "mlir/InitAllDialects.h"
@@ -24,5 +25,6 @@ void attnc::registerEverything(mlir::DialectRegistry &registry) {
   registerCompilerDialects(registry);
   mlir::registerAllPasses();
   registerAttncConversionPasses();
+  attn::registerAttnPasses();
   registerPipelines();
 }

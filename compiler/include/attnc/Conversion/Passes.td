@@ -23,8 +23,45 @@ def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
-    "::mlir::tensor::TensorDialect"
+    "::mlir::tensor::TensorDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::vector::VectorDialect", "::mlir::bufferization::BufferizationDialect"
   ];
+}
+
+def ApproximateMath : Pass<"attnc-approximate-math"> {
+  let summary = "Replace exp, tanh, erf, log ... by polynomial approximations";
+  let description = [{
+    Upstream MLIR's polynomial approximations: arithmetic only, so loops that
+    call them vectorise (a libm call does not). Used at -O1 and above; -O0
+    keeps the C library's functions.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def ParallelLoopsToRuntime : Pass<"attnc-parallel-loops-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Run 1-D scf.parallel loops on the runtime's thread pool";
+  let description = [{
+    In a kernel (a function whose first argument is the runtime context,
+    `!llvm.ptr`), each outermost one-dimensional `scf.parallel` becomes a
+    function `KERNEL__parN(captures, begin, end)` that runs the iterations
+    `[begin, end)` as an `scf.for`, and an `attn.parallel_launch` of it. The
+    values the body uses travel in a stack struct of their LLVM types
+    (unrealized casts on both sides fold away in the LLVM conversion).
+    Elsewhere the loop is left alone (and runs sequentially).
+  }];
+  let dependentDialects = ["::attnc::attn::AttnDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::LLVM::LLVMDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
+def ParallelLaunchToLLVM : Pass<"attnc-parallel-launch-to-llvm", "::mlir::ModuleOp"> {
+  let summary = "Turn attn.parallel_launch into a call of attnc_parallel_for";
+  let description = [{
+    Runs once the module is in the LLVM dialect:
+    `attnc_parallel_for(ctx, count, grain, &body, captures)`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif

@@ -10,6 +10,7 @@
 #ifndef ATTNC_FRONTEND_DIMEXPR_H
 #define ATTNC_FRONTEND_DIMEXPR_H
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -41,12 +42,33 @@ public:
   static DimExpr constant(int64_t v);
   static DimExpr symbol(int dimIndex);
 
+  /// (Added.) Why an arithmetic call returned std::nullopt.
+  enum class Failure {
+    Overflow,       // a constant coefficient overflows 64 bits
+    NotExact,       // a division of constants that is not exact
+    DivisionByZero, // a division by the constant 0
+    TooComplex,     // the result would exceed the limits below
+  };
+
   /// Arithmetic. Each returns std::nullopt on 64-bit overflow of a constant
   /// coefficient; `div` also when a constant division is not exact or by 0.
-  static std::optional<DimExpr> add(const DimExpr &a, const DimExpr &b);
-  static std::optional<DimExpr> sub(const DimExpr &a, const DimExpr &b);
-  static std::optional<DimExpr> mul(const DimExpr &a, const DimExpr &b);
-  static std::optional<DimExpr> div(const DimExpr &a, const DimExpr &b);
+  /// (Added:) also when the result would exceed the limits below; `why`, if
+  /// given, receives the reason.
+  static std::optional<DimExpr> add(const DimExpr &a, const DimExpr &b, Failure *why = nullptr);
+  static std::optional<DimExpr> sub(const DimExpr &a, const DimExpr &b, Failure *why = nullptr);
+  static std::optional<DimExpr> mul(const DimExpr &a, const DimExpr &b, Failure *why = nullptr);
+  static std::optional<DimExpr> div(const DimExpr &a, const DimExpr &b, Failure *why = nullptr);
+
+  /// (Added.) Bounds that keep dim arithmetic, and every recursive walk over a
+  /// dim expression, cheap whatever the input. Realistic extents are far
+  /// below them. add/sub: at most kMaxTerms terms in the operands together;
+  /// mul: at most kMaxTerms pairs of terms and kMaxDegree atoms per product
+  /// of monomials; every result: at most kMaxSize terms and atoms, counted
+  /// inside quotients too, and quotients nested at most kMaxNesting deep.
+  static constexpr size_t kMaxTerms = 256;
+  static constexpr size_t kMaxDegree = 64;
+  static constexpr size_t kMaxSize = 4096;
+  static constexpr size_t kMaxNesting = 16;
 
   bool isConstant() const;
   std::optional<int64_t> getConstant() const;

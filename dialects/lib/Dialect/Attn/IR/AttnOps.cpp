@@ -256,6 +256,22 @@ LogicalResult IndexReduceOp::verify() {
                            getResult().getType());
 }
 
+LogicalResult AttentionOp::verify() {
+  if (getExtents().size() < 3)
+    return emitOpError("needs the extents of the batch axes, S, T and D");
+  auto out = cast<RankedTensorType>(getResult().getType());
+  size_t batch = getNumBatchDims();
+  if (out.getRank() != static_cast<int64_t>(batch + 2))
+    return emitOpError("result rank ") << out.getRank() << " should be " << batch + 2;
+  Type f32 = FloatType::getF32(getContext());
+  Type i1 = IntegerType::get(getContext(), 1);
+  if (failed(verifyIndexRegion(getOperation(), getScore(), batch + 2, f32)) ||
+      failed(verifyIndexRegion(getOperation(), getMask(), batch + 2, i1)) ||
+      failed(verifyIndexRegion(getOperation(), getValue(), batch + 2, f32)))
+    return failure();
+  return success();
+}
+
 LogicalResult ReadOp::verify() {
   auto t = cast<RankedTensorType>(getTensor().getType());
   if (static_cast<int64_t>(getIndices().size()) != t.getRank())

@@ -25,7 +25,7 @@ def Attn_Dialect : Dialect {
     tensor level and the bodies of comprehensions.
   }];
   let useDefaultAttributePrinterParser = 1;
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
 class Attn_Op<string mnemonic, list<Trait> traits = []>

@@ -7,6 +7,7 @@ include "attnc/Dialect/Attn/IR/AttnDialect.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/IR/RegionKindInterface.td"
+include "mlir/Dialect/LLVMIR/LLVMOpBase.td"
 
 //===----------------------------------------------------------------------===//
 // Element-wise operations (tensors with NumPy broadcasting, or scalars)
@@ -407,7 +408,7 @@ def Attn_IndexReduceOp : Attn_Op<"index_reduce",
   let arguments = (ins Attn_ReduceKindAttr:$kind, Variadic<Index>:$extents);
   let results = (outs AnyTypeOf<[F32, Index]>:$result);
   let regions = (region SizedRegion<1>:$body);
-  let assemblyFormat = "$kind ` ` `[` $extents `]` attr-dict `:` type($result) $body";
+  let assemblyFormat = "$kind `[` $extents `]` attr-dict `:` type($result) $body";
   let hasVerifier = 1;
 }
 
@@ -418,6 +419,9 @@ def Attn_ReadOp : Attn_Op<"read", [Pure,
   let description = [{
     Reads one element; an index outside the tensor's bounds on any axis gives
     0 (zero padding), so convolutions and shifted windows need no guards.
+    `in_bounds` records that the indices are known to be within bounds (the
+    fusion pass sets it for reads at the iteration's own indices), so no
+    guard is generated.
 
     Example:
 
@@ -425,7 +429,7 @@ def Attn_ReadOp : Attn_Op<"read", [Pure,
     %v = attn.read %x[%n, %y1, %x1] : tensor<?x2x?xf32>
     ```
   }];
-  let arguments = (ins Attn_Tensor:$tensor, Variadic<Index>:$indices);
+  let arguments = (ins Attn_Tensor:$tensor, Variadic<Index>:$indices, UnitAttr:$in_bounds);
   let results = (outs Attn_ElementType:$result);
   let assemblyFormat = "$tensor `[` $indices `]` attr-dict `:` type($tensor)";
   let hasVerifier = 1;
@@ -433,13 +437,100 @@ def Attn_ReadOp : Attn_Op<"read", [Pure,
     OpBuilder<(ins "::mlir::Value":$tensor, "::mlir::ValueRange":$indices), [{
       build($_builder, $_state,
             ::mlir::cast<::mlir::RankedTensorType>(tensor.getType()).getElementType(),
-            tensor, indices);
+            tensor, indices, /*in_bounds=*/false);
     }]>
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Fused attention
+//===----------------------------------------------------------------------===//
+
+def Attn_AttentionOp : Attn_Op<"attention", [Pure, RecursiveMemoryEffects]> {
+  let summary = "fused attention: softmax over keys of a score, times values";
+  let description = [{
+    The op the fusion pass forms from a chain `softmax(score) @ v` (or its
+    comprehension form): for every batch index, query `i` and value column
+    `d`,
+
+    ```
+    o[batch, i, d] = sum_j w(batch, i, j) * value(batch, j, d)
+    w(batch, i, j) = softmax_j(mask(batch, i, j) ? score(batch, i, j) : -inf)
+    ```
+
+    where a row whose scores are all `-inf` gives 0. The extents are the
+    batch extents, then the query count S, the key count T and the value
+    width D; the result is `[batch..., S, D]`. The three regions compute
+    one element each from their block arguments (batch indices, then `i, j`
+    for `score` and `mask`, `j, d` for `value`), like FlexAttention's
+    score_mod and mask_mod but for any score. The op never materialises the
+    S x T weights: it lowers to the online-softmax loop nest.
+
+    `schedule` records the tiling chosen by `attn-schedule` (or the user):
+    `block_q`, `block_k` (query and key block), `vector_width`, `tile_rows`
+    (register tile rows).
+
+    Example:
+
+    ```mlir
+    %o = attn.attention [%B, %S, %T, %c64] : tensor<?x?x64xf32>
+    score {
+    ^bb0(%b: index, %i: index, %j: index):
+      ...
+      attn.yield %s : f32
+    } mask {
+    ^bb0(%b: index, %i: index, %j: index):
+      %keep = attn.cmp le, %j, %i : index, index -> i1
+      attn.yield %keep : i1
+    } value {
+    ^bb0(%b: index, %j: index, %d: index):
+      %v = attn.read %v[%b, %j, %d] : tensor<?x?x64xf32>
+      attn.yield %v : f32
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Index>:$extents, OptionalAttr<DictionaryAttr>:$schedule);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let regions = (region SizedRegion<1>:$score, SizedRegion<1>:$mask, SizedRegion<1>:$value);
+  let assemblyFormat = [{
+    ` ` `[` $extents `]` attr-dict `:` type($result)
+    `score` $score `mask` $mask `value` $value
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Number of leading batch dimensions of the result.
+    unsigned getNumBatchDims() { return getExtents().size() - 3; }
+  }];
+}
+
+def Attn_ParallelLaunchOp : Attn_Op<"parallel_launch", []> {
+  let summary = "run an outlined loop body on the runtime's thread pool";
+  let description = [{
+    Calls `body(captures, begin, end)` for chunks `[begin, end)` of
+    `[0, count)`, of at least `grain` iterations, on the threads of the
+    runtime context `ctx` (the runtime's `attnc_parallel_for`). `body` is a
+    function `(!llvm.ptr, i64, i64) -> ()` made by
+    `attnc-parallel-loops-to-runtime` from an `scf.parallel`; `captures`
+    points at the values its body uses. All operands are LLVM types, so the
+    op survives the conversions to the LLVM dialect untouched, and
+    `attnc-parallel-launch-to-llvm` then turns it into the call.
+
+    Example:
+
+    ```mlir
+    attn.parallel_launch @sdpa__par0(%ctx, %count, %grain, %captures) : !llvm.ptr, !llvm.ptr
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$body, LLVM_AnyPointer:$ctx, I64:$count, I64:$grain,
+                       LLVM_AnyPointer:$captures);
+  let assemblyFormat = [{
+    $body `(` $ctx `,` $count `,` $grain `,` $captures `)` attr-dict `:` type($ctx) `,` type($captures)
+  }];
+}
+
 def Attn_YieldOp : Attn_Op<"yield",
-    [Pure, Terminator, ReturnLike, ParentOneOf<["ComprehensionOp", "IndexReduceOp"]>]> {
+    [Pure, Terminator, ReturnLike,
+     ParentOneOf<["ComprehensionOp", "IndexReduceOp", "AttentionOp"]>]> {
   let summary = "the value of one element";
   let description = [{
     Ends the body of `attn.comprehension` and `attn.index_reduce`.

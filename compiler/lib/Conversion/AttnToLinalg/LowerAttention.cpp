@@ -1,0 +1,675 @@
+//===- LowerAttention.cpp - attn.attention as an online-softmax loop nest -===//
+//
+// One task per (batch index, block of block_q queries), in an scf.parallel
+// that later runs on the runtime's thread pool. For its queries a task keeps, in stack buffers,
+//   m[q]     the running maximum of the scores,
+//   l[q]     the running sum of exp(score - m),
+//   Ot[d][q] the running weighted sum of values (transposed),
+// and walks the keys in blocks of block_k:
+//   1. St[k][q] = score(q, k): by a register-tiled inner product of the keys
+//      with the block's queries when the score contains q . k (the "dot"
+//      form), then the rest of the score region element by element; else
+//      the whole score region element by element;
+//   2. masking: the mask region, unless an interval test of the region over
+//      the tile (decided from the tile's index bounds) shows it all true
+//      (skipped) or all false (the whole key block is skipped);
+//   3. the online-softmax update: new max, rescale factor exp(m - m_new),
+//      St <- exp(St - m_new), l <- l * alpha + sum;
+//   4. Ot[d][q] = Ot[d][q] * alpha[q] + sum_k V[k][d] * St[k][q], again by a
+//      register-tiled inner product.
+// Finally out[q][d] = Ot[d][q] / l[q] (0 for a fully masked row). The tiles
+// are vectorised over queries, so any head dim works (1, 3, 17, 100, ...).
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionLowering.h"
+
+#include "attnc/Dialect/Attn/IR/Attn.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::attn;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Recognising the fast forms of the regions
+//===----------------------------------------------------------------------===//
+
+/// A read `t[lead..., row, col]` whose leading indices depend only on the
+/// batch arguments: the operand of a register-tiled inner product.
+struct TiledOperand {
+  ReadOp read;
+  Value tensor;
+  SmallVector<Value> lead;   // in the region, to be cloned per task
+};
+
+/// The score's `sum(d: q[.., i, d] * k[.., j, d])`, if it has one.
+struct DotForm {
+  IndexReduceOp reduce;
+  TiledOperand q, k;
+};
+
+bool dependsOnlyOn(Value v, ArrayRef<BlockArgument> allowed, Region &region) {
+  SmallVector<Value> work = {v};
+  DenseSet<Value> seen;
+  while (!work.empty()) {
+    Value x = work.pop_back_val();
+    if (!seen.insert(x).second)
+      continue;
+    if (auto arg = dyn_cast<BlockArgument>(x)) {
+      if (arg.getParentRegion() == &region &&
+          !llvm::is_contained(allowed, arg))
+        return false;
+      continue;
+    }
+    Operation *def = x.getDefiningOp();
+    if (!region.isAncestor(def->getParentRegion()))
+      continue;  // defined outside: uniform
+    if (def->getNumRegions() || !isMemoryEffectFree(def))
+      return false;
+    for (Value o : def->getOperands())
+      work.push_back(o);
+  }
+  return true;
+}
+
+std::optional<TiledOperand> tiledRead(Value v, BlockArgument row, BlockArgument col,
+                                      ArrayRef<BlockArgument> batch, Region &region) {
+  auto read = v.getDefiningOp<ReadOp>();
+  if (!read || !cast<RankedTensorType>(read.getTensor().getType()).getElementType().isF32())
+    return std::nullopt;
+  auto idx = read.getIndices();
+  if (idx.size() < 2 || idx[idx.size() - 2] != row || idx.back() != col)
+    return std::nullopt;
+  TiledOperand t{read, read.getTensor(), {}};
+  for (Value lead : idx.drop_back(2)) {
+    if (!dependsOnlyOn(lead, batch, region))
+      return std::nullopt;
+    t.lead.push_back(lead);
+  }
+  return t;
+}
+
+std::optional<DotForm> findDotForm(AttentionOp op) {
+  Region &region = op.getScore();
+  Block &block = region.front();
+  unsigned nb = op.getNumBatchDims();
+  SmallVector<BlockArgument> batch(block.getArguments().take_front(nb));
+  BlockArgument i = block.getArgument(nb), j = block.getArgument(nb + 1);
+  std::optional<DotForm> found;
+  for (Operation &o : block.without_terminator()) {
+    auto reduce = dyn_cast<IndexReduceOp>(o);
+    if (!reduce || reduce.getKind() != ReduceKind::sum || reduce.getExtents().size() != 1)
+      continue;
+    Block &rb = reduce.getBody().front();
+    auto mul = dyn_cast_or_null<MulOp>(cast<YieldOp>(rb.getTerminator()).getValue().getDefiningOp());
+    if (!mul)
+      continue;
+    BlockArgument d = rb.getArgument(0);
+    auto tryOrder = [&](Value a, Value b) -> std::optional<DotForm> {
+      auto q = tiledRead(a, i, d, batch, region);
+      auto k = tiledRead(b, j, d, batch, region);
+      if (!q || !k)
+        return std::nullopt;
+      return DotForm{reduce, *q, *k};
+    };
+    auto form = tryOrder(mul.getLhs(), mul.getRhs());
+    if (!form)
+      form = tryOrder(mul.getRhs(), mul.getLhs());
+    // The body must be exactly the two reads and the product.
+    if (form && std::distance(rb.begin(), rb.end()) == 4 && !found)
+      found = form;
+    else if (form)
+      return std::nullopt;  // two inner products: keep the general form
+  }
+  return found;
+}
+
+std::optional<TiledOperand> findValueForm(AttentionOp op) {
+  Region &region = op.getValue();
+  Block &block = region.front();
+  unsigned nb = op.getNumBatchDims();
+  SmallVector<BlockArgument> batch(block.getArguments().take_front(nb));
+  // value(batch, j, d) = v[lead(batch), j, d]: rows j, columns d.
+  return tiledRead(cast<YieldOp>(block.getTerminator()).getValue(), block.getArgument(nb),
+                   block.getArgument(nb + 1), batch, region);
+}
+
+//===----------------------------------------------------------------------===//
+// Building blocks
+//===----------------------------------------------------------------------===//
+
+struct Builder2 {
+  OpBuilder &b;
+  Location loc;
+  Value idx(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
+  Value f32(double v) {
+    return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(static_cast<float>(v)));
+  }
+  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
+  Value sub(Value x, Value y) { return b.create<arith::SubIOp>(loc, x, y); }
+  Value mul(Value x, Value y) { return b.create<arith::MulIOp>(loc, x, y); }
+  Value min(Value x, Value y) { return b.create<arith::MinSIOp>(loc, x, y); }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) { return b.create<arith::CmpIOp>(loc, p, x, y); }
+  Value ceilDiv(Value x, Value y) { return b.create<arith::CeilDivSIOp>(loc, x, y); }
+  Value load(Value m, ValueRange i) { return b.create<memref::LoadOp>(loc, m, i); }
+  void store(Value v, Value m, ValueRange i) { b.create<memref::StoreOp>(loc, v, m, i); }
+
+  /// for (iv = lb; iv < ub; iv += step) body(iv)
+  void loop(Value lb, Value ub, int64_t step, function_ref<void(Value)> body) {
+    b.create<scf::ForOp>(loc, lb, ub, idx(step), std::nullopt,
+                         [&](OpBuilder &nb, Location, Value iv, ValueRange) {
+                           OpBuilder::InsertionGuard g(b);
+                           b.setInsertionPoint(nb.getInsertionBlock(),
+                                               nb.getInsertionPoint());
+                           body(iv);
+                           b.create<scf::YieldOp>(loc);
+                         });
+  }
+};
+
+/// Clones the ops of `block` (but those of `skip`) under `map` and returns
+/// the yielded value.
+Value cloneRegion(OpBuilder &b, Block &block, IRMapping &map, Operation *skip = nullptr) {
+  for (Operation &o : block.without_terminator())
+    if (&o != skip)
+      b.clone(o, map);
+  return map.lookupOrDefault(cast<YieldOp>(block.getTerminator()).getValue());
+}
+
+/// Clones the computation of a value that depends only on mapped block
+/// arguments and values from outside the region.
+Value cloneSlice(OpBuilder &b, Value v, IRMapping &map, Region &region) {
+  if (Value m = map.lookupOrNull(v))
+    return m;
+  Operation *def = v.getDefiningOp();
+  if (!def || !region.isAncestor(def->getParentRegion()))
+    return v;
+  for (Value o : def->getOperands())
+    cloneSlice(b, o, map, region);
+  b.clone(*def, map);
+  return map.lookup(v);
+}
+
+/// A register-tiled product C[r][c] = init + sum_k A(r, k) * B[k][c] for
+/// r < rows, c < width (a multiple of 2 * vw), k < depth: tiles of tileRows
+/// x (2 vectors), accumulators in registers over the whole k loop.
+struct TileProduct {
+  Value c, bMat;                 // memref<?xWxf32>, memref<?xWxf32>
+  int64_t width, vw, tileRows;
+  Value rows, depth;
+  function_ref<Value(OpBuilder &, Value r, Value k)> a;   // scalar A(r, k)
+  /// The accumulator's start for (r, column vector at c): zero or C * alpha.
+  function_ref<Value(OpBuilder &, Value r, Value c)> init;
+
+  void emit(Builder2 &h) {
+    Value full = h.mul(h.b.create<arith::DivUIOp>(h.loc, rows, h.idx(tileRows)), h.idx(tileRows));
+    emitRows(h, h.idx(0), full, tileRows);
+    emitRows(h, full, rows, 1);
+  }
+
+  void emitRows(Builder2 &h, Value lb, Value ub, int64_t tr) {
+    OpBuilder &b = h.b;
+    Location loc = h.loc;
+    auto vt = VectorType::get({vw}, b.getF32Type());
+    h.loop(lb, ub, tr, [&](Value r0) {
+      h.loop(h.idx(0), h.idx(width), 2 * vw, [&](Value c0) {
+        Value c1 = h.add(c0, h.idx(vw));
+        SmallVector<Value> accs;
+        for (int64_t r = 0; r < tr; ++r) {
+          Value row = h.add(r0, h.idx(r));
+          accs.push_back(init(b, row, c0));
+          accs.push_back(init(b, row, c1));
+        }
+        auto kLoop = b.create<scf::ForOp>(
+            loc, h.idx(0), depth, h.idx(1), accs,
+            [&](OpBuilder &nb, Location nl, Value k, ValueRange acc) {
+              Value b0 = nb.create<vector::LoadOp>(nl, vt, bMat, ValueRange{k, c0});
+              Value b1 = nb.create<vector::LoadOp>(nl, vt, bMat, ValueRange{k, c1});
+              SmallVector<Value> next;
+              for (int64_t r = 0; r < tr; ++r) {
+                Value row = nb.create<arith::AddIOp>(nl, r0, nb.create<arith::ConstantIndexOp>(nl, r));
+                Value av = nb.create<vector::BroadcastOp>(nl, vt, a(nb, row, k));
+                next.push_back(nb.create<vector::FMAOp>(nl, av, b0, acc[2 * r]));
+                next.push_back(nb.create<vector::FMAOp>(nl, av, b1, acc[2 * r + 1]));
+              }
+              nb.create<scf::YieldOp>(nl, next);
+            });
+        for (int64_t r = 0; r < tr; ++r) {
+          Value row = h.add(r0, h.idx(r));
+          b.create<vector::StoreOp>(loc, kLoop.getResult(2 * r), c, ValueRange{row, c0});
+          b.create<vector::StoreOp>(loc, kLoop.getResult(2 * r + 1), c, ValueRange{row, c1});
+        }
+      });
+    });
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Mask intervals: is the mask all true / all false over a tile?
+//===----------------------------------------------------------------------===//
+
+/// What is known of a mask-region value over a tile: an exact value
+/// (depends only on the batch), an index interval, or a boolean that must
+/// be true / must be false.
+struct Fact {
+  enum Kind { Unknown, Exact, Interval, Bool } kind = Unknown;
+  Value exact, lo, hi, mustTrue, mustFalse;
+};
+
+class MaskIntervals {
+public:
+  MaskIntervals(Builder2 &h, Block &block, IRMapping &batchMap, unsigned nb, Value iLo, Value iHi,
+                Value jLo, Value jHi)
+      : h(h), block(block), map(batchMap) {
+    for (unsigned a = 0; a < nb; ++a)
+      facts[block.getArgument(a)] = exact(map.lookup(block.getArgument(a)));
+    facts[block.getArgument(nb)] = interval(iLo, iHi);
+    facts[block.getArgument(nb + 1)] = interval(jLo, jHi);
+  }
+
+  /// (all true, all false) of the yielded mask over the tile.
+  std::pair<Value, Value> evaluate() {
+    for (Operation &o : block.without_terminator())
+      visit(o);
+    Fact f = asBool(facts.lookup(cast<YieldOp>(block.getTerminator()).getValue()));
+    Value no = h.b.create<arith::ConstantOp>(h.loc, h.b.getBoolAttr(false));
+    if (f.kind != Fact::Bool)
+      return {no, no};
+    return {f.mustTrue, f.mustFalse};
+  }
+
+private:
+  Builder2 &h;
+  Block &block;
+  IRMapping &map;
+  DenseMap<Value, Fact> facts;
+
+  static Fact exact(Value v) { Fact f; f.kind = Fact::Exact; f.exact = v; return f; }
+  static Fact interval(Value lo, Value hi) {
+    Fact f; f.kind = Fact::Interval; f.lo = lo; f.hi = hi; return f;
+  }
+  Fact boolean(Value t, Value fl) { Fact f; f.kind = Fact::Bool; f.mustTrue = t; f.mustFalse = fl; return f; }
+
+  Fact asInterval(Fact f) {
+    if (f.kind == Fact::Exact && f.exact.getType().isIndex())
+      return interval(f.exact, f.exact);
+    return f.kind == Fact::Interval ? f : Fact{};
+  }
+  Fact asBool(Fact f) {
+    if (f.kind == Fact::Exact && f.exact.getType().isInteger(1)) {
+      Value t = f.exact;
+      Value one = h.b.create<arith::ConstantOp>(h.loc, h.b.getBoolAttr(true));
+      return boolean(t, h.b.create<arith::XOrIOp>(h.loc, t, one));
+    }
+    return f.kind == Fact::Bool ? f : Fact{};
+  }
+
+  void visit(Operation &o) {
+    if (o.getNumResults() != 1)
+      return;
+    Value r = o.getResult(0);
+    // Anything computed from exact values alone is exact: clone it.
+    bool allExact = o.getNumRegions() == 0 && isMemoryEffectFree(&o);
+    for (Value v : o.getOperands()) {
+      auto it = facts.find(v);
+      bool outside = !v.getParentRegion() || !block.getParent()->isAncestor(v.getParentRegion());
+      allExact &= outside || (it != facts.end() && it->second.kind == Fact::Exact);
+      if (outside)
+        map.map(v, v);
+      else if (it != facts.end() && it->second.kind == Fact::Exact)
+        map.map(v, it->second.exact);
+    }
+    if (allExact) {
+      Operation *c = h.b.clone(o, map);
+      facts[r] = exact(c->getResult(0));
+      return;
+    }
+    Builder2 &b = h;
+    auto x = [&](unsigned i) { return facts.lookup(o.getOperand(i)); };
+    if (isa<AddOp, SubOp>(o) && r.getType().isIndex()) {
+      Fact p = asInterval(x(0)), q = asInterval(x(1));
+      if (p.kind == Fact::Interval && q.kind == Fact::Interval)
+        facts[r] = isa<AddOp>(o) ? interval(b.add(p.lo, q.lo), b.add(p.hi, q.hi))
+                                 : interval(b.sub(p.lo, q.hi), b.sub(p.hi, q.lo));
+      return;
+    }
+    if (auto cmp = dyn_cast<CmpOp>(o)) {
+      Fact p = asInterval(x(0)), q = asInterval(x(1));
+      if (p.kind != Fact::Interval || q.kind != Fact::Interval)
+        return;
+      using P = arith::CmpIPredicate;
+      switch (cmp.getPredicate()) {
+      case CmpPredicate::lt: facts[r] = boolean(b.cmp(P::slt, p.hi, q.lo), b.cmp(P::sge, p.lo, q.hi)); break;
+      case CmpPredicate::le: facts[r] = boolean(b.cmp(P::sle, p.hi, q.lo), b.cmp(P::sgt, p.lo, q.hi)); break;
+      case CmpPredicate::gt: facts[r] = boolean(b.cmp(P::sgt, p.lo, q.hi), b.cmp(P::sle, p.hi, q.lo)); break;
+      case CmpPredicate::ge: facts[r] = boolean(b.cmp(P::sge, p.lo, q.hi), b.cmp(P::slt, p.hi, q.lo)); break;
+      case CmpPredicate::eq:
+      case CmpPredicate::ne: {
+        Value apart = h.b.create<arith::OrIOp>(h.loc, b.cmp(P::slt, p.hi, q.lo), b.cmp(P::slt, q.hi, p.lo));
+        Value same = h.b.create<arith::AndIOp>(
+            h.loc, h.b.create<arith::AndIOp>(h.loc, b.cmp(P::eq, p.lo, p.hi), b.cmp(P::eq, q.lo, q.hi)),
+            b.cmp(P::eq, p.lo, q.lo));
+        facts[r] = cmp.getPredicate() == CmpPredicate::eq ? boolean(same, apart) : boolean(apart, same);
+        break;
+      }
+      }
+      return;
+    }
+    if (isa<AndOp, OrOp>(o)) {
+      Fact p = asBool(x(0)), q = asBool(x(1));
+      if (p.kind != Fact::Bool || q.kind != Fact::Bool)
+        return;
+      auto andI = [&](Value a, Value c) { return h.b.create<arith::AndIOp>(h.loc, a, c).getResult(); };
+      auto orI = [&](Value a, Value c) { return h.b.create<arith::OrIOp>(h.loc, a, c).getResult(); };
+      facts[r] = isa<AndOp>(o) ? boolean(andI(p.mustTrue, q.mustTrue), orI(p.mustFalse, q.mustFalse))
+                               : boolean(orI(p.mustTrue, q.mustTrue), andI(p.mustFalse, q.mustFalse));
+      return;
+    }
+    if (isa<NotOp>(o)) {
+      Fact p = asBool(x(0));
+      if (p.kind == Fact::Bool)
+        facts[r] = boolean(p.mustFalse, p.mustTrue);
+    }
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The pattern
+//===----------------------------------------------------------------------===//
+
+struct LowerAttention : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Builder2 h{rewriter, loc};
+    OpBuilder &b = rewriter;
+    unsigned nb = op.getNumBatchDims();
+    auto extents = op.getExtents();
+    Value S = extents[nb], T = extents[nb + 1], D = extents[nb + 2];
+    DictionaryAttr sched = op.getScheduleAttr();
+    auto get = [&](StringRef key, int64_t dflt) {
+      if (sched)
+        if (auto v = sched.getAs<IntegerAttr>(key))
+          return v.getInt();
+      return dflt;
+    };
+    const int64_t BQ = get("block_q", 64), BK = get("block_k", 64), VW = get("vector_width", 16),
+                  TR = get("tile_rows", 8);
+    Type f32 = b.getF32Type();
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    std::optional<DotForm> dot = findDotForm(op);
+    std::optional<TiledOperand> valueForm = findValueForm(op);
+
+    // The output buffer, written in place by the tasks.
+    SmallVector<Value> dynamic;
+    SmallVector<Value> outExtents(extents.take_front(nb));
+    outExtents.append({S, D});
+    for (int64_t a = 0; a < resultType.getRank(); ++a)
+      if (resultType.isDynamicDim(a))
+        dynamic.push_back(outExtents[a]);
+    auto outType = MemRefType::get(resultType.getShape(), f32);
+    Value out = b.create<memref::AllocOp>(loc, outType, dynamic, b.getI64IntegerAttr(64));
+
+    // Tensors read by the tiled products, as buffers.
+    auto asMemref = [&](Value t) -> Value {
+      auto tt = cast<RankedTensorType>(t.getType());
+      return b.create<bufferization::ToMemrefOp>(loc, MemRefType::get(tt.getShape(), tt.getElementType()), t);
+    };
+    // The inner products' depth, when it does not depend on the batch.
+    Value depth;
+    if (dot) {
+      IRMapping none;
+      if (dependsOnlyOn(dot->reduce.getExtents()[0], {}, op.getScore()))
+        depth = cloneSlice(b, dot->reduce.getExtents()[0], none, op.getScore());
+      else
+        dot.reset();
+    }
+    Value qBuf = dot ? asMemref(dot->q.tensor) : Value();
+    Value kBuf = dot ? asMemref(dot->k.tensor) : Value();
+    Value vBuf = valueForm ? asMemref(valueForm->tensor) : Value();
+
+    Value numQBlocks = h.ceilDiv(S, h.idx(BQ));
+    Value numTasks = numQBlocks;
+    for (Value e : extents.take_front(nb))
+      numTasks = h.mul(numTasks, e);
+
+    auto taskBody = [&](Value task) {
+      // task -> (batch indices, query block)
+      Value qb = b.create<arith::RemUIOp>(loc, task, numQBlocks);
+      Value rest = b.create<arith::DivUIOp>(loc, task, numQBlocks);
+      SmallVector<Value> batch(nb);
+      for (int64_t a = nb - 1; a >= 0; --a) {
+        batch[a] = b.create<arith::RemUIOp>(loc, rest, extents[a]);
+        rest = b.create<arith::DivUIOp>(loc, rest, extents[a]);
+      }
+      Value i0 = h.mul(qb, h.idx(BQ));
+      Value qCount = h.min(h.idx(BQ), h.sub(S, i0));
+      Value sLast = h.sub(S, h.idx(1)), tLast = h.sub(T, h.idx(1));
+
+      auto scratch = [&](ArrayRef<int64_t> shape, ValueRange dyn = {}) {
+        return b.create<memref::AllocaOp>(loc, MemRefType::get(shape, f32), dyn,
+                                          b.getI64IntegerAttr(64)).getResult();
+      };
+      Value m = scratch({BQ}), l = scratch({BQ}), alpha = scratch({BQ}), mNew = scratch({BQ}),
+            rowSum = scratch({BQ});
+      Value st = scratch({BK, BQ});
+      Value ot = scratch({ShapedType::kDynamic, BQ}, D);
+      Value ninf = h.f32(-std::numeric_limits<double>::infinity()), zero = h.f32(0.0);
+      h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+        h.store(ninf, m, q);
+        h.store(zero, l, q);
+      });
+      h.loop(h.idx(0), D, 1, [&](Value d) {
+        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) { h.store(zero, ot, {d, q}); });
+      });
+
+      // Each region sees the task's batch indices.
+      auto batchMap = [&](Region &r) {
+        IRMapping map;
+        for (unsigned a = 0; a < nb; ++a)
+          map.map(r.front().getArgument(a), batch[a]);
+        return map;
+      };
+      IRMapping scoreBatch = batchMap(op.getScore());
+      IRMapping valueBatch = batchMap(op.getValue());
+
+      // The dot form: pack this block's queries transposed, once.
+      Value qt;
+      SmallVector<Value> kLead;
+      if (dot) {
+        qt = scratch({ShapedType::kDynamic, BQ}, depth);
+        SmallVector<Value> qLead;
+        for (Value v : dot->q.lead)
+          qLead.push_back(cloneSlice(b, v, scoreBatch, op.getScore()));
+        for (Value v : dot->k.lead)
+          kLead.push_back(cloneSlice(b, v, scoreBatch, op.getScore()));
+        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+          Value row = h.min(h.add(i0, q), sLast);
+          h.loop(h.idx(0), depth, 1, [&](Value d) {
+            SmallVector<Value> idx(qLead);
+            idx.append({row, d});
+            h.store(h.load(qBuf, idx), qt, {d, q});
+          });
+        });
+      }
+      SmallVector<Value> vLead;
+      if (valueForm)
+        for (Value v : valueForm->lead)
+          vLead.push_back(cloneSlice(b, v, valueBatch, op.getValue()));
+
+      Value numKBlocks = h.ceilDiv(T, h.idx(BK));
+      h.loop(h.idx(0), numKBlocks, 1, [&](Value kb) {
+        Value j0 = h.mul(kb, h.idx(BK));
+        Value kCount = h.min(h.idx(BK), h.sub(T, j0));
+        // Block sparsity from the mask's index bounds over this tile.
+        IRMapping maskBatch = batchMap(op.getMask());
+        MaskIntervals intervals(h, op.getMask().front(), maskBatch, nb, i0,
+                                h.sub(h.add(i0, qCount), h.idx(1)), j0,
+                                h.sub(h.add(j0, kCount), h.idx(1)));
+        auto [allTrue, allFalse] = intervals.evaluate();
+        auto live = b.create<scf::IfOp>(loc, allFalse, /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(&live.getElseRegion().front());
+        Value jValid = kCount;
+
+        // 1. Scores.
+        if (dot) {
+          // Keys past the last are clamped to it; their scores become -inf below.
+          auto keyElement = [&](OpBuilder &nb2, Value r, Value k) -> Value {
+            Value row = nb2.create<arith::MinSIOp>(loc, nb2.create<arith::AddIOp>(loc, j0, r), tLast);
+            SmallVector<Value> idx(kLead);
+            idx.append({row, k});
+            return nb2.create<memref::LoadOp>(loc, kBuf, idx);
+          };
+          auto zeroInit = [&](OpBuilder &nb2, Value, Value) -> Value {
+            return nb2.create<arith::ConstantOp>(
+                loc, DenseElementsAttr::get(VectorType::get({VW}, f32), 0.0f));
+          };
+          TileProduct{st, qt, BQ, VW, TR, h.idx(BK), depth, keyElement, zeroInit}.emit(h);
+        }
+        // The rest of the score, the mask, and -inf past the last key.
+        Block &scoreBlock = op.getScore().front();
+        Block &maskBlock = op.getMask().front();
+        h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
+          Value j = h.add(j0, jj);
+          Value inRange = h.cmp(arith::CmpIPredicate::ult, jj, jValid);
+          Value jc = h.min(j, tLast);
+          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value qq) {
+            Value i = h.min(h.add(i0, qq), sLast);
+            IRMapping map = scoreBatch;
+            map.map(scoreBlock.getArgument(nb), i);
+            map.map(scoreBlock.getArgument(nb + 1), jc);
+            Operation *skip = nullptr;
+            if (dot) {
+              map.map(dot->reduce.getResult(), h.load(st, {jj, qq}));
+              skip = dot->reduce;
+            }
+            Value s = cloneRegion(b, scoreBlock, map, skip);
+            // Masked unless the tile is known all true.
+            auto masked = b.create<scf::IfOp>(
+                loc, allTrue,
+                [&](OpBuilder &tb, Location tl) { tb.create<scf::YieldOp>(tl, ValueRange{s}); },
+                [&](OpBuilder &fb, Location fl) {
+                  IRMapping mm = batchMap(op.getMask());
+                  mm.map(maskBlock.getArgument(nb), i);
+                  mm.map(maskBlock.getArgument(nb + 1), jc);
+                  Value keep = cloneRegion(fb, maskBlock, mm);
+                  fb.create<scf::YieldOp>(fl, ValueRange{fb.create<arith::SelectOp>(fl, keep, s, ninf).getResult()});
+                });
+            Value v = b.create<arith::SelectOp>(loc, inRange, masked.getResult(0), ninf);
+            h.store(v, st, {jj, qq});
+          });
+        });
+
+        // 3. Online softmax over the block.
+        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+          h.store(h.load(m, q), mNew, q);
+          h.store(zero, rowSum, q);
+        });
+        h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
+          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+            Value mx = b.create<arith::MaximumFOp>(loc, h.load(mNew, q), h.load(st, {jj, q}));
+            h.store(mx, mNew, q);
+          });
+        });
+        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+          Value mo = h.load(m, q), mn = h.load(mNew, q);
+          Value fresh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mo, ninf);
+          Value scale = b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, mo, mn));
+          h.store(b.create<arith::SelectOp>(loc, fresh, zero, scale), alpha, q);
+        });
+        h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
+          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+            Value mn = h.load(mNew, q);
+            Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mn, ninf);
+            Value p = b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, h.load(st, {jj, q}), mn));
+            p = b.create<arith::SelectOp>(loc, none, zero, p);
+            h.store(p, st, {jj, q});
+            h.store(b.create<arith::AddFOp>(loc, h.load(rowSum, q), p), rowSum, q);
+          });
+        });
+        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+          Value lv = b.create<arith::MulFOp>(loc, h.load(l, q), h.load(alpha, q));
+          h.store(b.create<arith::AddFOp>(loc, lv, h.load(rowSum, q)), l, q);
+          h.store(h.load(mNew, q), m, q);
+        });
+
+        // 4. Ot = Ot * alpha + V^T . P^T over the block's valid keys.
+        Block &valueBlock = op.getValue().front();
+        auto valueElement = [&](OpBuilder &nb2, Value r, Value k) -> Value {
+          Value j = nb2.create<arith::AddIOp>(loc, j0, k);
+          if (valueForm) {
+            SmallVector<Value> idx(vLead);
+            idx.append({j, r});
+            return nb2.create<memref::LoadOp>(loc, vBuf, idx);
+          }
+          IRMapping map = valueBatch;
+          map.map(valueBlock.getArgument(nb), j);
+          map.map(valueBlock.getArgument(nb + 1), r);
+          return cloneRegion(nb2, valueBlock, map);
+        };
+        auto rescaled = [&](OpBuilder &nb2, Value r, Value c) -> Value {
+          auto vt = VectorType::get({VW}, f32);
+          Value acc = nb2.create<vector::LoadOp>(loc, vt, ot, ValueRange{r, c});
+          Value sc = nb2.create<vector::LoadOp>(loc, vt, alpha, ValueRange{c});
+          return nb2.create<arith::MulFOp>(loc, acc, sc);
+        };
+        TileProduct{ot, st, BQ, VW, TR, D, jValid, valueElement, rescaled}.emit(h);
+      });
+
+      // Normalise and write this block's rows.
+      h.loop(h.idx(0), qCount, 1, [&](Value q) {
+        Value lv = h.load(l, q);
+        Value empty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, lv, zero);
+        Value inv = b.create<arith::DivFOp>(loc, h.f32(1.0), lv);
+        inv = b.create<arith::SelectOp>(loc, empty, zero, inv);
+        h.loop(h.idx(0), D, 1, [&](Value d) {
+          SmallVector<Value> idx(batch);
+          idx.append({h.add(i0, q), d});
+          h.store(b.create<arith::MulFOp>(loc, h.load(ot, {d, q}), inv), out, idx);
+        });
+      });
+    };
+
+    // Each task allocates its stack buffers at the start of its body with
+    // sizes known before the loop, so attnc-parallel-loops-to-runtime can
+    // hoist them to once per chunk.
+    auto body = [&](Value task) { taskBody(task); };
+
+    // The tasks are independent; attnc-parallel-loops-to-runtime runs them
+    // on the runtime's thread pool.
+    b.create<scf::ParallelOp>(loc, ValueRange{h.idx(0)}, ValueRange{numTasks},
+                              ValueRange{h.idx(1)},
+                              [&](OpBuilder &pb, Location, ValueRange ivs) {
+                                OpBuilder::InsertionGuard g(b);
+                                b.setInsertionPoint(pb.getInsertionBlock(),
+                                                    pb.getInsertionPoint());
+                                body(ivs[0]);
+                              });
+    Value result = b.create<bufferization::ToTensorOp>(loc, resultType, out, /*restrict=*/true,
+                                                      /*writable=*/true);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void attnc::populateAttentionLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerAttention>(patterns.getContext());
+}

@@ -1,0 +1,181 @@
+//===- ParallelLoopsToRuntime.cpp - scf.parallel on the thread pool -------===//
+//
+// The body of each loop moves into a function of the C signature
+// `void (void *captures, int64_t begin, int64_t end)` that the runtime's
+// attnc_parallel_for calls once per chunk. Doing this at the memref level,
+// with a func.func, lets the upstream LLVM conversions handle the body like
+// any other function.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Conversion/Passes.h"
+
+#include "mlir/Conversion/LLVMCommon/TypeConverter.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+namespace attnc {
+#define GEN_PASS_DEF_PARALLELLOOPSTORUNTIME
+#define GEN_PASS_DEF_PARALLELLAUNCHTOLLVM
+#include "attnc/Conversion/Passes.h.inc"
+} // namespace attnc
+
+using namespace mlir;
+using attnc::attn::ParallelLaunchOp;
+
+namespace {
+
+bool isKernel(func::FuncOp f) {
+  return f.getNumArguments() > 0 && isa<LLVM::LLVMPointerType>(f.getArgument(0).getType());
+}
+
+struct ParallelLoopsToRuntimePass
+    : attnc::impl::ParallelLoopsToRuntimeBase<ParallelLoopsToRuntimePass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    LLVMTypeConverter types(ctx);
+    Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
+    SmallVector<func::FuncOp> kernels;
+    for (auto f : module.getOps<func::FuncOp>())
+      if (isKernel(f) && !f.isExternal())
+        kernels.push_back(f);
+    for (func::FuncOp kernel : kernels) {
+      SmallVector<scf::ParallelOp> loops;
+      kernel.walk([&](scf::ParallelOp p) {
+        if (p.getNumLoops() == 1 && p.getNumReductions() == 0 &&
+            !p->getParentOfType<scf::ParallelOp>())
+          loops.push_back(p);
+      });
+      for (auto [n, loop] : llvm::enumerate(loops))
+        if (failed(outline(loop, kernel, (kernel.getName() + "__par" + Twine(n)).str(), types,
+                           ptr, i64)))
+          return signalPassFailure();
+    }
+  }
+
+  LogicalResult outline(scf::ParallelOp loop, func::FuncOp kernel, const std::string &name,
+                        LLVMTypeConverter &types, Type ptr, Type i64) {
+    MLIRContext *ctx = &getContext();
+    Location loc = loop.getLoc();
+    // Constants are rematerialised in the body rather than captured.
+    SetVector<Value> used, captured;
+    SmallVector<Operation *> constants;
+    getUsedValuesDefinedAbove(loop.getRegion(), used);
+    for (Value v : used) {
+      Operation *def = v.getDefiningOp();
+      if (def && def->hasTrait<OpTrait::ConstantLike>())
+        constants.push_back(def);
+      else
+        captured.insert(v);
+    }
+    SmallVector<Type> fields;
+    for (Value v : captured) {
+      Type t = types.convertType(v.getType());
+      if (!t)
+        return loop.emitOpError("captures a value of a type with no LLVM form: ") << v.getType();
+      fields.push_back(t);
+    }
+    auto record = LLVM::LLVMStructType::getLiteral(ctx, fields);
+
+    // The chunk function: unpack the captures, loop over [begin, end).
+    OpBuilder mb(kernel);
+    mb.setInsertionPointAfter(kernel);
+    auto fn = mb.create<func::FuncOp>(loc, name, FunctionType::get(ctx, {ptr, i64, i64}, {}));
+    fn->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
+    Block *entry = fn.addEntryBlock();
+    OpBuilder b = OpBuilder::atBlockBegin(entry);
+    Value data = b.create<LLVM::LoadOp>(loc, record, entry->getArgument(0));
+    IRMapping inside;
+    for (auto [i, v] : llvm::enumerate(captured)) {
+      Value field = b.create<LLVM::ExtractValueOp>(loc, data, ArrayRef<int64_t>{static_cast<int64_t>(i)});
+      Value back = field.getType() == v.getType()
+                       ? field
+                       : b.create<UnrealizedConversionCastOp>(loc, v.getType(), field).getResult(0);
+      inside.map(v, back);
+    }
+    for (Operation *c : constants)
+      inside.map(c->getResult(0), b.clone(*c)->getResult(0));
+    Value begin = b.create<arith::IndexCastOp>(loc, b.getIndexType(), entry->getArgument(1));
+    Value end = b.create<arith::IndexCastOp>(loc, b.getIndexType(), entry->getArgument(2));
+    auto chunk = b.create<scf::ForOp>(loc, begin, end, b.create<arith::ConstantIndexOp>(loc, 1));
+    b.create<func::ReturnOp>(loc);
+    // Iteration t of the chunk is lb + t * step of the loop.
+    OpBuilder cb = OpBuilder::atBlockBegin(chunk.getBody());
+    Value lb = inside.lookupOrDefault(loop.getLowerBound()[0]);
+    Value step = inside.lookupOrDefault(loop.getStep()[0]);
+    Value iv = cb.create<arith::AddIOp>(loc, lb, cb.create<arith::MulIOp>(loc, chunk.getInductionVar(), step));
+    Block &body = loop.getRegion().front();
+    body.getTerminator()->erase();
+    Block *to = chunk.getBody();
+    to->getOperations().splice(std::prev(to->end()), body.getOperations());
+    body.getArgument(0).replaceAllUsesWith(iv);
+    for (Value v : used)
+      v.replaceUsesWithIf(inside.lookup(v), [&](OpOperand &use) {
+        return fn->isProperAncestor(use.getOwner());
+      });
+    // Stack buffers whose sizes are known before the chunk are allocated
+    // once per chunk, not once per iteration.
+    for (Operation &op : llvm::make_early_inc_range(*chunk.getBody()))
+      if (isa<memref::AllocaOp>(op) && llvm::all_of(op.getOperands(), [&](Value v) {
+            return !chunk->isAncestor(v.getParentBlock()->getParentOp());
+          }))
+        op.moveBefore(chunk);
+
+    // At the loop: fill the captures on the stack and launch.
+    OpBuilder lbld(loop);
+    Value count = lbld.create<arith::CeilDivSIOp>(
+        loc, lbld.create<arith::SubIOp>(loc, loop.getUpperBound()[0], loop.getLowerBound()[0]),
+        loop.getStep()[0]);
+    Value n = lbld.create<arith::IndexCastOp>(loc, i64, count);
+    Value grain = lbld.create<LLVM::ConstantOp>(loc, i64, lbld.getI64IntegerAttr(1));
+    Value one = lbld.create<LLVM::ConstantOp>(loc, i64, lbld.getI64IntegerAttr(1));
+    Value slot = lbld.create<LLVM::AllocaOp>(loc, ptr, record, one);
+    Value agg = lbld.create<LLVM::UndefOp>(loc, record);
+    for (auto [i, v] : llvm::enumerate(captured)) {
+      Value field = v.getType() == fields[i]
+                        ? v
+                        : lbld.create<UnrealizedConversionCastOp>(loc, fields[i], v).getResult(0);
+      agg = lbld.create<LLVM::InsertValueOp>(loc, agg, field, ArrayRef<int64_t>{static_cast<int64_t>(i)});
+    }
+    lbld.create<LLVM::StoreOp>(loc, agg, slot);
+    lbld.create<ParallelLaunchOp>(loc, SymbolRefAttr::get(fn), kernel.getArgument(0), n, grain, slot);
+    loop.erase();
+    return success();
+  }
+};
+
+struct ParallelLaunchToLLVMPass
+    : attnc::impl::ParallelLaunchToLLVMBase<ParallelLaunchToLLVMPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    SmallVector<ParallelLaunchOp> launches;
+    module.walk([&](ParallelLaunchOp op) { launches.push_back(op); });
+    if (launches.empty())
+      return;
+    Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
+    auto runtime = module.lookupSymbol<LLVM::LLVMFuncOp>("attnc_parallel_for");
+    if (!runtime) {
+      OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+      runtime = b.create<LLVM::LLVMFuncOp>(
+          module.getLoc(), "attnc_parallel_for",
+          LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr, i64, i64, ptr, ptr}));
+    }
+    for (ParallelLaunchOp op : launches) {
+      auto body = module.lookupSymbol<LLVM::LLVMFuncOp>(op.getBody());
+      if (!body) {
+        op.emitOpError("refers to ") << op.getBody() << ", which is not an llvm.func yet";
+        return signalPassFailure();
+      }
+      OpBuilder b(op);
+      Value callee = b.create<LLVM::AddressOfOp>(op.getLoc(), body);
+      b.create<LLVM::CallOp>(op.getLoc(), runtime,
+                             ValueRange{op.getCtx(), op.getCount(), op.getGrain(), callee, op.getCaptures()});
+      op.erase();
+    }
+  }
+};
+
+} // namespace

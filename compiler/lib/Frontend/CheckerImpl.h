@@ -1,0 +1,155 @@
+//===- CheckerImpl.h - The checker's state, shared by its files -*- C++ -*-===//
+//
+// Private to the frontend. One ModelChecker checks one model; its methods
+// are split by topic: Checker.cpp (declarations, names, index variables, dim
+// expressions), CheckExpr.cpp (operators, subscripts, reductions) and
+// CheckBuiltins.cpp (built-in calls).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_LIB_FRONTEND_CHECKERIMPL_H
+#define ATTNC_LIB_FRONTEND_CHECKERIMPL_H
+
+#include "TypeRules.h"
+
+#include "attnc/Frontend/AST.h"
+#include "attnc/Frontend/Diagnostics.h"
+
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace attnc {
+
+/// The outcome of checking an expression; `weak` as in typerules::Elem.
+struct Checked {
+  bool ok = false;
+  bool weak = false;
+};
+
+class ModelChecker {
+public:
+  /// `axesUsed` counts the axes of checked types across the whole file.
+  ModelChecker(ast::Model &model, Diagnostics &diag, size_t &axesUsed);
+  bool run();
+
+private:
+  using Elem = typerules::Elem;
+
+  // Declarations and names (Checker.cpp) ---------------------------------------
+  struct Symbol {
+    ast::RefKind kind; // Dim or Decl
+    int id;
+  };
+  bool checkDecl(int id);
+  bool checkComprehension(ast::Decl &d, bool &weak);
+  bool checkUndefined(const std::string &name, ast::Loc loc);
+  std::string symbolKind(const Symbol &s) const;
+  ast::Loc symbolLoc(const Symbol &s) const;
+
+  // Index variables (Checker.cpp) ----------------------------------------------
+  /// Brings `ids` into scope, checking names and explicit extents;
+  /// `defining` is the comprehension being defined, if any.
+  bool bindIndices(const std::vector<int> &ids, const ast::Decl *defining);
+  void unbindIndices(const std::vector<int> &ids);
+  /// Every index of `ids` must have an extent after its body is checked.
+  bool finishIndices(const std::vector<int> &ids, const ast::Decl *defining);
+  /// A plain use `base[..., i, ...]` gives index `id` the extent of that axis.
+  bool recordPlainUse(int id, const DimExpr &extent, ast::Loc loc, const std::string &what);
+
+  // Dim expressions (Checker.cpp) ----------------------------------------------
+  std::optional<DimExpr> dimExpr(ast::Expr &e);
+  bool checkExtent(const DimExpr &extent, const ast::Expr &written);
+  void noteDivisions(const DimExpr &e);
+  void noteDivisions(const Shape &s);
+  /// Reports failed dim arithmetic: overflow or too complex.
+  bool dimFailure(ast::Loc loc, DimExpr::Failure why);
+  /// Counts the axes of a checked type against kMaxCheckedAxes.
+  bool chargeAxes(const ast::ValueType &t, ast::Loc loc);
+
+  // Expressions (CheckExpr.cpp) ------------------------------------------------
+  Checked expr(ast::Expr &e);
+  Checked checkNumber(ast::Expr &e);
+  Checked checkName(ast::Expr &e);
+  Checked checkUnary(ast::Expr &e);
+  Checked checkBinary(ast::Expr &e);
+  Checked checkMatMul(ast::Expr &e, const Checked &a, const Checked &b);
+  Checked checkTranspose(ast::Expr &e);
+  Checked checkSubscript(ast::Expr &e);
+  Checked checkReduce(ast::Expr &e);
+
+  // Built-in calls (CheckBuiltins.cpp) -----------------------------------------
+  struct Signature;
+  Checked checkCall(ast::Expr &e);
+  bool bindArguments(ast::Expr &call, const Signature &sig,
+                     std::vector<ast::Expr *> &keywordValues);
+  Checked checkElementwise(ast::Expr &e, ast::Builtin b);
+  Checked checkMinMax(ast::Expr &e, ast::Builtin b);
+  Checked checkWhere(ast::Expr &e);
+  Checked checkSoftmax(ast::Expr &e);
+  Checked checkReduceAxis(ast::Expr &e, ast::ReduceKind kind);
+  Checked checkNorm(ast::Expr &e, ast::Builtin b);
+  Checked checkHeads(ast::Expr &e);
+  Checked checkUnheads(ast::Expr &e);
+  Checked checkPermute(ast::Expr &e);
+  Checked checkReshape(ast::Expr &e);
+  Checked checkConcat(ast::Expr &e);
+  Checked checkTopkMask(ast::Expr &e);
+  bool readAxis(ast::Expr &v, size_t rank, int64_t &axis);
+  bool readPositiveDim(ast::Expr &v, const std::string &fn, const char *what, DimExpr &out);
+
+  // Messages (CheckExpr.cpp) ---------------------------------------------------
+  std::string typeStr(const ast::ValueType &t) const;
+  /// `'q'` for a name, otherwise `role` ("the left operand").
+  std::string describe(const ast::Expr &e, const std::string &role) const;
+  /// `'q' is f32[S, 64]`.
+  std::string describeTyped(const ast::Expr &e, const std::string &role) const;
+  bool fail(ast::Loc loc, const std::string &message);
+  bool needNumbers(ast::Loc at, const std::string &what, const ast::Expr &operand,
+                   const std::string &role);
+  bool needBooleans(ast::Loc at, const std::string &what, const ast::Expr &operand,
+                    const std::string &role);
+  bool needRank(ast::Loc at, const std::string &what, unsigned rank, const ast::Expr &operand,
+                const std::string &role);
+  bool mismatch(ast::Loc at, const ast::Expr &a, const std::string &roleA, const ast::Expr &b,
+                const std::string &roleB, const std::string &detail);
+  bool broadcast(ast::Loc at, const ast::Expr &a, const std::string &roleA, const ast::Expr &b,
+                 const std::string &roleB, Shape &out);
+  /// Sets the checked type of an integer literal or dim-expression node.
+  static void setIntScalar(ast::Expr &e);
+
+  ast::Model &m_;
+  Diagnostics &diag_;
+  std::vector<std::string> dimNames_;
+
+  std::unordered_map<std::string, Symbol> names_;
+  std::vector<char> declWeak_;
+
+  // Index scopes: each binding construct opens a level. Names bound at or
+  // below `barrier_` are hidden: the base of a subscript is a whole tensor,
+  // so it cannot depend on the indices around it.
+  struct Binding {
+    int id;
+    unsigned level;
+  };
+  std::unordered_map<std::string, Binding> scope_;
+  unsigned level_ = 0;
+  unsigned barrier_ = 0;
+  /// True inside a comprehension or reduction body, where values are scalars.
+  bool scalar_ = false;
+
+  struct FirstUse {
+    bool seen = false;
+    ast::Loc loc;
+    std::string what;
+  };
+  std::vector<FirstUse> firstUse_; // by index variable id
+
+  std::set<DimExpr> seenChecks_;
+  size_t &axesUsed_;
+};
+
+} // namespace attnc
+
+#endif

@@ -1,0 +1,445 @@
+//===- FuseAttention.cpp - Form attn.attention from softmax chains --------===//
+//
+// The anchor is the weighted sum: `attn.matmul(softmax(X), V)` or a
+// comprehension `c[.., i, d] = sum(j: w[.., i, j] * v(.., j, d))` with
+// `w = softmax(X)`. The score region is X computed for one (batch, i, j):
+// each producer of X (element-wise ops, comprehensions, matmul, transpose)
+// is inlined element by element, so only the model's leaves (inputs, and
+// values that are not element-wise in the score's indices) are still read.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include <cmath>
+#include <optional>
+
+namespace attnc::attn {
+#define GEN_PASS_DEF_FUSEATTENTION
+#include "attnc/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace attnc::attn
+
+using namespace mlir;
+using namespace attnc::attn;
+
+namespace {
+
+/// The scalar type an element of a tensor has inside a region.
+Type scalarTypeOf(Type elem) {
+  if (elem.isInteger(32))
+    return IndexType::get(elem.getContext());
+  return elem;
+}
+
+bool isComputeElement(Type t) { return t.isF32() || t.isInteger(32) || t.isInteger(1); }
+
+/// Emits, inside a region under construction, the element of a tensor at
+/// given indices by inlining the tensor's producers.
+class ElementInliner {
+public:
+  explicit ElementInliner(OpBuilder &b) : b(b) {}
+
+  Value element(Value tensor, ArrayRef<Value> indices) {
+    Operation *def = tensor.getDefiningOp();
+    auto type = cast<RankedTensorType>(tensor.getType());
+    if (def && isElementwise(def) && allComputeOperands(def))
+      return elementwise(def, type, indices);
+    if (auto mm = dyn_cast_or_null<MatmulOp>(def))
+      if (cast<RankedTensorType>(mm.getLhs().getType()).getRank() >= 2 &&
+          cast<RankedTensorType>(mm.getRhs().getType()).getRank() >= 2)
+        return matmul(mm, indices);
+    if (auto tr = dyn_cast_or_null<TransposeOp>(def)) {
+      SmallVector<Value> src(indices.size());
+      for (auto [i, p] : llvm::enumerate(tr.getPermutation()))
+        src[p] = indices[i];
+      return element(tr.getInput(), src);
+    }
+    if (auto comp = dyn_cast_or_null<ComprehensionOp>(def))
+      return comprehension(comp, indices);
+    return leaf(tensor, indices);
+  }
+
+private:
+  OpBuilder &b;
+
+  static bool allComputeOperands(Operation *op) {
+    for (Value v : op->getOperands())
+      if (auto t = dyn_cast<RankedTensorType>(v.getType()))
+        if (!isComputeElement(t.getElementType()))
+          return false;
+    return true;
+  }
+
+  /// The indices of a broadcast operand: right-aligned, 0 on a static 1.
+  SmallVector<Value> broadcastIndices(RankedTensorType operand, RankedTensorType result,
+                                      ArrayRef<Value> indices, Location loc) {
+    SmallVector<Value> out;
+    int64_t offset = result.getRank() - operand.getRank();
+    for (int64_t a = 0; a < operand.getRank(); ++a) {
+      bool bcast = operand.getDimSize(a) == 1 && result.getDimSize(offset + a) != 1;
+      out.push_back(bcast ? b.create<arith::ConstantIndexOp>(loc, 0).getResult()
+                          : indices[offset + a]);
+    }
+    return out;
+  }
+
+  Value elementwise(Operation *op, RankedTensorType type, ArrayRef<Value> indices) {
+    SmallVector<Value> operands;
+    for (Value v : op->getOperands()) {
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      operands.push_back(t ? element(v, broadcastIndices(t, type, indices, op->getLoc())) : v);
+    }
+    OperationState state(op->getLoc(), op->getName());
+    state.addOperands(operands);
+    state.addTypes(scalarTypeOf(type.getElementType()));
+    state.addAttributes(op->getAttrs());
+    return b.create(state)->getResult(0);
+  }
+
+  Value matmul(MatmulOp mm, ArrayRef<Value> indices) {
+    Location loc = mm.getLoc();
+    auto ta = cast<RankedTensorType>(mm.getLhs().getType());
+    auto tb = cast<RankedTensorType>(mm.getRhs().getType());
+    auto tc = cast<RankedTensorType>(mm.getResult().getType());
+    int64_t batch = tc.getRank() - 2;
+    Value k = ta.isDynamicDim(ta.getRank() - 1)
+                  ? b.create<tensor::DimOp>(loc, mm.getLhs(), ta.getRank() - 1).getResult()
+                  : b.create<arith::ConstantIndexOp>(loc, ta.getDimSize(ta.getRank() - 1))
+                        .getResult();
+    auto reduce = b.create<IndexReduceOp>(loc, b.getF32Type(), ReduceKind::sum, ValueRange{k});
+    OpBuilder::InsertionGuard guard(b);
+    Block *body = b.createBlock(&reduce.getBody());
+    Value kk = body->addArgument(b.getIndexType(), loc);
+    auto operandIndices = [&](RankedTensorType t, Value row, Value col) {
+      SmallVector<Value> idx;
+      int64_t own = t.getRank() - 2, offset = batch - own;
+      for (int64_t a = 0; a < own; ++a) {
+        bool bcast = t.getDimSize(a) == 1 && tc.getDimSize(offset + a) != 1;
+        idx.push_back(bcast ? b.create<arith::ConstantIndexOp>(loc, 0).getResult()
+                            : indices[offset + a]);
+      }
+      idx.append({row, col});
+      return idx;
+    };
+    Value a = element(mm.getLhs(), operandIndices(ta, indices[batch], kk));
+    Value c = element(mm.getRhs(), operandIndices(tb, kk, indices[batch + 1]));
+    Value p = b.create<MulOp>(loc, b.getF32Type(), a, c);
+    b.create<YieldOp>(loc, p);
+    return reduce.getResult();
+  }
+
+  /// Clones the comprehension's body at `indices`; its reads at exactly its
+  /// own indices are in bounds (the checker inferred the extents from such
+  /// plain uses), so they are inlined in turn.
+  Value comprehension(ComprehensionOp comp, ArrayRef<Value> indices) {
+    Block &block = comp.getBody().front();
+    IRMapping map;
+    map.map(block.getArguments(), indices);
+    for (Operation &op : block.without_terminator()) {
+      auto read = dyn_cast<ReadOp>(op);
+      if (read && llvm::all_of(read.getIndices(), [&](Value v) {
+            auto arg = dyn_cast<BlockArgument>(v);
+            return arg && arg.getOwner() == &block;
+          })) {
+        SmallVector<Value> idx;
+        for (Value v : read.getIndices())
+          idx.push_back(map.lookup(v));
+        map.map(read.getResult(), element(read.getTensor(), idx));
+        continue;
+      }
+      b.clone(op, map);
+    }
+    return map.lookup(cast<YieldOp>(block.getTerminator()).getValue());
+  }
+
+  Value leaf(Value tensor, ArrayRef<Value> indices) {
+    auto read = b.create<ReadOp>(tensor.getLoc(), tensor, indices);
+    read.setInBounds(true);
+    Value v = read.getResult();
+    if (v.getType().isInteger(32))
+      v = b.create<ConvertOp>(tensor.getLoc(), b.getIndexType(), v);
+    return v;
+  }
+};
+
+/// The extent of `tensor` along `axis` from values that stay alive after
+/// fusion (the producers of the score are about to become dead).
+Value reifyExtent(OpBuilder &b, Location loc, Value tensor, int64_t axis) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (!type.isDynamicDim(axis))
+    return b.create<arith::ConstantIndexOp>(loc, type.getDimSize(axis));
+  Operation *def = tensor.getDefiningOp();
+  if (def && isElementwise(def)) {
+    for (Value v : def->getOperands()) {
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      int64_t local = axis - (type.getRank() - (t ? t.getRank() : 0));
+      if (t && local >= 0 && t.getDimSize(local) != 1)
+        return reifyExtent(b, loc, v, local);
+    }
+  }
+  if (auto mm = dyn_cast_or_null<MatmulOp>(def)) {
+    auto ta = cast<RankedTensorType>(mm.getLhs().getType());
+    auto tb = cast<RankedTensorType>(mm.getRhs().getType());
+    if (ta.getRank() >= 2 && tb.getRank() >= 2) {
+      if (axis == type.getRank() - 1)
+        return reifyExtent(b, loc, mm.getRhs(), tb.getRank() - 1);
+      if (axis == type.getRank() - 2)
+        return reifyExtent(b, loc, mm.getLhs(), ta.getRank() - 2);
+      int64_t la = axis - (type.getRank() - ta.getRank());
+      if (la >= 0 && ta.getDimSize(la) != 1)
+        return reifyExtent(b, loc, mm.getLhs(), la);
+      return reifyExtent(b, loc, mm.getRhs(), axis - (type.getRank() - tb.getRank()));
+    }
+  }
+  if (auto tr = dyn_cast_or_null<TransposeOp>(def))
+    return reifyExtent(b, loc, tr.getInput(), tr.getPermutation()[axis]);
+  if (auto comp = dyn_cast_or_null<ComprehensionOp>(def))
+    return comp.getExtents()[axis];
+  if (auto sm = dyn_cast_or_null<SoftmaxOp>(def))
+    return reifyExtent(b, loc, sm.getInput(), axis);
+  return b.create<tensor::DimOp>(loc, tensor, axis);
+}
+
+/// `-inf`, as MLIRGen writes it (`-inf` is the negation of `inf`).
+bool isNegativeInfinity(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (auto c = dyn_cast_or_null<arith::ConstantOp>(def))
+    if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+      return f.getValue().isInfinity() && f.getValue().isNegative();
+  if (auto neg = dyn_cast_or_null<NegOp>(def))
+    if (auto c = neg.getInput().getDefiningOp<arith::ConstantOp>())
+      if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+        return f.getValue().isInfinity() && !f.getValue().isNegative();
+  if (auto conv = dyn_cast_or_null<ConvertOp>(def))
+    return isNegativeInfinity(conv.getInput());
+  return false;
+}
+
+/// Erases the region's operations whose results are unused, last first.
+void eraseDeadOps(Region &region) {
+  SmallVector<Operation *> ops;
+  for (Operation &op : region.front().without_terminator())
+    ops.push_back(&op);
+  for (Operation *op : llvm::reverse(ops))
+    if (op->use_empty() && isMemoryEffectFree(op))
+      op->erase();
+}
+
+/// A chain found by the matcher, before any IR is changed.
+struct Chain {
+  Operation *anchor = nullptr;     // the matmul or comprehension to replace
+  SoftmaxOp softmax;
+  // The value element at (batch..., j, d), built into the value region.
+  std::function<Value(OpBuilder &, ArrayRef<Value>)> value;
+  Value valueWidth;                // D, when known as a live value
+  Value valueTensorForWidth;       // else: reify D from this tensor's last axis
+};
+
+struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPass> {
+  using FuseAttentionBase::FuseAttentionBase;
+
+  /// Why a softmax was not fused, or std::nullopt when it was.
+  std::optional<std::string> match(SoftmaxOp sm, Chain &chain) {
+    auto type = cast<RankedTensorType>(sm.getResult().getType());
+    if (type.getRank() < 2)
+      return std::string("the softmax is over a vector, so there is no query axis");
+    if (sm.getAxis() != type.getRank() - 1)
+      return std::string("the softmax is not over the last axis");
+    if (!sm.getResult().hasOneUse())
+      return std::string("the attention weights have other uses, so they must be materialised");
+    Operation *user = *sm.getResult().getUsers().begin();
+    chain.softmax = sm;
+
+    if (auto mm = dyn_cast<MatmulOp>(user)) {
+      if (mm.getLhs() != sm.getResult())
+        return std::string("the weights are the right operand of '@'");
+      auto tv = cast<RankedTensorType>(mm.getRhs().getType());
+      auto tc = cast<RankedTensorType>(mm.getResult().getType());
+      if (tv.getRank() < 2)
+        return std::string("the values are a vector");
+      if (tc.getRank() != type.getRank())
+        return std::string("the values have more batch axes than the weights");
+      for (int64_t a = 0; a < type.getRank() - 2; ++a)
+        if (type.getDimSize(a) == 1 && tc.getDimSize(a) != 1)
+          return std::string("the weights are broadcast against the values' batch axes");
+      Value v = mm.getRhs();
+      int64_t batch = tc.getRank() - 2;
+      chain.anchor = mm;
+      chain.valueTensorForWidth = v;
+      chain.value = [v, tv, tc, batch](OpBuilder &b, ArrayRef<Value> args) {
+        // args: batch..., j, d. V's own batch axes are right-aligned.
+        SmallVector<Value> idx;
+        int64_t own = tv.getRank() - 2, offset = batch - own;
+        for (int64_t a = 0; a < own; ++a) {
+          bool bcast = tv.getDimSize(a) == 1 && tc.getDimSize(offset + a) != 1;
+          idx.push_back(bcast ? b.create<arith::ConstantIndexOp>(v.getLoc(), 0).getResult()
+                              : args[offset + a]);
+        }
+        idx.append({args[batch], args[batch + 1]});
+        return ElementInliner(b).element(v, idx);
+      };
+      return std::nullopt;
+    }
+
+    auto read = dyn_cast<ReadOp>(user);
+    if (!read)
+      return std::string("the weights are not multiplied by values ('@ v' or "
+                         "'sum(j: w[.., i, j] * v[.., j, d])')");
+    return matchComprehension(read, type, chain);
+  }
+
+  /// `c[batch.., i, d] = sum(j: w[batch.., i, j] * value(batch.., j, d))`.
+  std::optional<std::string> matchComprehension(ReadOp read, RankedTensorType wType,
+                                                Chain &chain) {
+    const std::string notSum = "the weights are read by a comprehension that is not "
+                               "'sum(j: w[.., i, j] * v[.., j, d])'";
+    auto reduce = dyn_cast<IndexReduceOp>(read->getParentOp());
+    if (!reduce || reduce.getKind() != ReduceKind::sum || reduce.getExtents().size() != 1)
+      return notSum;
+    auto comp = dyn_cast<ComprehensionOp>(reduce->getParentOp());
+    if (!comp)
+      return notSum;
+    Block &cb = comp.getBody().front();
+    Block &rb = reduce.getBody().front();
+    auto yield = cast<YieldOp>(cb.getTerminator());
+    if (yield.getValue() != reduce.getResult())
+      return notSum;
+    int64_t rank = wType.getRank();
+    if (static_cast<int64_t>(cb.getNumArguments()) != rank)
+      return std::string("the weighted sum has a different rank from the weights");
+    // w is read at (batch.., i, j) with j the bound index.
+    for (int64_t a = 0; a < rank - 1; ++a)
+      if (read.getIndices()[a] != cb.getArgument(a))
+        return std::string("the weights are not read at the comprehension's own indices");
+    if (read.getIndices()[rank - 1] != rb.getArgument(0))
+      return std::string("the weights are not read at the summed index");
+    auto product = dyn_cast_or_null<MulOp>(cast<YieldOp>(rb.getTerminator()).getValue().getDefiningOp());
+    if (!product || (product.getLhs() != read.getResult() && product.getRhs() != read.getResult()))
+      return notSum;
+    Value factor = product.getLhs() == read.getResult() ? product.getRhs() : product.getLhs();
+    // The value factor must not depend on the query index nor on the weights.
+    SetVector<Value> seen;
+    SmallVector<Value> work = {factor};
+    Value queryIndex = cb.getArgument(rank - 2);
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      if (!seen.insert(v))
+        continue;
+      if (v == queryIndex)
+        return std::string("the values depend on the query index");
+      if (v == read.getResult())
+        return notSum;
+      if (Operation *def = v.getDefiningOp())
+        if (comp->isProperAncestor(def))
+          for (Value o : def->getOperands())
+            work.push_back(o);
+    }
+    chain.anchor = comp;
+    chain.valueWidth = comp.getExtents()[rank - 1];
+    // The ops of the body that the factor depends on, in program order.
+    SmallVector<Operation *> slice;
+    for (Block *block : {&cb, &rb})
+      for (Operation &op : block->without_terminator())
+        if (llvm::any_of(op.getResults(), [&](Value r) { return seen.contains(r); }))
+          slice.push_back(&op);
+    chain.value = [&cb, &rb, factor, rank, slice](OpBuilder &b, ArrayRef<Value> args) {
+      // args are (batch.., j, d); the comprehension's are (batch.., i, d).
+      IRMapping map;
+      for (int64_t a = 0; a < rank - 2; ++a)
+        map.map(cb.getArgument(a), args[a]);
+      map.map(cb.getArgument(rank - 1), args[rank - 1]);
+      map.map(rb.getArgument(0), args[rank - 2]);
+      for (Operation *op : slice)
+        b.clone(*op, map);
+      return map.lookupOrDefault(factor);
+    };
+    return std::nullopt;
+  }
+
+  void fuse(Chain &chain) {
+    SoftmaxOp sm = chain.softmax;
+    Value x = sm.getInput();
+    auto xType = cast<RankedTensorType>(x.getType());
+    int64_t rank = xType.getRank();
+    Location loc = chain.anchor->getLoc();
+    OpBuilder b(chain.anchor);
+
+    SmallVector<Value> extents;
+    for (int64_t a = 0; a < rank; ++a)
+      extents.push_back(reifyExtent(b, loc, x, a));
+    extents.push_back(chain.valueWidth
+                          ? chain.valueWidth
+                          : reifyExtent(b, loc, chain.valueTensorForWidth,
+                                        cast<RankedTensorType>(chain.valueTensorForWidth.getType())
+                                                .getRank() - 1));
+    auto resultType = cast<RankedTensorType>(chain.anchor->getResult(0).getType());
+    auto op = b.create<AttentionOp>(loc, resultType, extents, DictionaryAttr());
+
+    auto addArgs = [&](Region &r) {
+      Block *block = b.createBlock(&r);
+      for (int64_t a = 0; a < rank; ++a)
+        block->addArgument(b.getIndexType(), loc);
+      return block;
+    };
+    // Score: X at (batch.., i, j); leading where(c, s, -inf) become the mask.
+    Block *score = addArgs(op.getScore());
+    b.setInsertionPointToStart(score);
+    Value s = ElementInliner(b).element(x, SmallVector<Value>(score->getArguments()));
+    SmallVector<Value> conditions;
+    while (auto where = dyn_cast_or_null<WhereOp>(s.getDefiningOp())) {
+      if (!isNegativeInfinity(where.getOnFalse()) || !where.getCondition().getType().isInteger(1))
+        break;
+      conditions.push_back(where.getCondition());
+      s = where.getOnTrue();
+    }
+    b.create<YieldOp>(loc, s);
+
+    // Mask: a copy of the score's computation that yields the conditions.
+    Block *mask = addArgs(op.getMask());
+    b.setInsertionPointToStart(mask);
+    IRMapping map;
+    map.map(score->getArguments(), mask->getArguments());
+    for (Operation &o : score->without_terminator())
+      b.clone(o, map);
+    Value keep = b.create<arith::ConstantOp>(loc, b.getBoolAttr(true));
+    for (Value c : conditions)
+      keep = b.create<AndOp>(loc, b.getI1Type(), keep, map.lookup(c));
+    b.create<YieldOp>(loc, keep);
+
+    Block *value = addArgs(op.getValue());
+    b.setInsertionPointToStart(value);
+    b.create<YieldOp>(loc, chain.value(b, SmallVector<Value>(value->getArguments())));
+
+    for (Region *r : {&op.getScore(), &op.getMask(), &op.getValue()})
+      eraseDeadOps(*r);
+    chain.anchor->getResult(0).replaceAllUsesWith(op.getResult());
+    chain.anchor->erase();
+  }
+
+  void runOnOperation() override {
+    SmallVector<SoftmaxOp> softmaxes;
+    getOperation().walk([&](SoftmaxOp sm) { softmaxes.push_back(sm); });
+    for (SoftmaxOp sm : softmaxes) {
+      Chain chain;
+      std::optional<std::string> reason = match(sm, chain);
+      if (reason) {
+        if (reportMissed)
+          sm.emitRemark("attention chain not fused: ") << *reason;
+        continue;
+      }
+      if (reportFused)
+        sm.emitRemark("attention chain fused: softmax and its weighted sum became one "
+                      "attn.attention; the score matrix is not materialised");
+      fuse(chain);
+    }
+    // The softmax and the producers of its scores are now dead; the
+    // canonicalizer that follows in the pipeline removes them.
+  }
+};
+
+} // namespace

@@ -1,0 +1,78 @@
+//===- ScheduleAttention.cpp - Tile sizes of attn.attention ---------------===//
+//
+// The schedule of a fused attention is four numbers, recorded on the op so
+// that every later dump shows them:
+//   block_q       queries per task (a multiple of 2 * vector_width: the
+//                 register tile is two vectors of queries wide),
+//   block_k       keys per online-softmax step,
+//   vector_width  f32 lanes per vector,
+//   tile_rows     rows of the register tile of both inner products.
+// Priority: pass options (the command line), then the model's schedule block
+// (the function's `attn.schedule`), then the automatic choice.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Dialect/Attn/Transforms/Passes.h"
+
+namespace attnc::attn {
+#define GEN_PASS_DEF_SCHEDULEATTENTION
+#include "attnc/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace attnc::attn
+
+using namespace mlir;
+using namespace attnc::attn;
+
+namespace {
+
+struct ScheduleAttentionPass : attnc::attn::impl::ScheduleAttentionBase<ScheduleAttentionPass> {
+  using ScheduleAttentionBase::ScheduleAttentionBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    auto fromModel = func->getAttrOfType<DictionaryAttr>("attn.schedule");
+    auto pick = [&](int64_t option, StringRef key, int64_t automatic) -> int64_t {
+      if (option > 0)
+        return option;
+      if (fromModel)
+        if (auto v = fromModel.getAs<IntegerAttr>(key))
+          return v.getInt();
+      return automatic;
+    };
+    WalkResult result = func.walk([&](AttentionOp op) {
+      int64_t width = pick(vectorWidth, "vector_width", targetVectorWidth);
+      int64_t rows = pick(tileRows, "tile_rows", 8);
+      // Short sequences (decoding, S = 1) should not pay for a 64-query tile.
+      auto type = cast<RankedTensorType>(op.getResult().getType());
+      int64_t s = type.getDimSize(type.getRank() - 2);
+      int64_t autoQ = ShapedType::isDynamic(s) || s > 2 * width ? 4 * width : 2 * width;
+      int64_t q = pick(blockQ, "block_q", autoQ);
+      int64_t k = pick(blockK, "block_k", 64);
+      if (width != 4 && width != 8 && width != 16 && width != 32) {
+        op.emitError("schedule: vector width ") << width << " is not 4, 8, 16 or 32";
+        return WalkResult::interrupt();
+      }
+      if (q <= 0 || q % (2 * width) != 0 || q > 1024) {
+        op.emitError("schedule: query block ")
+            << q << " must be a positive multiple of " << 2 * width << " up to 1024";
+        return WalkResult::interrupt();
+      }
+      if (k <= 0 || k > 1024 || rows <= 0 || rows > 16) {
+        op.emitError("schedule: key block ") << k << " must be in 1..1024 and tile rows "
+                                             << rows << " in 1..16";
+        return WalkResult::interrupt();
+      }
+      Builder b(op.getContext());
+      op.setScheduleAttr(b.getDictionaryAttr({
+          b.getNamedAttr("block_q", b.getI64IntegerAttr(q)),
+          b.getNamedAttr("block_k", b.getI64IntegerAttr(k)),
+          b.getNamedAttr("tile_rows", b.getI64IntegerAttr(rows)),
+          b.getNamedAttr("vector_width", b.getI64IntegerAttr(width)),
+      }));
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace
