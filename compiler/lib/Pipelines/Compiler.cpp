@@ -6,10 +6,13 @@
 #include "attnc/Pipelines/Registration.h"
 #include "attnc/Target/EntryPoints.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace attnc {
@@ -55,6 +58,12 @@ std::unique_ptr<llvm::Module> compileToLLVMIR(const ast::Module &module,
   registerCompilerDialects(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // Remarks and errors point into the model file, with its source line.
+  llvm::SourceMgr sources;
+  auto buffer = llvm::MemoryBuffer::getFile(module.fileName);
+  if (buffer)
+    sources.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
 
   mlir::OwningOpRef<mlir::ModuleOp> m = generateAttn(context, module, options.prefixes);
   if (!m)

@@ -78,6 +78,11 @@ void addEntryPoints(ModuleOp module, const ast::Model &model, const std::string 
   MLIRContext *ctx = module.getContext();
   Type ptr = e.ptr, i32 = e.i32, i64 = e.i64;
 
+  // Argument names are for readers of the attn dump; LLVM has no use for them.
+  module.walk([](LLVM::LLVMFuncOp fn) {
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+      fn.removeArgAttr(i, "attn.name");
+  });
   // The kernel and its C-interface wrapper are private to the object.
   for (StringRef name : {StringRef(prefix), StringRef("_mlir_ciface_" + prefix)})
     if (auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name))

@@ -28,7 +28,8 @@ struct Invocation {
   std::vector<std::pair<std::string, int64_t>> dims;
   std::string dumpDir;
   bool syntaxOnly = false;
-  bool explainFusion = false;
+  bool explainFusion = false, reportMissedFusion = false;
+  int64_t blockQ = 0, blockK = 0, vectorWidth = 0, tileRows = 0;
   // run / bench
   std::string model;                 // --model: run only this model of the file
   std::vector<std::pair<std::string, std::string>> inputs;  // --input NAME=SPEC

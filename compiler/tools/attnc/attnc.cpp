@@ -72,6 +72,18 @@ cl::opt<std::string> rpassMissed("Rpass-missed",
 
 cl::opt<std::string> modelName("model", cl::desc("Run only this model of the file"),
                                cl::value_desc("name"), cl::cat(runCategory));
+cl::OptionCategory scheduleCategory("schedule overrides (win over the model's schedule block)");
+cl::opt<int64_t> blockQ("block-q", cl::init(0), cl::desc("Query block of fused attention"),
+                        cl::cat(scheduleCategory));
+cl::opt<int64_t> blockK("block-k", cl::init(0), cl::desc("Key block of fused attention"),
+                        cl::cat(scheduleCategory));
+cl::opt<int64_t> vectorWidth("vector-width", cl::init(0),
+                             cl::desc("f32 lanes per vector (default: the target's)"),
+                             cl::cat(scheduleCategory));
+cl::opt<int64_t> tileRows("tile-rows", cl::init(0),
+                          cl::desc("Rows of the register tile of the inner products"),
+                          cl::cat(scheduleCategory));
+
 cl::list<std::string> inputs("input", cl::desc("Input data: NAME=@file.npy | random:SEED | zeros"),
                              cl::value_desc("NAME=SPEC"), cl::cat(runCategory));
 cl::list<std::string> checks("check",
@@ -148,7 +160,7 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   attnc::registerEverything(registry);
   if (!helpAll)
-    cl::HideUnrelatedOptions({&category, &runCategory});
+    cl::HideUnrelatedOptions({&category, &runCategory, &scheduleCategory});
   cl::SetVersionPrinter([](raw_ostream &os) {
     os << "attnc version " << ATTNC_VERSION_STRING << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";
@@ -182,7 +194,15 @@ int main(int argc, char **argv) {
   }
   if (!rpassMissed.empty() && rpassMissed != "fuse")
     return error(kUsageError, "-Rpass-missed=" + rpassMissed + ": the only pass is 'fuse'");
-  inv.explainFusion = explainFusion || !rpassMissed.empty();
+  inv.explainFusion = explainFusion;
+  inv.reportMissedFusion = explainFusion || !rpassMissed.empty();
+  for (auto *opt : {&blockQ, &blockK, &vectorWidth, &tileRows})
+    if (*opt < 0)
+      return error(kUsageError, "--" + opt->ArgStr.str() + " must be positive");
+  inv.blockQ = blockQ;
+  inv.blockK = blockK;
+  inv.vectorWidth = vectorWidth;
+  inv.tileRows = tileRows;
   inv.dumpDir = dumpDir;
   inv.syntaxOnly = syntaxOnly;
   for (const std::string &i : inputs) {

@@ -106,6 +106,7 @@ private:
   Value emitSubscript(const A::Expr &e);
   Value emitComprehension(const A::Decl &d);
   void hoistSubscriptedExprs(const A::Expr &e);
+  DictionaryAttr scheduleAttr(const A::Model &m);
 
   /// In element context every value is a scalar: rank-0 tensors are read.
   Value scalarize(Value v, Location l) {
@@ -418,6 +419,40 @@ Value Generator::emitComprehension(const A::Decl &d) {
   return op.getResult();
 }
 
+/// The model's schedule block as the attributes attn-schedule reads:
+/// tile(i = Q, j = K) -> block_q, block_k; vectorize(.., W) -> vector_width;
+/// unroll(.., R) -> tile_rows; threads(N) -> threads.
+DictionaryAttr Generator::scheduleAttr(const A::Model &m) {
+  SmallVector<NamedAttribute> entries;
+  auto set = [&](StringRef key, int64_t v) {
+    llvm::erase_if(entries, [&](NamedAttribute a) { return a.getName() == key; });
+    entries.push_back(builder.getNamedAttr(key, builder.getI64IntegerAttr(v)));
+  };
+  auto lastInteger = [](const A::ScheduleDirective &d) -> std::optional<int64_t> {
+    for (auto it = d.positional.rbegin(); it != d.positional.rend(); ++it)
+      if (!it->empty() && std::all_of(it->begin(), it->end(), ::isdigit) && it->size() < 10)
+        return std::stoll(*it);
+    return std::nullopt;
+  };
+  for (const A::ScheduleDirective &d : m.schedule) {
+    if (d.name == "tile") {
+      for (const auto &[key, v] : d.named) {
+        if (key == "i" || key == "q")
+          set("block_q", v);
+        else if (key == "j" || key == "k")
+          set("block_k", v);
+      }
+    } else if (d.name == "vectorize" || d.name == "unroll" || d.name == "threads") {
+      if (auto v = lastInteger(d))
+        set(d.name == "vectorize" ? "vector_width" : d.name == "unroll" ? "tile_rows" : "threads",
+            *v);
+    }
+  }
+  if (entries.empty())
+    return nullptr;
+  return builder.getDictionaryAttr(entries);
+}
+
 void Generator::generateModel(const A::Model &m, const std::string &symbol, ModuleOp into) {
   model = &m;
   dimValues.clear();
@@ -448,6 +483,8 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
   func.setArgAttr(1, "attn.name", builder.getStringAttr("dims"));
   for (auto [i, d] : llvm::enumerate(order))
     func.setArgAttr(i + 2, "attn.name", builder.getStringAttr(d->name));
+  if (DictionaryAttr schedule = scheduleAttr(m))
+    func->setAttr("attn.schedule", schedule);
   Block *entry = func.addEntryBlock();
   for (auto [i, d] : llvm::enumerate(order))
     entry->getArgument(i + 2).setLoc(loc(d->loc));
