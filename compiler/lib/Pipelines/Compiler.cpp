@@ -64,6 +64,7 @@ std::unique_ptr<llvm::Module> compileToLLVMIR(const ast::Module &module,
   if (buffer)
     sources.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
+  context.printOpOnDiagnostic(false);
 
   mlir::OwningOpRef<mlir::ModuleOp> m = generateAttn(context, module, options.prefixes);
   if (!m)

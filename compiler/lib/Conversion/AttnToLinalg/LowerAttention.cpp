@@ -453,7 +453,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
       Value qb = b.create<arith::RemUIOp>(loc, task, numQBlocks);
       Value rest = b.create<arith::DivUIOp>(loc, task, numQBlocks);
       SmallVector<Value> batch(nb);
-      for (int64_t a = nb - 1; a >= 0; --a) {
+      for (int64_t a = static_cast<int64_t>(nb) - 1; a >= 0; --a) {
         batch[a] = b.create<arith::RemUIOp>(loc, rest, extents[a]);
         rest = b.create<arith::DivUIOp>(loc, rest, extents[a]);
       }

@@ -63,6 +63,9 @@ struct ParallelLoopsToRuntimePass
     SetVector<Value> used, captured;
     SmallVector<Operation *> constants;
     getUsedValuesDefinedAbove(loop.getRegion(), used);
+    // The chunk maps its iterations back through the loop's bounds.
+    used.insert(loop.getLowerBound()[0]);
+    used.insert(loop.getStep()[0]);
     for (Value v : used) {
       Operation *def = v.getDefiningOp();
       if (def && def->hasTrait<OpTrait::ConstantLike>())

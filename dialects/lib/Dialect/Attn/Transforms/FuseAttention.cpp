@@ -406,9 +406,12 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
     map.map(score->getArguments(), mask->getArguments());
     for (Operation &o : score->without_terminator())
       b.clone(o, map);
-    Value keep = b.create<arith::ConstantOp>(loc, b.getBoolAttr(true));
+    Value keep;
     for (Value c : conditions)
-      keep = b.create<AndOp>(loc, b.getI1Type(), keep, map.lookup(c));
+      keep = keep ? b.create<AndOp>(loc, b.getI1Type(), keep, map.lookup(c)).getResult()
+                  : map.lookup(c);
+    if (!keep)
+      keep = b.create<arith::ConstantOp>(loc, b.getBoolAttr(true));
     b.create<YieldOp>(loc, keep);
 
     Block *value = addArgs(op.getValue());

@@ -25,7 +25,8 @@ def FuseAttention : Pass<"attn-fuse-attention", "::mlir::func::FuncOp"> {
     Option<"reportFused", "report-fused", "bool", "false",
            "Remark on every chain that is fused">
   ];
-  let dependentDialects = ["::attnc::attn::AttnDialect", "::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::attnc::attn::AttnDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def ScheduleAttention : Pass<"attn-schedule", "::mlir::func::FuncOp"> {

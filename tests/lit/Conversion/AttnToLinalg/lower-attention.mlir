@@ -1,0 +1,44 @@
+// RUN: attnc-opt %s --convert-attn-to-linalg --canonicalize | FileCheck %s
+
+// A causal dot-product attention: tasks over (batch, query block) in an
+// scf.parallel; per key block, a mask test over the tile's index bounds that
+// skips fully masked blocks, the Q.K tile as vector FMAs, the online softmax
+// update with exp, and the P.V tile as vector FMAs; the result is written to
+// a fresh buffer.
+// CHECK-LABEL: func @causal
+//       CHECK:   %[[OUT:.*]] = memref.alloc
+//       CHECK:   scf.parallel
+//       CHECK:     memref.alloca() {{.*}} : memref<64x64xf32>
+//       CHECK:     scf.for
+//       CHECK:       %[[SKIP:.*]] = arith.cmpi sgt
+//       CHECK:       scf.if %[[SKIP]] {
+//       CHECK:       } else {
+//       CHECK:         vector.fma {{.*}} : vector<16xf32>
+//       CHECK:         math.exp
+//       CHECK:         vector.fma {{.*}} : vector<16xf32>
+//       CHECK:     memref.store {{.*}}, %[[OUT]]
+//       CHECK:   bufferization.to_tensor %[[OUT]] restrict writable
+func.func @causal(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?x32xf32>,
+                  %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
+  %c32 = arith.constant 32 : index
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}} : tensor<?x?x32xf32> score {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %dot = attn.index_reduce sum [%c32] : f32 {
+    ^bb0(%d: index):
+      %x = attn.read %q[%bb, %i, %d] {in_bounds} : tensor<?x?x32xf32>
+      %y = attn.read %k[%bb, %j, %d] {in_bounds} : tensor<?x?x32xf32>
+      %p = attn.mul %x, %y : f32, f32 -> f32
+      attn.yield %p : f32
+    }
+    attn.yield %dot : f32
+  } mask {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %keep = attn.cmp le, %j, %i : index, index -> i1
+    attn.yield %keep : i1
+  } value {
+  ^bb0(%bb: index, %j: index, %d: index):
+    %x = attn.read %v[%bb, %j, %d] {in_bounds} : tensor<?x?x32xf32>
+    attn.yield %x : f32
+  }
+  return %o : tensor<?x?x32xf32>
+}

@@ -1,0 +1,46 @@
+// RUN: attnc-opt %s --attnc-parallel-loops-to-runtime | FileCheck %s
+
+// In a kernel (first argument: the runtime context), the loop body moves to
+// a chunk function; the captured buffer travels in a stack struct and the
+// constant is rematerialised; the stack buffer is allocated once per chunk.
+// CHECK-LABEL: func.func @kernel(
+//  CHECK-SAME: %[[CTX:.*]]: !llvm.ptr, %[[BUF:.*]]: memref<?xf32>
+//       CHECK:   %[[SLOT:.*]] = llvm.alloca {{.*}} x !llvm.struct<(struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>)>
+//       CHECK:   llvm.store
+//       CHECK:   attn.parallel_launch @kernel__par0(%[[CTX]], %{{.*}}, %{{.*}}, %[[SLOT]]) : !llvm.ptr, !llvm.ptr
+//   CHECK-NOT:   scf.parallel
+// CHECK-LABEL: func.func @kernel__par0(
+//  CHECK-SAME: %{{.*}}: !llvm.ptr, %[[BEGIN:.*]]: i64, %[[END:.*]]: i64) attributes {llvm.linkage = #llvm.linkage<internal>}
+//       CHECK:   llvm.load
+//       CHECK:   %[[B:.*]] = builtin.unrealized_conversion_cast {{.*}} to memref<?xf32>
+//       CHECK:   arith.constant 2.000000e+00 : f32
+//       CHECK:   memref.alloca() : memref<4xf32>
+//       CHECK:   scf.for
+//       CHECK:     memref.store {{.*}}, %[[B]]
+func.func @kernel(%ctx: !llvm.ptr, %buf: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %two = arith.constant 2.0 : f32
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %scratch = memref.alloca() : memref<4xf32>
+    memref.store %two, %scratch[%c0] : memref<4xf32>
+    %x = memref.load %scratch[%c0] : memref<4xf32>
+    memref.store %x, %buf[%i] : memref<?xf32>
+    scf.reduce
+  }
+  return
+}
+
+// Without a runtime context the loop stays.
+// CHECK-LABEL: func.func @not_a_kernel(
+//       CHECK:   scf.parallel
+func.func @not_a_kernel(%buf: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %two = arith.constant 2.0 : f32
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    memref.store %two, %buf[%i] : memref<?xf32>
+    scf.reduce
+  }
+  return
+}
