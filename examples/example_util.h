@@ -122,4 +122,46 @@ static inline double max_abs_diff(const float *a, const float *b, size_t n) {
   return m;
 }
 
+/* Reads a NAME=TEXT argument, or returns NULL. */
+static inline const char *text_arg(int argc, char **argv, const char *name) {
+  size_t len = strlen(name);
+  for (int a = 1; a < argc; ++a)
+    if (strncmp(argv[a], name, len) == 0 && argv[a][len] == '=')
+      return argv[a] + len + 1;
+  return NULL;
+}
+
+/* Writes a float32 tensor as DIR/NAME.npy (NumPy format 1.0, C order), so
+ * that `attnc run --input NAME=@DIR/NAME.npy --check ...` can compare what
+ * this program computed with the reference interpreter. */
+static inline void save_npy(const char *dir, const char *name, const float *data, int rank,
+                            const int64_t *shape) {
+  char path[1024], header[256];
+  snprintf(path, sizeof path, "%s/%s.npy", dir, name);
+  int n = snprintf(header, sizeof header, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+  size_t count = 1;
+  for (int r = 0; r < rank; ++r) {
+    n += snprintf(header + n, sizeof header - (size_t)n, "%" PRId64 "%s", shape[r],
+                  rank == 1 ? "," : (r + 1 < rank ? ", " : ""));
+    count *= (size_t)shape[r];
+  }
+  n += snprintf(header + n, sizeof header - (size_t)n, "), }");
+  /* Pad with spaces so that magic + length + header is a multiple of 64. */
+  while ((10 + n + 1) % 64 != 0)
+    header[n++] = ' ';
+  header[n++] = '\n';
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    fprintf(stderr, "cannot write %s\n", path);
+    exit(1);
+  }
+  const unsigned char magic[8] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+  const unsigned char length[2] = {(unsigned char)(n & 0xff), (unsigned char)(n >> 8)};
+  fwrite(magic, 1, sizeof magic, f);
+  fwrite(length, 1, sizeof length, f);
+  fwrite(header, 1, (size_t)n, f);
+  fwrite(data, sizeof *data, count, f);
+  fclose(f);
+}
+
 #endif /* ATTNC_EXAMPLE_UTIL_H */

@@ -4,7 +4,9 @@
  *   attnc examples/mha.attn -o mha.o
  *   cc -O2 examples/mha_main.c mha.o -I. -I<attnc>/include -L<attnc>/lib \
  *      -lattnc_runtime -lpthread -lm -ldl -o mha
- *   ./mha [B=2] [S=37] [threads=0]
+ *   ./mha [B=2] [S=37] [threads=0] [save=DIR]
+ *
+ * With save=DIR it also writes its inputs and output as .npy files there.
  */
 #include "mha.h"
 
@@ -51,6 +53,16 @@ int main(int argc, char **argv) {
   };
   check(mha_run_tensors(inputs, 1, weights, 4, outputs, 1, &exec), "mha_run_tensors");
   printf("mha_run vs mha_run_tensors: max |diff| = %.3g\n", max_abs_diff(out.y, y2, n_y));
+
+  const char *dir = text_arg(argc, argv, "save");
+  if (dir) {
+    save_npy(dir, "x", x, 3, x_shape);
+    save_npy(dir, "wq", wq, 2, w_shape);
+    save_npy(dir, "wk", wk, 2, w_shape);
+    save_npy(dir, "wv", wv, 2, w_shape);
+    save_npy(dir, "wo", wo, 2, w_shape);
+    save_npy(dir, "y", out.y, 3, y_shape);
+  }
 
   free(x);
   free(wq);
