@@ -285,7 +285,7 @@ public:
   std::pair<Value, Value> evaluate() {
     for (Operation &o : block.without_terminator())
       visit(o);
-    Fact f = asBool(facts.lookup(cast<YieldOp>(block.getTerminator()).getValue()));
+    Fact f = asBool(factOf(cast<YieldOp>(block.getTerminator()).getValue()));
     Value no = h.b.create<arith::ConstantOp>(h.loc, h.b.getBoolAttr(false));
     if (f.kind != Fact::Bool)
       return {no, no};
@@ -303,6 +303,12 @@ private:
     Fact f; f.kind = Fact::Interval; f.lo = lo; f.hi = hi; return f;
   }
   Fact boolean(Value t, Value fl) { Fact f; f.kind = Fact::Bool; f.mustTrue = t; f.mustFalse = fl; return f; }
+
+  bool definedOutside(Value v) {
+    return !block.getParent()->isAncestor(v.getParentRegion());
+  }
+  /// Values from outside the region are the same over the whole tile.
+  Fact factOf(Value v) { return definedOutside(v) ? exact(v) : facts.lookup(v); }
 
   Fact asInterval(Fact f) {
     if (f.kind == Fact::Exact && f.exact.getType().isIndex())
@@ -325,13 +331,10 @@ private:
     // Anything computed from exact values alone is exact: clone it.
     bool allExact = o.getNumRegions() == 0 && isMemoryEffectFree(&o);
     for (Value v : o.getOperands()) {
-      auto it = facts.find(v);
-      bool outside = !v.getParentRegion() || !block.getParent()->isAncestor(v.getParentRegion());
-      allExact &= outside || (it != facts.end() && it->second.kind == Fact::Exact);
-      if (outside)
-        map.map(v, v);
-      else if (it != facts.end() && it->second.kind == Fact::Exact)
-        map.map(v, it->second.exact);
+      Fact f = factOf(v);
+      allExact &= f.kind == Fact::Exact;
+      if (f.kind == Fact::Exact)
+        map.map(v, f.exact);
     }
     if (allExact) {
       Operation *c = h.b.clone(o, map);
@@ -339,7 +342,7 @@ private:
       return;
     }
     Builder2 &b = h;
-    auto x = [&](unsigned i) { return facts.lookup(o.getOperand(i)); };
+    auto x = [&](unsigned i) { return factOf(o.getOperand(i)); };
     if (isa<AddOp, SubOp>(o) && r.getType().isIndex()) {
       Fact p = asInterval(x(0)), q = asInterval(x(1));
       if (p.kind == Fact::Interval && q.kind == Fact::Interval)
@@ -542,51 +545,60 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
           };
           TileProduct{st, qt, BQ, VW, TR, h.idx(BK), depth, keyElement, zeroInit}.emit(h);
         }
-        // The rest of the score, the mask, and -inf past the last key.
+        // The rest of the score, the mask, and -inf past the last key; the
+        // new running maximum on the way. The mask test is hoisted: a tile
+        // known all unmasked gets a loop without it.
         Block &scoreBlock = op.getScore().front();
         Block &maskBlock = op.getMask().front();
-        h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
-          Value j = h.add(j0, jj);
-          Value inRange = h.cmp(arith::CmpIPredicate::ult, jj, jValid);
-          Value jc = h.min(j, tLast);
-          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value qq) {
-            Value i = h.min(h.add(i0, qq), sLast);
-            IRMapping map = scoreBatch;
-            map.map(scoreBlock.getArgument(nb), i);
-            map.map(scoreBlock.getArgument(nb + 1), jc);
-            Operation *skip = nullptr;
-            if (dot) {
-              map.map(dot->reduce.getResult(), h.load(st, {jj, qq}));
-              skip = dot->reduce;
-            }
-            Value s = cloneRegion(b, scoreBlock, map, skip);
-            // Masked unless the tile is known all true.
-            auto masked = b.create<scf::IfOp>(
-                loc, allTrue,
-                [&](OpBuilder &tb, Location tl) { tb.create<scf::YieldOp>(tl, ValueRange{s}); },
-                [&](OpBuilder &fb, Location fl) {
-                  IRMapping mm = batchMap(op.getMask());
-                  mm.map(maskBlock.getArgument(nb), i);
-                  mm.map(maskBlock.getArgument(nb + 1), jc);
-                  Value keep = cloneRegion(fb, maskBlock, mm);
-                  fb.create<scf::YieldOp>(fl, ValueRange{fb.create<arith::SelectOp>(fl, keep, s, ninf).getResult()});
-                });
-            Value v = b.create<arith::SelectOp>(loc, inRange, masked.getResult(0), ninf);
-            h.store(v, st, {jj, qq});
-          });
-        });
-
-        // 3. Online softmax over the block.
         h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
           h.store(h.load(m, q), mNew, q);
           h.store(zero, rowSum, q);
         });
-        h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
-          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
-            Value mx = b.create<arith::MaximumFOp>(loc, h.load(mNew, q), h.load(st, {jj, q}));
-            h.store(mx, mNew, q);
+        auto scores = [&](bool masked) {
+          h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
+            Value j = h.add(j0, jj);
+            Value inRange = h.cmp(arith::CmpIPredicate::ult, jj, jValid);
+            Value jc = h.min(j, tLast);
+            h.loop(h.idx(0), h.idx(BQ), 1, [&](Value qq) {
+              Value i = h.min(h.add(i0, qq), sLast);
+              IRMapping map = scoreBatch;
+              map.map(scoreBlock.getArgument(nb), i);
+              map.map(scoreBlock.getArgument(nb + 1), jc);
+              Operation *skip = nullptr;
+              if (dot) {
+                map.map(dot->reduce.getResult(), h.load(st, {jj, qq}));
+                skip = dot->reduce;
+              }
+              Value s = cloneRegion(b, scoreBlock, map, skip);
+              if (masked) {
+                IRMapping mm = batchMap(op.getMask());
+                mm.map(maskBlock.getArgument(nb), i);
+                mm.map(maskBlock.getArgument(nb + 1), jc);
+                Value keep = cloneRegion(b, maskBlock, mm);
+                s = b.create<arith::SelectOp>(loc, keep, s, ninf);
+              }
+              Value v = b.create<arith::SelectOp>(loc, inRange, s, ninf);
+              h.store(v, st, {jj, qq});
+              h.store(b.create<arith::MaximumFOp>(loc, h.load(mNew, qq), v), mNew, qq);
+            });
           });
-        });
+        };
+        b.create<scf::IfOp>(
+            loc, allTrue,
+            [&](OpBuilder &tb, Location tl) {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+              scores(/*masked=*/false);
+              b.create<scf::YieldOp>(tl);
+            },
+            [&](OpBuilder &fb, Location fl) {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPoint(fb.getInsertionBlock(), fb.getInsertionPoint());
+              scores(/*masked=*/true);
+              b.create<scf::YieldOp>(fl);
+            });
+
+        // 3. Online softmax over the block.
         h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
           Value mo = h.load(m, q), mn = h.load(mNew, q);
           Value fresh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mo, ninf);
