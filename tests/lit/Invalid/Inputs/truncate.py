@@ -4,7 +4,7 @@
   truncate.py FILE --before TEXT  everything before the first TEXT
   truncate.py FILE --after TEXT   everything up to the end of the first TEXT
 
-Cutting at text rather than at a byte offset keeps the tests readable and
+In TEXT, \n stands for a line break. Cutting at text rather than at a byte offset keeps the tests readable and
 independent of comments added to the examples.
 """
 import argparse
@@ -23,7 +23,8 @@ with open(args.file, 'rb') as f:
 if args.lines is not None:
     cut = sum(len(l) for l in data.splitlines(keepends=True)[:args.lines])
 else:
-    text = (args.before if args.before is not None else args.after).encode()
+    text = (args.before if args.before is not None else args.after).replace('\\n', '\n')
+    text = text.encode()
     cut = data.find(text)
     if cut < 0:
         sys.exit('truncate.py: %r is not in %s' % (text.decode(), args.file))

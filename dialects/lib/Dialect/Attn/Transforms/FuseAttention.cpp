@@ -238,6 +238,9 @@ struct Chain {
   std::function<Value(OpBuilder &, ArrayRef<Value>)> value;
   Value valueWidth;                // D, when known as a live value
   Value valueTensorForWidth;       // else: reify D from this tensor's last axis
+  // The weights have no query axis ([batch..., T], one decoder step): the
+  // attention has a single query and its result is reshaped.
+  bool singleQuery = false;
 };
 
 struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPass> {
@@ -322,16 +325,15 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
     if (!product || (product.getLhs() != read.getResult() && product.getRhs() != read.getResult()))
       return notSum;
     Value factor = product.getLhs() == read.getResult() ? product.getRhs() : product.getLhs();
-    // The value factor must not depend on the query index nor on the weights.
+    // The value factor must not depend on the weights. When it depends on
+    // the axis before the summed one, that axis is a batch axis and the
+    // weights have no query axis (one decoder step).
     SetVector<Value> seen;
     SmallVector<Value> work = {factor};
-    Value queryIndex = cb.getArgument(rank - 2);
     while (!work.empty()) {
       Value v = work.pop_back_val();
       if (!seen.insert(v))
         continue;
-      if (v == queryIndex)
-        return std::string("the values depend on the query index");
       if (v == read.getResult())
         return notSum;
       if (Operation *def = v.getDefiningOp())
@@ -339,6 +341,8 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
           for (Value o : def->getOperands())
             work.push_back(o);
     }
+    chain.singleQuery = rank == 1 || seen.contains(cb.getArgument(rank - 2));
+    int64_t nb = chain.singleQuery ? rank - 1 : rank - 2;
     chain.anchor = comp;
     chain.valueWidth = comp.getExtents()[rank - 1];
     // The ops of the body that the factor depends on, in program order.
@@ -347,13 +351,13 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
       for (Operation &op : block->without_terminator())
         if (llvm::any_of(op.getResults(), [&](Value r) { return seen.contains(r); }))
           slice.push_back(&op);
-    chain.value = [&cb, &rb, factor, rank, slice](OpBuilder &b, ArrayRef<Value> args) {
-      // args are (batch.., j, d); the comprehension's are (batch.., i, d).
+    chain.value = [&cb, &rb, factor, rank, nb, slice](OpBuilder &b, ArrayRef<Value> args) {
+      // args are (batch.., j, d); the comprehension's are (batch.., [i,] d).
       IRMapping map;
-      for (int64_t a = 0; a < rank - 2; ++a)
+      for (int64_t a = 0; a < nb; ++a)
         map.map(cb.getArgument(a), args[a]);
-      map.map(cb.getArgument(rank - 1), args[rank - 1]);
-      map.map(rb.getArgument(0), args[rank - 2]);
+      map.map(cb.getArgument(rank - 1), args[nb + 1]);
+      map.map(rb.getArgument(0), args[nb]);
       for (Operation *op : slice)
         b.clone(*op, map);
       return map.lookupOrDefault(factor);
@@ -369,27 +373,43 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
     Location loc = chain.anchor->getLoc();
     OpBuilder b(chain.anchor);
 
+    // Extents: batch..., S, T, D (S is 1 without a query axis).
     SmallVector<Value> extents;
-    for (int64_t a = 0; a < rank; ++a)
+    for (int64_t a = 0; a < rank; ++a) {
+      if (chain.singleQuery && a == rank - 1)
+        extents.push_back(b.create<arith::ConstantIndexOp>(loc, 1));
       extents.push_back(reifyExtent(b, loc, x, a));
+    }
     extents.push_back(chain.valueWidth
                           ? chain.valueWidth
                           : reifyExtent(b, loc, chain.valueTensorForWidth,
                                         cast<RankedTensorType>(chain.valueTensorForWidth.getType())
                                                 .getRank() - 1));
-    auto resultType = cast<RankedTensorType>(chain.anchor->getResult(0).getType());
+    auto anchorType = cast<RankedTensorType>(chain.anchor->getResult(0).getType());
+    auto resultType = anchorType;
+    if (chain.singleQuery) {
+      SmallVector<int64_t> shape(anchorType.getShape());
+      shape.insert(shape.end() - 1, 1);
+      resultType = RankedTensorType::get(shape, anchorType.getElementType());
+    }
     auto op = b.create<AttentionOp>(loc, resultType, extents, DictionaryAttr());
+    OpBuilder after(chain.anchor);
 
+    int64_t regionArgs = extents.size() - 1;
     auto addArgs = [&](Region &r) {
       Block *block = b.createBlock(&r);
-      for (int64_t a = 0; a < rank; ++a)
+      for (int64_t a = 0; a < regionArgs; ++a)
         block->addArgument(b.getIndexType(), loc);
       return block;
     };
-    // Score: X at (batch.., i, j); leading where(c, s, -inf) become the mask.
+    // Score: X at (batch.., i, j) (at (batch.., j) without a query axis);
+    // leading where(c, s, -inf) become the mask.
     Block *score = addArgs(op.getScore());
     b.setInsertionPointToStart(score);
-    Value s = ElementInliner(b).element(x, SmallVector<Value>(score->getArguments()));
+    SmallVector<Value> xIndices(score->getArguments());
+    if (chain.singleQuery)
+      xIndices.erase(xIndices.end() - 2);
+    Value s = ElementInliner(b).element(x, xIndices);
     SmallVector<Value> conditions;
     while (auto where = dyn_cast_or_null<WhereOp>(s.getDefiningOp())) {
       if (!isNegativeInfinity(where.getOnFalse()) || !where.getCondition().getType().isInteger(1))
@@ -420,7 +440,14 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
 
     for (Region *r : {&op.getScore(), &op.getMask(), &op.getValue()})
       eraseDeadOps(*r);
-    chain.anchor->getResult(0).replaceAllUsesWith(op.getResult());
+    Value result = op.getResult();
+    if (chain.singleQuery) {
+      // [batch..., 1, D] -> [batch..., D]
+      SmallVector<Value> outExtents(extents.begin(), extents.end() - 3);
+      outExtents.push_back(extents.back());
+      result = after.create<ReshapeOp>(loc, anchorType, result, outExtents);
+    }
+    chain.anchor->getResult(0).replaceAllUsesWith(result);
     chain.anchor->erase();
   }
 

@@ -149,12 +149,17 @@ func.func @no_weighted_sum(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 
 // -----
 
-// One decoder step: the values depend on the batch axis that plays the
-// query axis here.
-// CHECK-LABEL: func @values_depend_on_query
-//   CHECK-NOT: attn.attention
-func.func @values_depend_on_query(%x: tensor<?x?xf32>, %enc: tensor<?x?x8xf32>, %b: index, %t: index) -> tensor<?x8xf32> {
-  // expected-remark @+1 {{attention chain not fused: the values depend on the query index}}
+// One decoder step (Luong): the weights [B, T] have no query axis; the values
+// depend on b, which is then a batch axis. Fused as a single query, reshaped.
+// CHECK-LABEL: func @decoder_step
+//  CHECK-SAME: (%{{.*}}: tensor<?x?xf32>, %[[ENC:.*]]: tensor<?x?x8xf32>, %{{.*}}: index, %{{.*}}: index)
+//       CHECK: %[[ONE:.*]] = arith.constant 1 : index
+//       CHECK: %[[O:.*]] = attn.attention [%{{.*}}, %[[ONE]], %{{.*}}, %{{.*}}] : tensor<?x1x8xf32> score {
+//       CHECK: } value {
+//  CHECK-NEXT: ^bb0(%[[VB:.*]]: index, %[[VJ:.*]]: index, %[[VD:.*]]: index):
+//  CHECK-NEXT:   attn.read %[[ENC]][%[[VB]], %[[VJ]], %[[VD]]]
+//       CHECK: attn.reshape %[[O]] to [%{{.*}}, %{{.*}}] : tensor<?x1x8xf32> -> tensor<?x8xf32>
+func.func @decoder_step(%x: tensor<?x?xf32>, %enc: tensor<?x?x8xf32>, %b: index, %t: index) -> tensor<?x8xf32> {
   %w = attn.softmax %x axis = 1 : tensor<?x?xf32> -> tensor<?x?xf32>
   %c8 = arith.constant 8 : index
   %o = attn.comprehension [%b, %c8] : tensor<?x8xf32> {
