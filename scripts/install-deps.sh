@@ -7,6 +7,6 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends \
   cmake ninja-build g++ python3 \
-  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld-19 \
+  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld-19 libclang-rt-19-dev \
   zlib1g-dev libzstd-dev libxml2-dev libedit-dev libcurl4-openssl-dev \
   libgtest-dev libbenchmark-dev libopenblas-dev >/dev/null

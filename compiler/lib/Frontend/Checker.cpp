@@ -12,7 +12,7 @@ using namespace ast;
 
 bool checkModule(Module &module, Diagnostics &diag) {
   std::unordered_map<std::string, size_t> seen;
-  size_t axesUsed = 0;
+  FileBudget budget;
   for (size_t i = 0; i < module.models.size(); ++i) {
     Model &m = module.models[i];
     auto [it, inserted] = seen.emplace(m.name, i);
@@ -21,14 +21,14 @@ bool checkModule(Module &module, Diagnostics &diag) {
       diag.note(module.models[it->second].loc, "previous definition is here");
       return false;
     }
-    if (!ModelChecker(m, diag, axesUsed).run())
+    if (!ModelChecker(m, diag, budget).run())
       return false;
   }
   return true;
 }
 
-ModelChecker::ModelChecker(Model &model, Diagnostics &diag, size_t &axesUsed)
-    : m_(model), diag_(diag), axesUsed_(axesUsed) {}
+ModelChecker::ModelChecker(Model &model, Diagnostics &diag, FileBudget &budget)
+    : m_(model), diag_(diag), budget_(budget) {}
 
 bool ModelChecker::fail(Loc loc, const std::string &message) {
   diag_.error(loc, message);
@@ -126,7 +126,7 @@ bool ModelChecker::checkDecl(int id) {
   }
   if (d.kind == DeclKind::Output && d.type.kind == ElemKind::Bool)
     return fail(d.loc, "output '" + d.name + "' is boolean; use where(...)");
-  if (!chargeAxes(d.type, d.loc))
+  if (!chargeType(d.type, d.loc))
     return false;
   noteDivisions(d.type.shape);
   declWeak_[id] = weak;
@@ -252,6 +252,11 @@ void ModelChecker::setIntScalar(Expr &e) {
 }
 
 std::optional<DimExpr> ModelChecker::dimExpr(Expr &e) {
+  // An operand in a message: a constant as it is, anything else in
+  // parentheses (`(6*S) / (4*S)`).
+  auto operandStr = [&](const DimExpr &x) {
+    return x.isConstant() ? x.str(dimNames_) : "(" + x.str(dimNames_) + ")";
+  };
   auto notAllowed = [&]() -> std::optional<DimExpr> {
     fail(e.loc, "only integers, dim names and + - * / are allowed in a dim expression");
     return std::nullopt;
@@ -293,8 +298,12 @@ std::optional<DimExpr> ModelChecker::dimExpr(Expr &e) {
       return std::nullopt;
     setIntScalar(e);
     auto r = DimExpr::sub(DimExpr(), *v, &why);
-    if (!r)
+    if (!r) {
       dimFailure(e.loc, why);
+      return std::nullopt;
+    }
+    if (!chargeDimSize(*r, e.loc))
+      return std::nullopt;
     return r;
   }
   case ExprKind::Binary: {
@@ -315,14 +324,16 @@ std::optional<DimExpr> ModelChecker::dimExpr(Expr &e) {
     case BinaryOp::Mul: r = DimExpr::mul(*a, *b, &why); break;
     default: r = DimExpr::div(*a, *b, &why); break;
     }
-    if (r)
+    if (r) {
+      if (!chargeDimSize(*r, e.loc))
+        return std::nullopt;
       return r;
+    }
     if (why == DimExpr::Failure::DivisionByZero)
       fail(e.loc, "division by zero in dim expression '" + printExpr(e, &m_) + "'");
     else if (why == DimExpr::Failure::NotExact)
       fail(e.loc, "dim expression '" + printExpr(e, &m_) + "' does not divide exactly (" +
-                      std::to_string(*a->getConstant()) + " / " +
-                      std::to_string(*b->getConstant()) + ")");
+                      operandStr(*a) + " / " + operandStr(*b) + ")");
     else
       dimFailure(e.loc, why);
     return std::nullopt;
@@ -352,12 +363,23 @@ bool ModelChecker::dimFailure(Loc loc, DimExpr::Failure why) {
   return fail(loc, "dim expression overflows 64 bits");
 }
 
-bool ModelChecker::chargeAxes(const ValueType &t, Loc loc) {
-  axesUsed_ += t.rank();
-  if (axesUsed_ <= kMaxCheckedAxes)
+bool ModelChecker::chargeType(const ValueType &t, Loc loc) {
+  budget_.axes += t.rank();
+  if (budget_.axes > kMaxCheckedAxes)
+    return fail(loc, "too many tensor axes in one file (limit " +
+                         std::to_string(kMaxCheckedAxes) + "); split the model");
+  for (const DimExpr &e : t.shape)
+    if (!chargeDimSize(e, loc))
+      return false;
+  return true;
+}
+
+bool ModelChecker::chargeDimSize(const DimExpr &e, Loc loc) {
+  budget_.dimSize += e.size();
+  if (budget_.dimSize <= kMaxCheckedDimSize)
     return true;
-  return fail(loc, "too many tensor axes in one file (limit " + std::to_string(kMaxCheckedAxes) +
-                       "); split the model");
+  return fail(loc, "too many dim-expression terms in one file (limit " +
+                       std::to_string(kMaxCheckedDimSize) + "); split the model");
 }
 
 void ModelChecker::noteDivisions(const Shape &s) {

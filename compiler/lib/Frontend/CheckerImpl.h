@@ -28,10 +28,16 @@ struct Checked {
   bool weak = false;
 };
 
+/// What the models of a file have used so far of the file-wide limits
+/// kMaxCheckedAxes and kMaxCheckedDimSize.
+struct FileBudget {
+  size_t axes = 0;
+  size_t dimSize = 0;
+};
+
 class ModelChecker {
 public:
-  /// `axesUsed` counts the axes of checked types across the whole file.
-  ModelChecker(ast::Model &model, Diagnostics &diag, size_t &axesUsed);
+  ModelChecker(ast::Model &model, Diagnostics &diag, FileBudget &budget);
   bool run();
 
 private:
@@ -65,8 +71,11 @@ private:
   void noteDivisions(const Shape &s);
   /// Reports failed dim arithmetic: overflow or too complex.
   bool dimFailure(ast::Loc loc, DimExpr::Failure why);
-  /// Counts the axes of a checked type against kMaxCheckedAxes.
-  bool chargeAxes(const ast::ValueType &t, ast::Loc loc);
+  /// Counts the axes of a checked type against kMaxCheckedAxes and the
+  /// size of its extents against kMaxCheckedDimSize.
+  bool chargeType(const ast::ValueType &t, ast::Loc loc);
+  /// Counts the size of a computed dim expression against kMaxCheckedDimSize.
+  bool chargeDimSize(const DimExpr &e, ast::Loc loc);
 
   // Expressions (CheckExpr.cpp) ------------------------------------------------
   Checked expr(ast::Expr &e);
@@ -147,7 +156,7 @@ private:
   std::vector<FirstUse> firstUse_; // by index variable id
 
   std::set<DimExpr> seenChecks_;
-  size_t &axesUsed_;
+  FileBudget &budget_;
 };
 
 } // namespace attnc

@@ -8,6 +8,29 @@
 
 namespace attnc {
 
+namespace {
+
+/// A message as printed. One that quotes a huge name or expression (from a
+/// generated file) keeps its first and last 2 KiB around "...", so that one
+/// diagnostic never prints megabytes.
+std::string clipped(const std::string &message) {
+  constexpr size_t kMaxMessage = 4096;
+  if (message.size() <= kMaxMessage)
+    return message;
+  size_t head = kMaxMessage / 2, tail = message.size() - kMaxMessage / 2;
+  // Never split a UTF-8 sequence.
+  auto continuation = [&](size_t i) {
+    return (static_cast<unsigned char>(message[i]) & 0xC0) == 0x80;
+  };
+  while (head > 0 && continuation(head))
+    --head;
+  while (tail < message.size() && continuation(tail))
+    ++tail;
+  return message.substr(0, head) + "..." + message.substr(tail);
+}
+
+} // namespace
+
 Diagnostics::Diagnostics(std::string fileName, std::string_view source, std::ostream &out)
     : fileName_(std::move(fileName)), source_(source), out_(out) {}
 
@@ -25,7 +48,7 @@ void Diagnostics::note(ast::Loc loc, const std::string &message) {
 void Diagnostics::error(const std::string &message) {
   printingNotes_ = false;
   if (++errorCount_ == 1)
-    out_ << "attnc: error: " << message << "\n";
+    out_ << "attnc: error: " << clipped(message) << "\n";
 }
 
 namespace {
@@ -74,8 +97,8 @@ void renderLine(std::string_view text, unsigned col, std::string &shown, std::st
 } // namespace
 
 void Diagnostics::emit(ast::Loc loc, const char *severity, const std::string &message) {
-  out_ << fileName_ << ":" << loc.line << ":" << loc.col << ": " << severity << ": " << message
-       << "\n";
+  out_ << fileName_ << ":" << loc.line << ":" << loc.col << ": " << severity << ": "
+       << clipped(message) << "\n";
   std::string_view text = lineText(source_, loc.line);
   size_t caret = loc.col > 0 ? loc.col - 1 : 0; // byte offset in `text`
   // A very long line (a generated file) is shown as a window around the

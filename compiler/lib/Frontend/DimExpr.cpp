@@ -238,6 +238,12 @@ size_t nesting(const DimExpr &e) {
   return d;
 }
 
+} // namespace
+
+size_t DimExpr::size() const { return treeSize(*this, SIZE_MAX); }
+
+namespace {
+
 std::optional<DimExpr> bounded(DimExpr r, Failure *why) {
   if (treeSize(r, DimExpr::kMaxSize) > DimExpr::kMaxSize)
     return failWith(Failure::TooComplex, why);
@@ -412,6 +418,10 @@ std::optional<DimExpr> DimExpr::div(const DimExpr &a, const DimExpr &b, Failure 
   DimExpr n, d;
   n.terms_ = std::move(num);
   d.terms_ = std::move(den);
+  // Cancelling common factors may leave two constants (`6*S / (4*S)` is
+  // 3 / 2): a division of constants, an error unless it is exact.
+  if (n.isConstant() && d.isConstant())
+    return div(n, d, why);
   if (d.getConstant() == 1)
     return bounded(std::move(n), why);
   if (1 + std::max(nesting(n), nesting(d)) > kMaxNesting)

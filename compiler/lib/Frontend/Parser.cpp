@@ -146,6 +146,9 @@ private:
   }
 
   ExprPtr node(ExprKind kind, const Token &at);
+  /// Counts one node of the tree (an expression or an index variable)
+  /// against kMaxExpressionNodes, which bounds the tree's memory.
+  bool countNode(const Token &at);
   bool tooDeep(const Token &at);
   /// Reports an axis list longer than kMaxRank when `count` exceeds it.
   bool checkRank(size_t count, const Token &at) {
@@ -309,7 +312,7 @@ bool Parser::parseDefinition(Model &m) {
     do {
       Token index;
       if (!checkRank(d.indices.size() + 1, peek()) ||
-          !expect(TokenKind::Ident, "an index name", &index))
+          !expect(TokenKind::Ident, "an index name", &index) || !countNode(index))
         return false;
       IndexVar iv;
       iv.name = std::string(index.text);
@@ -361,6 +364,11 @@ bool Parser::parseSchedule(Model &m) {
       return false;
     if (!accept(TokenKind::RParen)) {
       do {
+        // Bounded like the other lists, so that the duplicate-keyword test
+        // below stays cheap.
+        if (dir.positional.size() + dir.named.size() == kMaxRank)
+          return fail(peek(), "too many arguments of '" + dir.name + "' (limit " +
+                                  std::to_string(kMaxRank) + ")");
         if (at(TokenKind::Ident) && peek(1).kind == TokenKind::Assign) {
           Token key = take();
           take(); // '='
@@ -394,12 +402,15 @@ bool Parser::tooDeep(const Token &at) {
                       std::to_string(kMaxExpressionDepth) + ")");
 }
 
+bool Parser::countNode(const Token &at) {
+  return ++nodes_ <= kMaxExpressionNodes ||
+         fail(at, "too many expressions in one file (limit " +
+                      std::to_string(kMaxExpressionNodes) + " nodes)");
+}
+
 ExprPtr Parser::node(ExprKind kind, const Token &at) {
-  if (++nodes_ > kMaxExpressionNodes) {
-    fail(at, "too many expressions in one file (limit " + std::to_string(kMaxExpressionNodes) +
-                 " nodes)");
+  if (!countNode(at))
     return nullptr;
-  }
   return std::make_unique<Expr>(kind, at.loc);
 }
 
@@ -570,10 +581,16 @@ ExprPtr Parser::parsePrimary() {
 }
 
 bool Parser::atReductionBinding() {
-  // `NAME (, NAME)* :` right after the '(' of sum/max/min/mean.
+  // `NAME (, NAME)* :` right after the '(' of sum/max/min/mean. The lookahead
+  // stops after kMaxRank + 1 names, so that the token buffer stays small
+  // whatever follows: a longer list of names is taken as a binding, which
+  // parseReduce rejects as too long (no call of these takes that many
+  // arguments either).
   for (size_t k = 0;; k += 2) {
     if (peek(k).kind != TokenKind::Ident)
       return false;
+    if (k / 2 == kMaxRank)
+      return true;
     if (peek(k + 1).kind == TokenKind::Colon)
       return true;
     if (peek(k + 1).kind != TokenKind::Comma)
@@ -632,6 +649,10 @@ ExprPtr Parser::parseReduce(const Token &name, const Token &open, ReduceKind kin
   e->callee = std::string(name.text);
   e->reduceKind = kind;
   do {
+    // Bounded like an index list: binding checks each index against the
+    // ones before it.
+    if (!checkRank(e->boundIndices.size() + 1, peek()) || !countNode(peek()))
+      return nullptr;
     Token index = take(); // checked by atReductionBinding
     IndexVar iv;
     iv.name = std::string(index.text);

@@ -17,7 +17,6 @@
 #include <fstream>
 #include <iostream>
 #include <set>
-#include <sstream>
 
 namespace attnc::driver {
 
@@ -27,20 +26,45 @@ int error(int code, const std::string &message) {
 }
 
 std::unique_ptr<ast::Module> loadModule(const Invocation &inv, int &exitCode) {
+  // A directory opens and reads as an empty file; say what it is.
+  if (llvm::sys::fs::is_directory(inv.inputPath)) {
+    exitCode = error(kUserError, "cannot open '" + inv.inputPath + "': it is a directory");
+    return nullptr;
+  }
   std::ifstream in(inv.inputPath, std::ios::binary);
   if (!in) {
     exitCode = error(kUserError, "cannot open '" + inv.inputPath + "'");
     return nullptr;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Read at most one byte more than the frontend accepts, so that a huge or
+  // endless file (/dev/zero) is rejected without reading all of it.
+  std::string text;
+  char chunk[1 << 16];
+  while (text.size() <= kMaxSourceBytes && in) {
+    in.read(chunk, sizeof chunk);
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) {
+    exitCode = error(kUserError, "cannot read '" + inv.inputPath + "'");
+    return nullptr;
+  }
+  if (text.size() > kMaxSourceBytes) {
+    // As the frontend reports it, with the size of the file where it has one.
+    uint64_t size = 0;
+    std::string bytes = !llvm::sys::fs::file_size(inv.inputPath, size) && size > kMaxSourceBytes
+                            ? std::to_string(size) + " bytes; "
+                            : "";
+    exitCode = error(kUserError, inv.inputPath + ": file is too large (" + bytes +
+                                     "the limit is 16 MiB)");
+    return nullptr;
+  }
   FrontendOptions options;
   options.dimOverrides = inv.dims;
   // For run and bench, --dim gives run-time values; the model stays symbolic.
   if (inv.command != Command::Compile)
     options.dimOverrides.clear();
   std::unique_ptr<ast::Module> module =
-      parseAndCheck(inv.inputPath, text.str(), options, std::cerr);
+      parseAndCheck(inv.inputPath, text, options, std::cerr);
   if (!module)
     exitCode = kUserError;
   return module;

@@ -139,6 +139,23 @@ TEST(DimExpr, FailureReasons) {
   EXPECT_EQ(why, DimExpr::Failure::Overflow);
 }
 
+TEST(DimExpr, CommonFactorsLeavingConstants) {
+  // 6*S / (4*S) cancels to 3 / 2: a division of constants, not a quotient
+  // atom with constant operands that could never divide at run time.
+  DimExpr::Failure why = DimExpr::Failure::Overflow;
+  EXPECT_FALSE(DimExpr::div(mul(c(6), d(S)), mul(c(4), d(S)), &why));
+  EXPECT_EQ(why, DimExpr::Failure::NotExact);
+  EXPECT_EQ(str(div(mul(c(8), mul(d(S), d(T))), mul(c(4), mul(d(T), d(S))))), "2");
+}
+
+TEST(DimExpr, Size) {
+  EXPECT_EQ(c(0).size(), 0u);
+  EXPECT_EQ(c(7).size(), 1u);
+  EXPECT_EQ(d(S).size(), 2u);                        // one term, one atom
+  EXPECT_EQ(add(mul(d(B), d(S)), c(2)).size(), 4u);  // B*S + 2
+  EXPECT_EQ(div(d(E), d(H)).size(), 6u);             // (E/H): term, atom, E, H
+}
+
 TEST(DimExpr, SizeLimits) {
   DimExpr::Failure why = DimExpr::Failure::Overflow;
   DimExpr sum;

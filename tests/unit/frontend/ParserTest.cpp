@@ -335,4 +335,39 @@ TEST(Parser, RankLimit) {
                                           ": error: too many axes (limit 64)");
 }
 
+TEST(Parser, ReductionIndexLimit) {
+  // Each index of a reduction is checked against the ones before it, so the
+  // list is bounded like a shape: 100 000 indices used to take minutes.
+  std::string indices;
+  for (unsigned i = 0; i < 100000; ++i)
+    indices += (i ? ", j" : "j") + std::to_string(i);
+  Parsed p = parse("model m { output y = sum(" + indices + ": x[j0]) }");
+  EXPECT_EQ(firstLine(p.diagnostics), "t.attn:1:336: error: too many axes (limit 64)");
+  // Without the ':', the names are not buffered to the end of the list.
+  p = parse("model m { output y = max(" + indices + ") }");
+  EXPECT_EQ(firstLine(p.diagnostics), "t.attn:1:336: error: too many axes (limit 64)");
+}
+
+TEST(Parser, ScheduleArgumentLimit) {
+  std::string args;
+  for (unsigned i = 0; i <= kMaxRank; ++i)
+    args += (i ? ", k" : "k") + std::to_string(i) + " = 1";
+  Parsed p = parse("model m { schedule { tile(" + args + ") } }");
+  EXPECT_EQ(firstLine(p.diagnostics),
+            "t.attn:1:593: error: too many arguments of 'tile' (limit 64)");
+}
+
+TEST(Parser, IndexVariablesCountAsNodes) {
+  // 40 000 definitions of 64 indices: 2 560 000 index variables.
+  std::string list;
+  for (unsigned i = 0; i < kMaxRank; ++i)
+    list += (i ? ", j" : "j") + std::to_string(i);
+  std::string src = "model m {";
+  for (unsigned i = 0; i < 40000; ++i)
+    src += " let a" + std::to_string(i) + "[" + list + "] = 1";
+  Parsed p = parse(src + " }");
+  EXPECT_FALSE(p.module);
+  EXPECT_NE(p.diagnostics.find("too many expressions in one file"), std::string::npos);
+}
+
 } // namespace

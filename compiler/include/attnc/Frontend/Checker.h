@@ -20,6 +20,13 @@ namespace attnc {
 /// the memory the checked types take.
 constexpr size_t kMaxCheckedAxes = 2000000;
 
+/// The most terms and atoms (DimExpr::size()), summed over every extent of
+/// those types and every dim expression computed from the source, in a file.
+/// One extent may be large (up to DimExpr::kMaxSize) and types are copied
+/// from expression to expression, so the axes alone do not bound the memory
+/// and time of checking.
+constexpr size_t kMaxCheckedDimSize = 2000000;
+
 /// Checks every model of `module`; returns false after reporting the first
 /// error. `--dim` overrides must already be applied to the DimDecls.
 bool checkModule(ast::Module &module, Diagnostics &diag);

@@ -70,6 +70,10 @@ public:
   static constexpr size_t kMaxSize = 4096;
   static constexpr size_t kMaxNesting = 16;
 
+  /// The number of terms and atoms, quotients' operands included: what
+  /// kMaxSize bounds, and what a walk over the expression costs.
+  size_t size() const;
+
   bool isConstant() const;
   std::optional<int64_t> getConstant() const;
   /// True when the expression contains a quotient atom, i.e. it implies a

@@ -21,9 +21,11 @@ namespace attnc {
 
 /// The deepest expression tree (and parenthesis nesting) accepted.
 constexpr unsigned kMaxExpressionDepth = 256;
-/// The most entries of a declared shape, an index list or a list literal.
+/// The most entries of a declared shape, an index list (of a definition or
+/// a reduction), a list literal or the arguments of a schedule directive.
 constexpr size_t kMaxRank = 64;
-/// The most expression nodes in one file; bounds the memory of the tree.
+/// The most expression nodes and index variables in one file; bounds the
+/// memory of the tree.
 constexpr size_t kMaxExpressionNodes = 2000000;
 
 /// Parses `source`; returns nullptr after reporting the first error.
