@@ -83,8 +83,11 @@ void addEntryPoints(ModuleOp module, const ast::Model &model, const std::string 
     for (unsigned i = 0; i < fn.getNumArguments(); ++i)
       fn.removeArgAttr(i, "attn.name");
   });
-  // The kernel and its C-interface wrapper are private to the object.
-  for (StringRef name : {StringRef(prefix), StringRef("_mlir_ciface_" + prefix)})
+  // The kernel and its C-interface wrapper are private to the object. (The
+  // wrapper's name must outlive the loop: a StringRef to a temporary string
+  // in the braced list would dangle.)
+  const std::string ciface = "_mlir_ciface_" + prefix;
+  for (StringRef name : {StringRef(prefix), StringRef(ciface)})
     if (auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
       fn.setLinkage(LLVM::Linkage::Internal);
 
@@ -105,7 +108,6 @@ void addEntryPoints(ModuleOp module, const ast::Model &model, const std::string 
   size_t numArgs = 2 + interfaceDecls(model, ast::DeclKind::Input).size() +
                    interfaceDecls(model, ast::DeclKind::Param).size() +
                    interfaceDecls(model, ast::DeclKind::Output).size();
-  std::string ciface = "_mlir_ciface_" + prefix;
   e.define(prefix + "__entry", e.voidType, {ptr}, [&](ValueRange a) -> Value {
     SmallVector<Value> loaded;
     for (size_t i = 0; i < numArgs; ++i) {
