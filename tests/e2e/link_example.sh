@@ -8,6 +8,7 @@ mkdir -p "$work"
 stem=$(basename "$model" .attn)
 "$attnc" "$model" -o "$work/$stem.o"
 test -f "$work/$stem.h"
-cc -std=c11 -Wall -Wextra -Werror -O2 "$main" "$work/$stem.o" -I"$work" -I"$include" \
-   -I"$(dirname "$main")" "$runtime" -lpthread -lm -ldl -o "$work/$stem"
+# ATTNC_LINK_FLAGS: extra flags, e.g. the sanitizers an instrumented runtime needs.
+cc -std=c11 -Wall -Wextra -Werror -O2 ${ATTNC_LINK_FLAGS:-} "$main" "$work/$stem.o" -I"$work" \
+   -I"$include" -I"$(dirname "$main")" "$runtime" -lpthread -lm -ldl -o "$work/$stem"
 "$work/$stem"

@@ -301,9 +301,13 @@ Tensor softmax(const Tensor &x, int64_t axis) {
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t in = 0; in < inner; ++in) {
       auto at = [&](int64_t j) { return (o * n + j) * inner + in; };
+      // A NaN anywhere makes the maximum NaN (std::max would skip it), so a
+      // row of NaN gives NaN, not the zeros of a fully masked row.
       double maxValue = -kInf;
-      for (int64_t j = 0; j < n; ++j)
-        maxValue = std::max(maxValue, x.data[at(j)]);
+      for (int64_t j = 0; j < n; ++j) {
+        double v = x.data[at(j)];
+        maxValue = std::isnan(v) ? v : std::max(maxValue, v);
+      }
       if (maxValue == -kInf)
         continue;  // fully masked row: all zeros, never NaN
       double sum = 0.0;

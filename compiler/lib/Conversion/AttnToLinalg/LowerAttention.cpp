@@ -32,6 +32,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
@@ -95,8 +96,19 @@ std::optional<TiledOperand> tiledRead(Value v, BlockArgument row, BlockArgument 
   if (idx.size() < 2 || idx[idx.size() - 2] != row || idx.back() != col)
     return std::nullopt;
   TiledOperand t{read, read.getTensor(), {}};
-  for (Value lead : idx.drop_back(2)) {
-    if (!dependsOnlyOn(lead, batch, region))
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(read.getTensor().getType()).getShape();
+  for (auto [axis, lead] : llvm::enumerate(idx.drop_back(2))) {
+    // A read outside the tensor yields 0, which a tile load does not do, so
+    // only leading indices known to be in bounds qualify: a batch index used
+    // plainly (the checker gave it this axis' extent) or a constant below a
+    // static extent. Anything else (k[.., h / 2, ..]) keeps the general form,
+    // whose cloned reads check their bounds.
+    auto arg = dyn_cast<BlockArgument>(lead);
+    std::optional<int64_t> constant = getConstantIntValue(lead);
+    bool inBounds = (arg && llvm::is_contained(batch, arg)) ||
+                    (constant && *constant >= 0 && !ShapedType::isDynamic(shape[axis]) &&
+                     *constant < shape[axis]);
+    if (!inBounds)
       return std::nullopt;
     t.lead.push_back(lead);
   }
