@@ -187,13 +187,9 @@ Checked ModelChecker::checkElementwise(Expr &e, Builtin b) {
   if (!bindArguments(e, Signature{e.callee, {"x"}, 1}, kw))
     return {};
   Expr &x = *e.operands[0];
-  Checked c = expr(x);
+  Checked c = checkInput(e, true, 0, "its argument");
   if (!c.ok)
     return {};
-  if (!isNumber(x.type)) {
-    needNumbers(e.loc, "'" + e.callee + "'", x, "its argument");
-    return {};
-  }
   Elem elem = toFloat(elemOf(x.type, c.weak));
   e.builtin = b;
   e.type = makeType(elem, x.type.shape);
@@ -277,22 +273,32 @@ Checked ModelChecker::checkWhere(Expr &e) {
 // Tensor level
 //===----------------------------------------------------------------------===//
 
+Checked ModelChecker::checkInput(Expr &e, bool number, unsigned minRank,
+                                 const std::string &role) {
+  Expr &x = *e.operands[0];
+  Checked c = expr(x);
+  if (!c.ok)
+    return {};
+  const std::string what = "'" + e.callee + "'";
+  if (number && !isNumber(x.type)) {
+    needNumbers(e.loc, what, x, role);
+    return {};
+  }
+  if (x.type.rank() < minRank) {
+    needRank(e.loc, what, minRank, x, role);
+    return {};
+  }
+  return c;
+}
+
 Checked ModelChecker::checkSoftmax(Expr &e) {
   std::vector<Expr *> kw;
   if (!bindArguments(e, Signature{"softmax", {"x"}, 1, false, {"axis"}}, kw))
     return {};
   Expr &x = *e.operands[0];
-  Checked c = expr(x);
+  Checked c = checkInput(e, true, 1);
   if (!c.ok)
     return {};
-  if (!isNumber(x.type)) {
-    needNumbers(e.loc, "'softmax'", x, "its input");
-    return {};
-  }
-  if (x.type.rank() < 1) {
-    needRank(e.loc, "'softmax'", 1, x, "its input");
-    return {};
-  }
   int64_t axis = (int64_t)x.type.rank() - 1;
   if (kw[0] && !readAxis(*kw[0], x.type.rank(), axis))
     return {};
@@ -311,13 +317,9 @@ Checked ModelChecker::checkReduceAxis(Expr &e, ReduceKind kind) {
   if (!bindArguments(e, sig, kw))
     return {};
   Expr &x = *e.operands[0];
-  Checked c = expr(x);
+  Checked c = checkInput(e, true, 0);
   if (!c.ok)
     return {};
-  if (!isNumber(x.type)) {
-    needNumbers(e.loc, "'" + e.callee + "'", x, "its input");
-    return {};
-  }
   size_t rank = x.type.rank();
   std::vector<int64_t> axes;
   if (!kw[0]) {
@@ -416,13 +418,9 @@ Checked ModelChecker::checkHeads(Expr &e) {
   if (!bindArguments(e, Signature{"heads", {"x", "H"}, 2}, kw))
     return {};
   Expr &x = *e.operands[0];
-  Checked c = expr(x);
+  Checked c = checkInput(e, false, 2);
   if (!c.ok)
     return {};
-  if (x.type.rank() < 2) {
-    needRank(e.loc, "'heads'", 2, x, "its input");
-    return {};
-  }
   DimExpr h;
   if (!readPositiveDim(*e.operands[1], "heads", "H", h))
     return {};
@@ -454,13 +452,9 @@ Checked ModelChecker::checkUnheads(Expr &e) {
   if (!bindArguments(e, Signature{"unheads", {"x"}, 1}, kw))
     return {};
   Expr &x = *e.operands[0];
-  Checked c = expr(x);
+  Checked c = checkInput(e, false, 3);
   if (!c.ok)
     return {};
-  if (x.type.rank() < 3) {
-    needRank(e.loc, "'unheads'", 3, x, "its input");
-    return {};
-  }
   // [..., H, S, D] -> [..., S, H*D]
   const Shape &in = x.type.shape;
   size_t r = in.size();
@@ -483,7 +477,7 @@ Checked ModelChecker::checkPermute(Expr &e) {
   if (!bindArguments(e, Signature{"transpose", {"x", "perm"}, 1}, kw))
     return {};
   Expr &x = *e.operands[0];
-  Checked c = expr(x);
+  Checked c = checkInput(e, false, 0);
   if (!c.ok)
     return {};
   size_t rank = x.type.rank();
@@ -529,7 +523,7 @@ Checked ModelChecker::checkReshape(Expr &e) {
   if (!bindArguments(e, Signature{"reshape", {"x", "shape"}, 2}, kw))
     return {};
   Expr &x = *e.operands[0];
-  Checked c = expr(x);
+  Checked c = checkInput(e, false, 0);
   if (!c.ok)
     return {};
   Expr &list = *e.operands[1];
@@ -662,17 +656,9 @@ Checked ModelChecker::checkTopkMask(Expr &e) {
   if (!bindArguments(e, Signature{"topk_mask", {"x", "K"}, 2}, kw))
     return {};
   Expr &x = *e.operands[0];
-  Checked c = expr(x);
+  Checked c = checkInput(e, true, 1);
   if (!c.ok)
     return {};
-  if (!isNumber(x.type)) {
-    needNumbers(e.loc, "'topk_mask'", x, "its input");
-    return {};
-  }
-  if (x.type.rank() < 1) {
-    needRank(e.loc, "'topk_mask'", 1, x, "its input");
-    return {};
-  }
   DimExpr k;
   if (!readPositiveDim(*e.operands[1], "topk_mask", "K", k))
     return {};

@@ -96,6 +96,10 @@ private:
   Checked checkElementwise(ast::Expr &e, ast::Builtin b);
   Checked checkMinMax(ast::Expr &e, ast::Builtin b);
   Checked checkWhere(ast::Expr &e);
+  /// Checks a call's first operand, the tensor it works on: a number (when
+  /// `number`) of rank at least `minRank`; errors name the call.
+  Checked checkInput(ast::Expr &e, bool number, unsigned minRank,
+                     const std::string &role = "its input");
   Checked checkSoftmax(ast::Expr &e);
   Checked checkReduceAxis(ast::Expr &e, ast::ReduceKind kind);
   Checked checkNorm(ast::Expr &e, ast::Builtin b);
