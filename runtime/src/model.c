@@ -106,7 +106,8 @@ typedef struct workspace {
   int64_t *origin;           /* n_dims: first global axis a dim was inferred from, or -1 */
   int64_t *axis_base;        /* n_tensors: index of the tensor's first axis in extents */
   int64_t *extents;          /* total_rank */
-  void **data;               /* n_tensors */
+  void **data;               /* n_tensors: what the kernel gets */
+  void **caller_data;        /* n_tensors: what the caller passed */
   void **args;               /* n_tensors + 2: the kernel's arguments */
   unsigned char *descs;      /* the memref descriptors */
   unsigned char *block; /* the one allocation holding all of the above */
@@ -131,6 +132,7 @@ static size_t workspace_layout(const attnc_sig *sig, workspace *w, unsigned char
   w->axis_base = slice(block, &at, nt * sizeof *w->axis_base);
   w->extents = slice(block, &at, axes * sizeof *w->extents);
   w->data = slice(block, &at, nt * sizeof *w->data);
+  w->caller_data = slice(block, &at, nt * sizeof *w->caller_data);
   w->args = slice(block, &at, (nt + 2) * sizeof *w->args);
   /* One descriptor per tensor plus the dims' (rank 1). */
   w->descs = slice(block, &at, (nt + 1) * sizeof(memref_desc) + 2 * (axes + 1) * sizeof(int64_t));
@@ -291,25 +293,69 @@ static unsigned char *put_desc(unsigned char *p, void *data, int32_t rank,
   return p + desc_bytes(rank);
 }
 
-/* Builds the descriptors and runs the kernel; every check has passed. */
+/* The bytes a dense tensor spans (its extents were checked by count_elements). */
+static uintptr_t tensor_bytes(const workspace *w, int64_t i) {
+  uintptr_t bytes = (uintptr_t)attnc_dtype_size(w->tensors[i].dtype);
+  for (int32_t a = 0; a < w->tensors[i].rank; ++a)
+    bytes *= (uintptr_t)w->extents[w->axis_base[i] + a];
+  return bytes;
+}
+
+/* Whether tensor i shares a byte with any other tensor the kernel gets. */
+static int overlaps_another(const attnc_sig *sig, const workspace *w, int64_t i) {
+  uintptr_t begin = (uintptr_t)w->data[i], end = begin + tensor_bytes(w, i);
+  for (int64_t j = 0; j < sig->n_tensors; ++j) {
+    uintptr_t j_begin = (uintptr_t)w->data[j], j_end = j_begin + tensor_bytes(w, j);
+    if (j != i && begin < end && j_begin < j_end && begin < j_end && j_begin < end)
+      return 1;
+  }
+  return 0;
+}
+
+/* Builds the descriptors and runs the kernel; every check has passed.
+ *
+ * Kernels write an output while they still read the other tensors, and
+ * assume it overlaps none of them. An output that does overlap one (an
+ * in-place call, o over x) is therefore computed into a private buffer and
+ * copied to the caller's afterwards. */
 static attnc_status launch(const attnc_sig *sig, attnc_entry_fn entry, workspace *w,
                            int32_t threads) {
+  int64_t first_output = sig->n_inputs + sig->n_params;
+  attnc_status s = ATTNC_OK;
+  for (int64_t i = first_output; i < sig->n_tensors; ++i) {
+    w->caller_data[i] = w->data[i];
+    if (s != ATTNC_OK || !overlaps_another(sig, w, i))
+      continue;
+    size_t bytes = tensor_bytes(w, i);
+    w->data[i] = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!w->data[i])
+      s = attnc_fail(ATTNC_ERR_OUT_OF_MEMORY,
+                     "cannot allocate %zu bytes for output '%s', which overlaps another tensor",
+                     bytes, w->tensors[i].name);
+  }
   attnc_kernel_ctx ctx;
-  attnc_status s = attnc_ctx_init(&ctx, threads);
-  if (s != ATTNC_OK)
-    return s;
-
-  int64_t n_dim_values = sig->n_dims > 0 ? sig->n_dims : 1;
-  unsigned char *p = w->descs;
-  w->args[0] = &ctx;
-  p = put_desc(p, w->dims, 1, &n_dim_values, &w->args[1]);
-  for (int64_t i = 0; i < sig->n_tensors; ++i)
-    p = put_desc(p, w->data[i], w->tensors[i].rank, w->extents + w->axis_base[i],
-                 &w->args[2 + i]);
-
-  entry(w->args);
-  attnc_ctx_destroy(&ctx);
-  return ATTNC_OK;
+  if (s == ATTNC_OK)
+    s = attnc_ctx_init(&ctx, threads);
+  if (s == ATTNC_OK) {
+    int64_t n_dim_values = sig->n_dims > 0 ? sig->n_dims : 1;
+    unsigned char *p = w->descs;
+    w->args[0] = &ctx;
+    p = put_desc(p, w->dims, 1, &n_dim_values, &w->args[1]);
+    for (int64_t i = 0; i < sig->n_tensors; ++i)
+      p = put_desc(p, w->data[i], w->tensors[i].rank, w->extents + w->axis_base[i],
+                   &w->args[2 + i]);
+    entry(w->args);
+    attnc_ctx_destroy(&ctx);
+  }
+  for (int64_t i = first_output; i < sig->n_tensors; ++i) {
+    if (w->data[i] == w->caller_data[i])
+      continue;
+    if (s == ATTNC_OK && w->data[i])
+      memcpy(w->caller_data[i], w->data[i], tensor_bytes(w, i));
+    free(w->data[i]);
+    w->data[i] = w->caller_data[i];
+  }
+  return s;
 }
 
 static attnc_status check_entry(const attnc_sig *sig, attnc_entry_fn entry) {

@@ -92,12 +92,19 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module, llvm::LLV
   m->setDataLayout(machine.createDataLayout());
   // Every function gets the machine's CPU and features, so that LLVM's
   // vectorisers use the full vector width.
+  const llvm::MCSubtargetInfo *sti = machine.getMCSubtargetInfo();
+  bool hasAVX512 = machine.getTargetTriple().isX86() && sti && sti->checkFeatures("+avx512f");
   for (llvm::Function &f : *m) {
     if (f.isDeclaration())
       continue;
     f.addFnAttr("target-cpu", machine.getTargetCPU());
     if (!machine.getTargetFeatureString().empty())
       f.addFnAttr("target-features", machine.getTargetFeatureString());
+    // LLVM's vectorisers stop at 256 bits on AVX-512 CPUs unless told
+    // otherwise; the attention kernels already run zmm FMAs, so the softmax
+    // loops beside them should too.
+    if (hasAVX512)
+      f.addFnAttr("prefer-vector-width", "512");
   }
 
   llvm::LoopAnalysisManager lam;

@@ -70,6 +70,26 @@ TEST_F(Sdpa, BothEntriesAgreeBitForBit) {
   EXPECT_EQ(o, typed);
 }
 
+TEST_F(Sdpa, OutputOverlappingAnInputGivesTheSameBits) {
+  // The kernel writes o while it still reads v; an o that shares v's memory
+  // must still get the values computed from the v passed in.
+  const std::vector<float> values = ramp(v.size(), 3);
+  std::copy(values.begin(), values.end(), v.begin());
+  EXPECT_OK(run());
+  const std::vector<float> separate = o;
+  for (size_t offset : {size_t{0}, size_t{100}, v.size() - o.size()}) {
+    SCOPED_TRACE(offset);
+    std::copy(values.begin(), values.end(), v.begin());
+    out.o = v.data() + offset;
+    EXPECT_OK(run());
+    EXPECT_TRUE(std::equal(separate.begin(), separate.end(), v.begin() + offset));
+    std::copy(values.begin(), values.end(), v.begin());
+    outputs[0].data = v.data() + offset;
+    EXPECT_OK(runTensors());
+    EXPECT_TRUE(std::equal(separate.begin(), separate.end(), v.begin() + offset));
+  }
+}
+
 TEST_F(Sdpa, ExplicitDenseStridesAreAccepted) {
   std::vector<int64_t> qStrides{H * S * D, S * D, D, 1};
   inputs[0] = tensor(q.data(), ATTNC_F32, qShape, &qStrides);

@@ -160,6 +160,27 @@ std::optional<TiledOperand> findValueForm(AttentionOp op) {
                    block.getArgument(nb + 1), batch, region);
 }
 
+/// Turns `score / u`, u the same for every score (a scale such as sqrt(D)),
+/// into `score * (1 / u)` with the reciprocal computed once before the op: a
+/// division per score costs as much as a dozen multiplications. The result
+/// differs from the division by at most one rounding.
+void hoistUniformDivisors(AttentionOp op, PatternRewriter &rewriter) {
+  Region &region = op.getScore();
+  Type f32 = rewriter.getF32Type();
+  for (Operation &o : llvm::make_early_inc_range(region.front().without_terminator())) {
+    auto div = dyn_cast<DivOp>(o);
+    if (!div || div.getType() != f32 || div.getRhs().getType() != f32 ||
+        region.isAncestor(div.getRhs().getParentRegion()))
+      continue;
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(op);
+    Value one = rewriter.create<arith::ConstantOp>(div.getLoc(), rewriter.getF32FloatAttr(1.0f));
+    Value reciprocal = rewriter.create<arith::DivFOp>(div.getLoc(), one, div.getRhs());
+    rewriter.setInsertionPoint(div);
+    rewriter.replaceOpWithNewOp<MulOp>(div, f32, div.getLhs(), reciprocal);
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // Building blocks
 //===----------------------------------------------------------------------===//
@@ -411,6 +432,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
 
   LogicalResult matchAndRewrite(AttentionOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
+    hoistUniformDivisors(op, rewriter);
     Builder2 h{rewriter, loc};
     OpBuilder &b = rewriter;
     unsigned nb = op.getNumBatchDims();
@@ -430,15 +452,26 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     std::optional<DotForm> dot = findDotForm(op);
     std::optional<TiledOperand> valueForm = findValueForm(op);
 
-    // The output buffer, written in place by the tasks.
-    SmallVector<Value> dynamic;
-    SmallVector<Value> outExtents(extents.take_front(nb));
-    outExtents.append({S, D});
-    for (int64_t a = 0; a < resultType.getRank(); ++a)
-      if (resultType.isDynamicDim(a))
-        dynamic.push_back(outExtents[a]);
-    auto outType = MemRefType::get(resultType.getShape(), f32);
-    Value out = b.create<memref::AllocOp>(loc, outType, dynamic, b.getI64IntegerAttr(64));
+    // The output buffer, written in place by the tasks: the model's output
+    // itself when the result only goes there (the runtime guarantees that
+    // outputs do not overlap the inputs), else a new one.
+    auto destination = dyn_cast<bufferization::MaterializeInDestinationOp>(
+        op->hasOneUse() ? *op->user_begin() : nullptr);
+    if (destination && !isa<MemRefType>(destination.getDest().getType()))
+      destination = nullptr;
+    Value out;
+    if (destination) {
+      out = destination.getDest();
+    } else {
+      SmallVector<Value> dynamic;
+      SmallVector<Value> outExtents(extents.take_front(nb));
+      outExtents.append({S, D});
+      for (int64_t a = 0; a < resultType.getRank(); ++a)
+        if (resultType.isDynamicDim(a))
+          dynamic.push_back(outExtents[a]);
+      auto outType = MemRefType::get(resultType.getShape(), f32);
+      out = b.create<memref::AllocOp>(loc, outType, dynamic, b.getI64IntegerAttr(64));
+    }
 
     // Tensors read by the tiled products, as buffers.
     auto asMemref = [&](Value t) -> Value {
@@ -685,6 +718,11 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
                                                     pb.getInsertionPoint());
                                 body(ivs[0]);
                               });
+    if (destination) {
+      rewriter.eraseOp(destination);
+      rewriter.eraseOp(op);
+      return success();
+    }
     Value result = b.create<bufferization::ToTensorOp>(loc, resultType, out, /*restrict=*/true,
                                                       /*writable=*/true);
     rewriter.replaceOp(op, result);

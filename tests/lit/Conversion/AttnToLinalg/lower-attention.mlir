@@ -42,3 +42,46 @@ func.func @causal(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?
   }
   return %o : tensor<?x?x32xf32>
 }
+
+// A result that only goes to a destination buffer is written there directly,
+// with no buffer of its own and no copy; the division of every score by a
+// uniform scale becomes one reciprocal before the tasks and a multiplication
+// per score.
+// CHECK-LABEL: func @scaled_into_destination
+//  CHECK-SAME:   %[[DEST:[a-z0-9]+]]: memref<?x?x32xf32>
+//   CHECK-NOT:   memref.alloc(
+//       CHECK:   %[[RECIP:.*]] = arith.divf %{{.*}}, %[[SCALE:[a-z0-9]+]] : f32
+//       CHECK:   scf.parallel
+//   CHECK-NOT:     arith.divf {{.*}}%[[SCALE]]
+//       CHECK:     arith.mulf {{.*}}%[[RECIP]] : f32
+//       CHECK:     memref.store {{.*}}, %[[DEST]]
+//   CHECK-NOT:   bufferization.materialize_in_destination
+//       CHECK:   return
+func.func @scaled_into_destination(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>,
+                                   %v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index,
+                                   %scale: f32, %dest: memref<?x?x32xf32>) {
+  %c32 = arith.constant 32 : index
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}} : tensor<?x?x32xf32> score {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %dot = attn.index_reduce sum [%c32] : f32 {
+    ^bb0(%d: index):
+      %x = attn.read %q[%bb, %i, %d] {in_bounds} : tensor<?x?x32xf32>
+      %y = attn.read %k[%bb, %j, %d] {in_bounds} : tensor<?x?x32xf32>
+      %p = attn.mul %x, %y : f32, f32 -> f32
+      attn.yield %p : f32
+    }
+    %scaled = attn.div %dot, %scale : f32, f32 -> f32
+    attn.yield %scaled : f32
+  } mask {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %true = arith.constant true
+    attn.yield %true : i1
+  } value {
+  ^bb0(%bb: index, %j: index, %d: index):
+    %x = attn.read %v[%bb, %j, %d] {in_bounds} : tensor<?x?x32xf32>
+    attn.yield %x : f32
+  }
+  bufferization.materialize_in_destination %o in restrict writable %dest
+      : (tensor<?x?x32xf32>, memref<?x?x32xf32>) -> ()
+  return
+}
