@@ -424,6 +424,154 @@ private:
 };
 
 //===----------------------------------------------------------------------===//
+// topk: the K largest scores of each query, without a row of scores
+//===----------------------------------------------------------------------===//
+
+/// softmax(topk_mask(x, K)) for one block of queries, in two passes over the
+/// keys. The first keeps each query's Kc = min(K, T) largest ranks in a
+/// min-heap (the rank of x is x, NaN counting as +inf, as topk_mask orders
+/// NaN above every number); its root is then the threshold, and `budget`
+/// how many scores equal to it fit in the K. The second pass, the fused one,
+/// keeps a score above the threshold, or equal to it while the budget lasts,
+/// in key order: ties go to the lowest index, as in topk_mask. Both passes
+/// see the same scores, computed by the same code.
+class TopKSelection {
+public:
+  TopKSelection(Builder2 &h, Value k, Value t, int64_t blockQ) : h(h), blockQ(blockQ) {
+    OpBuilder &b = h.b;
+    // Kc = clamp(K, 0, T); with K >= T the selection is skipped (all kept).
+    Value kc = h.min(b.create<arith::MaxSIOp>(h.loc, k, h.idx(0)), t);
+    selecting = h.cmp(arith::CmpIPredicate::slt, kc, t);
+    size = b.create<arith::SelectOp>(h.loc, selecting, kc, h.idx(0));
+    // At least one column, so that the root can always be read.
+    columns = b.create<arith::MaxSIOp>(h.loc, size, h.idx(1));
+    heap = b.create<memref::AllocOp>(
+        h.loc, MemRefType::get({blockQ, ShapedType::kDynamic}, b.getF32Type()), columns);
+    auto scratch = [&](Type type) {
+      return b.create<memref::AllocaOp>(h.loc, MemRefType::get({blockQ}, type)).getResult();
+    };
+    threshold = scratch(b.getF32Type());
+    budget = scratch(b.getIndexType());
+    seen = scratch(b.getIndexType());
+    total = t;
+  }
+
+  /// Runs `pass` (which calls insert() for every score) when K < T, then
+  /// sets the thresholds.
+  void select(function_ref<void()> pass) {
+    OpBuilder &b = h.b;
+    Value posInf = h.f32(inf());
+    b.create<scf::IfOp>(
+        h.loc, selecting,
+        [&](OpBuilder &tb, Location) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+          // Kc = 0 keeps nothing: a root of +inf takes no score, and is a
+          // threshold that no rank exceeds, with no budget.
+          Value empty = h.cmp(arith::CmpIPredicate::eq, size, h.idx(0));
+          Value start = b.create<arith::SelectOp>(h.loc, empty, posInf, h.f32(-inf()));
+          eachQuery([&](Value q) {
+            h.loop(h.idx(0), columns, 1, [&](Value p) { h.store(start, heap, {q, p}); });
+          });
+          pass();
+          eachQuery([&](Value q) {
+            Value theta = h.load(heap, {q, h.idx(0)});
+            auto above = b.create<scf::ForOp>(
+                h.loc, h.idx(0), size, h.idx(1), ValueRange{h.idx(0)},
+                [&](OpBuilder &lb, Location ll, Value p, ValueRange acc) {
+                  Value x = lb.create<memref::LoadOp>(ll, heap, ValueRange{q, p});
+                  Value gt = lb.create<arith::CmpFOp>(ll, arith::CmpFPredicate::OGT, x, theta);
+                  Value one = lb.create<arith::SelectOp>(
+                      ll, gt, lb.create<arith::ConstantIndexOp>(ll, 1),
+                      lb.create<arith::ConstantIndexOp>(ll, 0));
+                  lb.create<scf::YieldOp>(ll, ValueRange{lb.create<arith::AddIOp>(ll, acc[0], one)});
+                });
+            setQuery(q, theta, h.sub(size, above.getResult(0)));
+          });
+          b.create<scf::YieldOp>(h.loc);
+        },
+        [&](OpBuilder &fb, Location) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(fb.getInsertionBlock(), fb.getInsertionPoint());
+          // K >= T: every score is kept, -inf ones included.
+          eachQuery([&](Value q) { setQuery(q, h.f32(-inf()), total); });
+          b.create<scf::YieldOp>(h.loc);
+        });
+  }
+
+  /// The first pass: offers score `s` of query `q` to its heap.
+  void insert(Value q, Value s) {
+    OpBuilder &b = h.b;
+    Location loc = h.loc;
+    Value r = rank(s);
+    Value better = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, r,
+                                           h.load(heap, {q, h.idx(0)}));
+    auto ifBetter = b.create<scf::IfOp>(loc, better, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(&ifBetter.getThenRegion().front());
+    // Replace the root and sift r down: while a child is smaller than r,
+    // move the smaller child up.
+    Value last = h.sub(size, h.idx(1));
+    Type index = b.getIndexType(), f32 = b.getF32Type();
+    auto loop = b.create<scf::WhileOp>(loc, TypeRange{index, index, f32},
+                                       ValueRange{h.idx(0), h.idx(0), r});
+    Block *before = b.createBlock(&loop.getBefore(), {}, {index, index, f32}, {loc, loc, loc});
+    Value p = before->getArgument(0);
+    Value left = h.add(h.mul(p, h.idx(2)), h.idx(1));
+    Value right = h.add(left, h.idx(1));
+    Value hasLeft = h.cmp(arith::CmpIPredicate::slt, left, size);
+    Value hasRight = h.cmp(arith::CmpIPredicate::slt, right, size);
+    Value l = h.min(left, last), rt = h.min(right, last);
+    Value lv = h.load(heap, {q, l}), rv = h.load(heap, {q, rt});
+    Value takeRight = b.create<arith::AndIOp>(
+        loc, hasRight, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, rv, lv));
+    Value child = b.create<arith::SelectOp>(loc, takeRight, rt, l);
+    Value cv = b.create<arith::SelectOp>(loc, takeRight, rv, lv);
+    Value down = b.create<arith::AndIOp>(
+        loc, hasLeft, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, cv, r));
+    b.create<scf::ConditionOp>(loc, down, ValueRange{p, child, cv});
+    Block *after = b.createBlock(&loop.getAfter(), {}, {index, index, f32}, {loc, loc, loc});
+    h.store(after->getArgument(2), heap, {q, after->getArgument(0)});
+    b.create<scf::YieldOp>(loc, ValueRange{after->getArgument(1), after->getArgument(1), r});
+    b.setInsertionPointAfter(loop);
+    h.store(r, heap, {q, loop.getResult(0)});
+  }
+
+  /// The fused pass: `s` if it is among its query's K largest, else -inf.
+  /// `counts` says whether a tie may use the budget (a real key).
+  Value keep(Value q, Value s, Value counts) {
+    OpBuilder &b = h.b;
+    Location loc = h.loc;
+    Value r = rank(s), theta = h.load(threshold, q), used = h.load(seen, q);
+    Value tie = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, r, theta);
+    Value above = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, r, theta);
+    Value fits = h.cmp(arith::CmpIPredicate::slt, used, h.load(budget, q));
+    Value tieKept = b.create<arith::AndIOp>(loc, b.create<arith::AndIOp>(loc, tie, fits), counts);
+    Value kept = b.create<arith::OrIOp>(loc, above, tieKept);
+    h.store(b.create<arith::SelectOp>(loc, tieKept, h.add(used, h.idx(1)), used), seen, q);
+    return b.create<arith::SelectOp>(loc, kept, s, h.f32(-inf()));
+  }
+
+private:
+  Builder2 &h;
+  int64_t blockQ;
+  Value selecting, size, columns, heap, threshold, budget, seen, total;
+
+  static double inf() { return std::numeric_limits<double>::infinity(); }
+
+  Value rank(Value s) {
+    Value nan = h.b.create<arith::CmpFOp>(h.loc, arith::CmpFPredicate::UNO, s, s);
+    return h.b.create<arith::SelectOp>(h.loc, nan, h.f32(inf()), s);
+  }
+  void eachQuery(function_ref<void(Value)> body) { h.loop(h.idx(0), h.idx(blockQ), 1, body); }
+  void setQuery(Value q, Value theta, Value fit) {
+    h.store(theta, threshold, q);
+    h.store(fit, budget, q);
+    h.store(h.idx(0), seen, q);
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // The pattern
 //===----------------------------------------------------------------------===//
 
@@ -560,22 +708,34 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
         for (Value v : valueForm->lead)
           vLead.push_back(cloneSlice(b, v, valueBatch, op.getValue()));
 
+      // The key blocks the mask leaves alive: an interval test of the mask
+      // region over each tile skips the fully masked ones.
       Value numKBlocks = h.ceilDiv(T, h.idx(BK));
-      h.loop(h.idx(0), numKBlocks, 1, [&](Value kb) {
-        Value j0 = h.mul(kb, h.idx(BK));
-        Value kCount = h.min(h.idx(BK), h.sub(T, j0));
-        // Block sparsity from the mask's index bounds over this tile.
-        IRMapping maskBatch = batchMap(op.getMask());
-        MaskIntervals intervals(h, op.getMask().front(), maskBatch, nb, i0,
-                                h.sub(h.add(i0, qCount), h.idx(1)), j0,
-                                h.sub(h.add(j0, kCount), h.idx(1)));
-        auto [allTrue, allFalse] = intervals.evaluate();
-        auto live = b.create<scf::IfOp>(loc, allFalse, /*withElseRegion=*/true);
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(&live.getElseRegion().front());
-        Value jValid = kCount;
+      auto forEachLiveKeyBlock = [&](function_ref<void(Value j0, Value kCount, Value allTrue)> body) {
+        h.loop(h.idx(0), numKBlocks, 1, [&](Value kb) {
+          Value j0 = h.mul(kb, h.idx(BK));
+          Value kCount = h.min(h.idx(BK), h.sub(T, j0));
+          IRMapping maskBatch = batchMap(op.getMask());
+          MaskIntervals intervals(h, op.getMask().front(), maskBatch, nb, i0,
+                                  h.sub(h.add(i0, qCount), h.idx(1)), j0,
+                                  h.sub(h.add(j0, kCount), h.idx(1)));
+          auto [allTrue, allFalse] = intervals.evaluate();
+          auto live = b.create<scf::IfOp>(loc, allFalse, /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(&live.getElseRegion().front());
+          body(j0, kCount, allTrue);
+        });
+      };
 
-        // 1. Scores.
+      // The scores of one key block: St[k][q] from the register-tiled inner
+      // product (dot form), then the rest of the score region, the mask and
+      // -inf past the last key, element by element, each handed to
+      // `element(jj, qq, score, jj < kCount)`. The mask test is hoisted: a
+      // tile known all unmasked gets a loop without it.
+      Block &scoreBlock = op.getScore().front();
+      Block &maskBlock = op.getMask().front();
+      using ElementFn = function_ref<void(Value jj, Value qq, Value s, Value inRange)>;
+      auto scoreTile = [&](Value j0, Value kCount, Value allTrue, ElementFn element) {
         if (dot) {
           // Keys past the last are clamped to it; their scores become -inf below.
           auto keyElement = [&](OpBuilder &nb2, Value r, Value k) -> Value {
@@ -590,19 +750,10 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
           };
           TileProduct{st, qt, BQ, VW, TR, h.idx(BK), depth, keyElement, zeroInit}.emit(h);
         }
-        // The rest of the score, the mask, and -inf past the last key; the
-        // new running maximum on the way. The mask test is hoisted: a tile
-        // known all unmasked gets a loop without it.
-        Block &scoreBlock = op.getScore().front();
-        Block &maskBlock = op.getMask().front();
-        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
-          h.store(h.load(m, q), mNew, q);
-          h.store(zero, rowSum, q);
-        });
         auto scores = [&](bool masked) {
           h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
             Value j = h.add(j0, jj);
-            Value inRange = h.cmp(arith::CmpIPredicate::ult, jj, jValid);
+            Value inRange = h.cmp(arith::CmpIPredicate::ult, jj, kCount);
             Value jc = h.min(j, tLast);
             h.loop(h.idx(0), h.idx(BQ), 1, [&](Value qq) {
               Value i = h.min(h.add(i0, qq), sLast);
@@ -622,9 +773,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
                 Value keep = cloneRegion(b, maskBlock, mm);
                 s = b.create<arith::SelectOp>(loc, keep, s, ninf);
               }
-              Value v = b.create<arith::SelectOp>(loc, inRange, s, ninf);
-              h.store(v, st, {jj, qq});
-              h.store(b.create<arith::MaximumFOp>(loc, h.load(mNew, qq), v), mNew, qq);
+              element(jj, qq, b.create<arith::SelectOp>(loc, inRange, s, ninf), inRange);
             });
           });
         };
@@ -642,6 +791,34 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
               scores(/*masked=*/true);
               b.create<scf::YieldOp>(fl);
             });
+      };
+
+      // topk(K): a first pass over the keys finds each query's threshold.
+      std::optional<TopKSelection> topk;
+      if (op.getTopk()) {
+        topk.emplace(h, op.getTopk(), T, BQ);
+        topk->select([&] {
+          forEachLiveKeyBlock([&](Value j0, Value kCount, Value allTrue) {
+            scoreTile(j0, kCount, allTrue,
+                      [&](Value, Value qq, Value s, Value) { topk->insert(qq, s); });
+          });
+        });
+      }
+
+      forEachLiveKeyBlock([&](Value j0, Value kCount, Value allTrue) {
+        Value jValid = kCount;
+        // 1-2. Scores, masked (and cut to the top K), and the new running
+        // maximum on the way.
+        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+          h.store(h.load(m, q), mNew, q);
+          h.store(zero, rowSum, q);
+        });
+        scoreTile(j0, kCount, allTrue, [&](Value jj, Value qq, Value s, Value inRange) {
+          if (topk)
+            s = topk->keep(qq, s, inRange);
+          h.store(s, st, {jj, qq});
+          h.store(b.create<arith::MaximumFOp>(loc, h.load(mNew, qq), s), mNew, qq);
+        });
 
         // 3. Online softmax over the block.
         h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {

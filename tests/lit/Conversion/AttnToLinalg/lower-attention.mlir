@@ -85,3 +85,44 @@ func.func @scaled_into_destination(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32
       : (tensor<?x?x32xf32>, memref<?x?x32xf32>) -> ()
   return
 }
+
+// topk(K): each task first streams its keys through a min-heap of
+// min(K, T) scores per query (skipped when K >= T), then runs the fused pass,
+// which keeps the scores above each query's threshold and ties while they
+// fit. Per task: the heap, and no row of scores.
+// CHECK-LABEL: func @topk
+//  CHECK-SAME:   %[[K:[a-z0-9]+]]: index)
+//       CHECK:   scf.parallel
+//       CHECK:     %[[HEAP:.*]] = memref.alloc(%{{.*}}) : memref<64x?xf32>
+//       CHECK:     scf.if
+//       CHECK:       vector.fma
+//       CHECK:       scf.while
+//       CHECK:       memref.store {{.*}}, %[[HEAP]]
+//       CHECK:     vector.fma
+//       CHECK:     math.exp
+//   CHECK-NOT:   memref.alloc(
+//       CHECK:   return
+func.func @topk(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?x32xf32>,
+                %b: index, %s: index, %t: index, %kk: index) -> tensor<?x?x32xf32> {
+  %c32 = arith.constant 32 : index
+  %o = attn.attention [%b, %s, %t, %c32] topk(%kk) {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}} : tensor<?x?x32xf32> score {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %dot = attn.index_reduce sum [%c32] : f32 {
+    ^bb0(%d: index):
+      %x = attn.read %q[%bb, %i, %d] {in_bounds} : tensor<?x?x32xf32>
+      %y = attn.read %k[%bb, %j, %d] {in_bounds} : tensor<?x?x32xf32>
+      %p = attn.mul %x, %y : f32, f32 -> f32
+      attn.yield %p : f32
+    }
+    attn.yield %dot : f32
+  } mask {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %true = arith.constant true
+    attn.yield %true : i1
+  } value {
+  ^bb0(%bb: index, %j: index, %d: index):
+    %x = attn.read %v[%bb, %j, %d] {in_bounds} : tensor<?x?x32xf32>
+    attn.yield %x : f32
+  }
+  return %o : tensor<?x?x32xf32>
+}

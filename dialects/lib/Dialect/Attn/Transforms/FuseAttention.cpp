@@ -368,6 +368,12 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
   void fuse(Chain &chain) {
     SoftmaxOp sm = chain.softmax;
     Value x = sm.getInput();
+    // softmax(topk_mask(X, K)): X is fused too; the op selects the top K.
+    Value topk;
+    if (auto selection = x.getDefiningOp<TopkMaskOp>()) {
+      topk = selection.getK();
+      x = selection.getInput();
+    }
     auto xType = cast<RankedTensorType>(x.getType());
     int64_t rank = xType.getRank();
     Location loc = chain.anchor->getLoc();
@@ -392,7 +398,7 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
       shape.insert(shape.end() - 1, 1);
       resultType = RankedTensorType::get(shape, anchorType.getElementType());
     }
-    auto op = b.create<AttentionOp>(loc, resultType, extents, DictionaryAttr());
+    auto op = b.create<AttentionOp>(loc, resultType, extents, topk, DictionaryAttr());
     OpBuilder after(chain.anchor);
 
     int64_t regionArgs = extents.size() - 1;

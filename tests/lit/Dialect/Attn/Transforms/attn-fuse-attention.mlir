@@ -31,6 +31,28 @@ func.func @dot_product(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %v: tenso
 
 // -----
 
+// softmax(topk_mask(q @ k.T, K)) @ v: the top-k selection becomes the op's
+// topk operand and its input is fused like any score, so neither the scores
+// nor the selected scores are materialised.
+// CHECK-LABEL: func @topk_dot_product
+//  CHECK-SAME: %[[KK:[a-z0-9]+]]: index)
+//   CHECK-NOT: attn.topk_mask
+//       CHECK: attn.attention [%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] topk(%[[KK]]) : tensor<?x?x64xf32> score {
+//       CHECK:   attn.index_reduce {{ *}}sum
+//   CHECK-NOT: attn.topk_mask
+//   CHECK-NOT: attn.softmax
+func.func @topk_dot_product(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %v: tensor<?x?x64xf32>,
+                            %kk: index) -> tensor<?x?x64xf32> {
+  %kt = attn.transpose %k [0, 2, 1] : tensor<?x?x64xf32> -> tensor<?x64x?xf32>
+  %s = attn.matmul %q, %kt : tensor<?x?x64xf32>, tensor<?x64x?xf32> -> tensor<?x?x?xf32>
+  %x = attn.topk_mask %s, %kk : tensor<?x?x?xf32>, index -> tensor<?x?x?xf32>
+  %w = attn.softmax %x axis = 2 : tensor<?x?x?xf32> -> tensor<?x?x?xf32>
+  %o = attn.matmul %w, %v : tensor<?x?x?xf32>, tensor<?x?x64xf32> -> tensor<?x?x64xf32>
+  return %o : tensor<?x?x64xf32>
+}
+
+// -----
+
 // A causal comprehension over the score: where(j <= i, s, -inf) becomes the
 // mask region; the score region keeps s. The weighted sum is the
 // comprehension form sum(j: w[i, j] * v[j, d]).

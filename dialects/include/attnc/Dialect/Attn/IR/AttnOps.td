@@ -446,7 +446,8 @@ def Attn_ReadOp : Attn_Op<"read", [Pure,
 // Fused attention
 //===----------------------------------------------------------------------===//
 
-def Attn_AttentionOp : Attn_Op<"attention", [Pure, RecursiveMemoryEffects]> {
+def Attn_AttentionOp : Attn_Op<"attention", [Pure, RecursiveMemoryEffects,
+                                              AttrSizedOperandSegments]> {
   let summary = "fused attention: softmax over keys of a score, times values";
   let description = [{
     The op the fusion pass forms from a chain `softmax(score) @ v` (or its
@@ -458,7 +459,11 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, RecursiveMemoryEffects]> {
     w(batch, i, j) = softmax_j(mask(batch, i, j) ? score(batch, i, j) : -inf)
     ```
 
-    where a row whose scores are all `-inf` gives 0. The extents are the
+    where a row whose scores are all `-inf` gives 0. With `topk(%K)` the
+    weights are those of `softmax_j(topk_mask(x, K))`, x being the masked
+    score above: per query, only the K largest x (NaN ranking above every
+    number, ties kept lowest index first) count; the op still never
+    materialises a row of scores. The extents are the
     batch extents, then the query count S, the key count T and the value
     width D; the result is `[batch..., S, D]`. The three regions compute
     one element each from their block arguments (batch indices, then `i, j`
@@ -489,11 +494,12 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, RecursiveMemoryEffects]> {
     }
     ```
   }];
-  let arguments = (ins Variadic<Index>:$extents, OptionalAttr<DictionaryAttr>:$schedule);
+  let arguments = (ins Variadic<Index>:$extents, Optional<Index>:$topk,
+                       OptionalAttr<DictionaryAttr>:$schedule);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let regions = (region SizedRegion<1>:$score, SizedRegion<1>:$mask, SizedRegion<1>:$value);
   let assemblyFormat = [{
-    ` ` `[` $extents `]` attr-dict `:` type($result)
+    ` ` `[` $extents `]` (`topk` `(` $topk^ `)`)? attr-dict `:` type($result)
     `score` $score `mask` $mask `value` $value
   }];
   let hasVerifier = 1;
