@@ -55,6 +55,10 @@ struct TiledOperand {
   ReadOp read;
   Value tensor;
   SmallVector<Value> lead;   // in the region, to be cloned per task
+  /// The axes whose lead index is not known to be in bounds (k[.., h / G, ..]):
+  /// a read outside the tensor yields 0, which a tile load does not do, so
+  /// a task takes the tiles only after checking them.
+  SmallVector<int64_t> checkedAxes;
 };
 
 /// The score's `sum(d: q[.., i, d] * k[.., j, d])`, if it has one.
@@ -71,8 +75,7 @@ bool dependsOnlyOn(Value v, ArrayRef<BlockArgument> allowed, Region &region) {
     if (!seen.insert(x).second)
       continue;
     if (auto arg = dyn_cast<BlockArgument>(x)) {
-      if (arg.getParentRegion() == &region &&
-          !llvm::is_contained(allowed, arg))
+      if (region.isAncestor(arg.getParentRegion()) && !llvm::is_contained(allowed, arg))
         return false;
       continue;
     }
@@ -95,21 +98,20 @@ std::optional<TiledOperand> tiledRead(Value v, BlockArgument row, BlockArgument 
   auto idx = read.getIndices();
   if (idx.size() < 2 || idx[idx.size() - 2] != row || idx.back() != col)
     return std::nullopt;
-  TiledOperand t{read, read.getTensor(), {}};
+  TiledOperand t{read, read.getTensor(), {}, {}};
   ArrayRef<int64_t> shape = cast<RankedTensorType>(read.getTensor().getType()).getShape();
   for (auto [axis, lead] : llvm::enumerate(idx.drop_back(2))) {
-    // A read outside the tensor yields 0, which a tile load does not do, so
-    // only leading indices known to be in bounds qualify: a batch index used
-    // plainly (the checker gave it this axis' extent) or a constant below a
-    // static extent. Anything else (k[.., h / 2, ..]) keeps the general form,
-    // whose cloned reads check their bounds.
+    if (!dependsOnlyOn(lead, batch, region))
+      return std::nullopt;
+    // In bounds for sure: a batch index used plainly (the checker gave it
+    // this axis' extent) or a constant below a static extent.
     auto arg = dyn_cast<BlockArgument>(lead);
     std::optional<int64_t> constant = getConstantIntValue(lead);
     bool inBounds = (arg && llvm::is_contained(batch, arg)) ||
                     (constant && *constant >= 0 && !ShapedType::isDynamic(shape[axis]) &&
                      *constant < shape[axis]);
     if (!inBounds)
-      return std::nullopt;
+      t.checkedAxes.push_back(axis);
     t.lead.push_back(lead);
   }
   return t;
@@ -141,8 +143,13 @@ std::optional<DotForm> findDotForm(AttentionOp op) {
     auto form = tryOrder(mul.getLhs(), mul.getRhs());
     if (!form)
       form = tryOrder(mul.getRhs(), mul.getLhs());
-    // The body must be exactly the two reads and the product.
-    if (form && std::distance(rb.begin(), rb.end()) == 4 && !found)
+    // The body must be the two reads and the product, and the index
+    // arithmetic of their leading indices (h / G).
+    auto isIndexArithmetic = [&](Operation &o) {
+      return &o == form->q.read || &o == form->k.read || &o == mul || &o == rb.getTerminator() ||
+             (o.getNumResults() == 1 && dependsOnlyOn(o.getResult(0), batch, region));
+    };
+    if (form && llvm::all_of(rb, isIndexArithmetic) && !found)
       found = form;
     else if (form)
       return std::nullopt;  // two inner products: keep the general form
@@ -158,27 +165,6 @@ std::optional<TiledOperand> findValueForm(AttentionOp op) {
   // value(batch, j, d) = v[lead(batch), j, d]: rows j, columns d.
   return tiledRead(cast<YieldOp>(block.getTerminator()).getValue(), block.getArgument(nb),
                    block.getArgument(nb + 1), batch, region);
-}
-
-/// Turns `score / u`, u the same for every score (a scale such as sqrt(D)),
-/// into `score * (1 / u)` with the reciprocal computed once before the op: a
-/// division per score costs as much as a dozen multiplications. The result
-/// differs from the division by at most one rounding.
-void hoistUniformDivisors(AttentionOp op, PatternRewriter &rewriter) {
-  Region &region = op.getScore();
-  Type f32 = rewriter.getF32Type();
-  for (Operation &o : llvm::make_early_inc_range(region.front().without_terminator())) {
-    auto div = dyn_cast<DivOp>(o);
-    if (!div || div.getType() != f32 || div.getRhs().getType() != f32 ||
-        region.isAncestor(div.getRhs().getParentRegion()))
-      continue;
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(op);
-    Value one = rewriter.create<arith::ConstantOp>(div.getLoc(), rewriter.getF32FloatAttr(1.0f));
-    Value reciprocal = rewriter.create<arith::DivFOp>(div.getLoc(), one, div.getRhs());
-    rewriter.setInsertionPoint(div);
-    rewriter.replaceOpWithNewOp<MulOp>(div, f32, div.getLhs(), reciprocal);
-  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -290,6 +276,29 @@ struct TileProduct {
     });
   }
 };
+
+/// Turns `score / u`, u the same for every score (a scale such as sqrt(D)),
+/// into `score * (1 / u)` with the reciprocal computed once before the op: a
+/// division per score costs as much as a dozen multiplications. The result
+/// differs from the division by at most one rounding.
+void hoistUniformDivisors(AttentionOp op, PatternRewriter &rewriter) {
+  Region &region = op.getScore();
+  Type f32 = rewriter.getF32Type();
+  for (Operation &o : llvm::make_early_inc_range(region.front().without_terminator())) {
+    auto div = dyn_cast<DivOp>(o);
+    if (!div || div.getType() != f32 || div.getRhs().getType() != f32 ||
+        !dependsOnlyOn(div.getRhs(), {}, region))
+      continue;
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(op);
+    IRMapping outside;
+    Value divisor = cloneSlice(rewriter, div.getRhs(), outside, region);
+    Value one = rewriter.create<arith::ConstantOp>(div.getLoc(), rewriter.getF32FloatAttr(1.0f));
+    Value reciprocal = rewriter.create<arith::DivFOp>(div.getLoc(), one, divisor);
+    rewriter.setInsertionPoint(div);
+    rewriter.replaceOpWithNewOp<MulOp>(div, f32, div.getLhs(), reciprocal);
+  }
+}
 
 //===----------------------------------------------------------------------===//
 // Mask intervals: is the mask all true / all false over a tile?
@@ -597,13 +606,13 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
                   TR = get("tile_rows", 8);
     Type f32 = b.getF32Type();
     auto resultType = cast<RankedTensorType>(op.getResult().getType());
-    std::optional<DotForm> dot = findDotForm(op);
-    std::optional<TiledOperand> valueForm = findValueForm(op);
+    std::optional<DotForm> dotForm = findDotForm(op);
+    std::optional<TiledOperand> valueTiles = findValueForm(op);
 
     // The output buffer, written in place by the tasks: the model's output
     // itself when the result only goes there (the runtime guarantees that
     // outputs do not overlap the inputs), else a new one.
-    auto destination = dyn_cast<bufferization::MaterializeInDestinationOp>(
+    auto destination = dyn_cast_or_null<bufferization::MaterializeInDestinationOp>(
         op->hasOneUse() ? *op->user_begin() : nullptr);
     if (destination && !isa<MemRefType>(destination.getDest().getType()))
       destination = nullptr;
@@ -628,16 +637,16 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     };
     // The inner products' depth, when it does not depend on the batch.
     Value depth;
-    if (dot) {
+    if (dotForm) {
       IRMapping none;
-      if (dependsOnlyOn(dot->reduce.getExtents()[0], {}, op.getScore()))
-        depth = cloneSlice(b, dot->reduce.getExtents()[0], none, op.getScore());
+      if (dependsOnlyOn(dotForm->reduce.getExtents()[0], {}, op.getScore()))
+        depth = cloneSlice(b, dotForm->reduce.getExtents()[0], none, op.getScore());
       else
-        dot.reset();
+        dotForm.reset();
     }
-    Value qBuf = dot ? asMemref(dot->q.tensor) : Value();
-    Value kBuf = dot ? asMemref(dot->k.tensor) : Value();
-    Value vBuf = valueForm ? asMemref(valueForm->tensor) : Value();
+    Value qBuf = dotForm ? asMemref(dotForm->q.tensor) : Value();
+    Value kBuf = dotForm ? asMemref(dotForm->k.tensor) : Value();
+    Value vBuf = valueTiles ? asMemref(valueTiles->tensor) : Value();
 
     Value numQBlocks = h.ceilDiv(S, h.idx(BQ));
     Value numTasks = numQBlocks;
@@ -665,14 +674,8 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
             rowSum = scratch({BQ});
       Value st = scratch({BK, BQ});
       Value ot = scratch({ShapedType::kDynamic, BQ}, D);
+      Value qt = dotForm ? scratch({ShapedType::kDynamic, BQ}, depth) : Value();
       Value ninf = h.f32(-std::numeric_limits<double>::infinity()), zero = h.f32(0.0);
-      h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
-        h.store(ninf, m, q);
-        h.store(zero, l, q);
-      });
-      h.loop(h.idx(0), D, 1, [&](Value d) {
-        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) { h.store(zero, ot, {d, q}); });
-      });
 
       // Each region sees the task's batch indices.
       auto batchMap = [&](Region &r) {
@@ -684,200 +687,248 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
       IRMapping scoreBatch = batchMap(op.getScore());
       IRMapping valueBatch = batchMap(op.getValue());
 
-      // The dot form: pack this block's queries transposed, once.
-      Value qt;
-      SmallVector<Value> kLead;
-      if (dot) {
-        qt = scratch({ShapedType::kDynamic, BQ}, depth);
-        SmallVector<Value> qLead;
-        for (Value v : dot->q.lead)
-          qLead.push_back(cloneSlice(b, v, scoreBatch, op.getScore()));
-        for (Value v : dot->k.lead)
-          kLead.push_back(cloneSlice(b, v, scoreBatch, op.getScore()));
-        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
-          Value row = h.min(h.add(i0, q), sLast);
-          h.loop(h.idx(0), depth, 1, [&](Value d) {
-            SmallVector<Value> idx(qLead);
-            idx.append({row, d});
-            h.store(h.load(qBuf, idx), qt, {d, q});
-          });
-        });
-      }
-      SmallVector<Value> vLead;
-      if (valueForm)
-        for (Value v : valueForm->lead)
-          vLead.push_back(cloneSlice(b, v, valueBatch, op.getValue()));
-
-      // The key blocks the mask leaves alive: an interval test of the mask
-      // region over each tile skips the fully masked ones.
-      Value numKBlocks = h.ceilDiv(T, h.idx(BK));
-      auto forEachLiveKeyBlock = [&](function_ref<void(Value j0, Value kCount, Value allTrue)> body) {
-        h.loop(h.idx(0), numKBlocks, 1, [&](Value kb) {
-          Value j0 = h.mul(kb, h.idx(BK));
-          Value kCount = h.min(h.idx(BK), h.sub(T, j0));
-          IRMapping maskBatch = batchMap(op.getMask());
-          MaskIntervals intervals(h, op.getMask().front(), maskBatch, nb, i0,
-                                  h.sub(h.add(i0, qCount), h.idx(1)), j0,
-                                  h.sub(h.add(j0, kCount), h.idx(1)));
-          auto [allTrue, allFalse] = intervals.evaluate();
-          auto live = b.create<scf::IfOp>(loc, allFalse, /*withElseRegion=*/true);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(&live.getElseRegion().front());
-          body(j0, kCount, allTrue);
-        });
-      };
-
-      // The scores of one key block: St[k][q] from the register-tiled inner
-      // product (dot form), then the rest of the score region, the mask and
-      // -inf past the last key, element by element, each handed to
-      // `element(jj, qq, score, jj < kCount)`. The mask test is hoisted: a
-      // tile known all unmasked gets a loop without it.
-      Block &scoreBlock = op.getScore().front();
-      Block &maskBlock = op.getMask().front();
-      using ElementFn = function_ref<void(Value jj, Value qq, Value s, Value inRange)>;
-      auto scoreTile = [&](Value j0, Value kCount, Value allTrue, ElementFn element) {
-        if (dot) {
-          // Keys past the last are clamped to it; their scores become -inf below.
-          auto keyElement = [&](OpBuilder &nb2, Value r, Value k) -> Value {
-            Value row = nb2.create<arith::MinSIOp>(loc, nb2.create<arith::AddIOp>(loc, j0, r), tLast);
-            SmallVector<Value> idx(kLead);
-            idx.append({row, k});
-            return nb2.create<memref::LoadOp>(loc, kBuf, idx);
-          };
-          auto zeroInit = [&](OpBuilder &nb2, Value, Value) -> Value {
-            return nb2.create<arith::ConstantOp>(
-                loc, DenseElementsAttr::get(VectorType::get({VW}, f32), 0.0f));
-          };
-          TileProduct{st, qt, BQ, VW, TR, h.idx(BK), depth, keyElement, zeroInit}.emit(h);
+      // The tiled operands' leading indices for this task, and whether the
+      // ones not known to be in bounds are.
+      Value tilesInBounds = b.create<arith::ConstantOp>(loc, b.getBoolAttr(true));
+      auto leadsOf = [&](const TiledOperand &t, Value buffer, IRMapping &map, Region &region) {
+        SmallVector<Value> lead;
+        for (Value v : t.lead)
+          lead.push_back(cloneSlice(b, v, map, region));
+        for (int64_t axis : t.checkedAxes) {
+          Value extent = b.create<memref::DimOp>(loc, buffer, axis);
+          Value inside = b.create<arith::AndIOp>(
+              loc, h.cmp(arith::CmpIPredicate::sge, lead[axis], h.idx(0)),
+              h.cmp(arith::CmpIPredicate::slt, lead[axis], extent));
+          tilesInBounds = b.create<arith::AndIOp>(loc, tilesInBounds, inside);
         }
-        auto scores = [&](bool masked) {
-          h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
-            Value j = h.add(j0, jj);
-            Value inRange = h.cmp(arith::CmpIPredicate::ult, jj, kCount);
-            Value jc = h.min(j, tLast);
-            h.loop(h.idx(0), h.idx(BQ), 1, [&](Value qq) {
-              Value i = h.min(h.add(i0, qq), sLast);
-              IRMapping map = scoreBatch;
-              map.map(scoreBlock.getArgument(nb), i);
-              map.map(scoreBlock.getArgument(nb + 1), jc);
-              Operation *skip = nullptr;
-              if (dot) {
-                map.map(dot->reduce.getResult(), h.load(st, {jj, qq}));
-                skip = dot->reduce;
-              }
-              Value s = cloneRegion(b, scoreBlock, map, skip);
-              if (masked) {
-                IRMapping mm = batchMap(op.getMask());
-                mm.map(maskBlock.getArgument(nb), i);
-                mm.map(maskBlock.getArgument(nb + 1), jc);
-                Value keep = cloneRegion(b, maskBlock, mm);
-                s = b.create<arith::SelectOp>(loc, keep, s, ninf);
-              }
-              element(jj, qq, b.create<arith::SelectOp>(loc, inRange, s, ninf), inRange);
+        return lead;
+      };
+      SmallVector<Value> qLead, kLead, vLead;
+      if (dotForm) {
+        qLead = leadsOf(dotForm->q, qBuf, scoreBatch, op.getScore());
+        kLead = leadsOf(dotForm->k, kBuf, scoreBatch, op.getScore());
+      }
+      if (valueTiles)
+        vLead = leadsOf(*valueTiles, vBuf, valueBatch, op.getValue());
+      bool checked = (dotForm && (!dotForm->q.checkedAxes.empty() ||
+                                  !dotForm->k.checkedAxes.empty())) ||
+                     (valueTiles && !valueTiles->checkedAxes.empty());
+
+      // The task with the tiled products (`tiles`), or with every region
+      // evaluated element by element, whose reads check their bounds.
+      auto compute = [&](bool tiles) {
+        std::optional<DotForm> dot = tiles ? dotForm : std::nullopt;
+        std::optional<TiledOperand> valueForm = tiles ? valueTiles : std::nullopt;
+        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+          h.store(ninf, m, q);
+          h.store(zero, l, q);
+        });
+        h.loop(h.idx(0), D, 1, [&](Value d) {
+          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) { h.store(zero, ot, {d, q}); });
+        });
+
+        // The dot form: pack this block's queries transposed, once.
+        if (dot) {
+          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+            Value row = h.min(h.add(i0, q), sLast);
+            h.loop(h.idx(0), depth, 1, [&](Value d) {
+              SmallVector<Value> idx(qLead);
+              idx.append({row, d});
+              h.store(h.load(qBuf, idx), qt, {d, q});
             });
           });
+        }
+
+        // The key blocks the mask leaves alive: an interval test of the mask
+        // region over each tile skips the fully masked ones.
+        Value numKBlocks = h.ceilDiv(T, h.idx(BK));
+        auto forEachLiveKeyBlock = [&](function_ref<void(Value j0, Value kCount, Value allTrue)> body) {
+          h.loop(h.idx(0), numKBlocks, 1, [&](Value kb) {
+            Value j0 = h.mul(kb, h.idx(BK));
+            Value kCount = h.min(h.idx(BK), h.sub(T, j0));
+            IRMapping maskBatch = batchMap(op.getMask());
+            MaskIntervals intervals(h, op.getMask().front(), maskBatch, nb, i0,
+                                    h.sub(h.add(i0, qCount), h.idx(1)), j0,
+                                    h.sub(h.add(j0, kCount), h.idx(1)));
+            auto [allTrue, allFalse] = intervals.evaluate();
+            auto live = b.create<scf::IfOp>(loc, allFalse, /*withElseRegion=*/true);
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(&live.getElseRegion().front());
+            body(j0, kCount, allTrue);
+          });
         };
-        b.create<scf::IfOp>(
-            loc, allTrue,
-            [&](OpBuilder &tb, Location tl) {
-              OpBuilder::InsertionGuard g(b);
-              b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
-              scores(/*masked=*/false);
-              b.create<scf::YieldOp>(tl);
-            },
-            [&](OpBuilder &fb, Location fl) {
-              OpBuilder::InsertionGuard g(b);
-              b.setInsertionPoint(fb.getInsertionBlock(), fb.getInsertionPoint());
-              scores(/*masked=*/true);
-              b.create<scf::YieldOp>(fl);
+
+        // The scores of one key block: St[k][q] from the register-tiled inner
+        // product (dot form), then the rest of the score region, the mask and
+        // -inf past the last key, element by element, each handed to
+        // `element(jj, qq, score, jj < kCount)`. The mask test is hoisted: a
+        // tile known all unmasked gets a loop without it.
+        Block &scoreBlock = op.getScore().front();
+        Block &maskBlock = op.getMask().front();
+        using ElementFn = function_ref<void(Value jj, Value qq, Value s, Value inRange)>;
+        auto scoreTile = [&](Value j0, Value kCount, Value allTrue, ElementFn element) {
+          if (dot) {
+            // Keys past the last are clamped to it; their scores become -inf below.
+            auto keyElement = [&](OpBuilder &nb2, Value r, Value k) -> Value {
+              Value row = nb2.create<arith::MinSIOp>(loc, nb2.create<arith::AddIOp>(loc, j0, r), tLast);
+              SmallVector<Value> idx(kLead);
+              idx.append({row, k});
+              return nb2.create<memref::LoadOp>(loc, kBuf, idx);
+            };
+            auto zeroInit = [&](OpBuilder &nb2, Value, Value) -> Value {
+              return nb2.create<arith::ConstantOp>(
+                  loc, DenseElementsAttr::get(VectorType::get({VW}, f32), 0.0f));
+            };
+            TileProduct{st, qt, BQ, VW, TR, h.idx(BK), depth, keyElement, zeroInit}.emit(h);
+          }
+          auto scores = [&](bool masked) {
+            h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
+              Value j = h.add(j0, jj);
+              Value inRange = h.cmp(arith::CmpIPredicate::ult, jj, kCount);
+              Value jc = h.min(j, tLast);
+              h.loop(h.idx(0), h.idx(BQ), 1, [&](Value qq) {
+                Value i = h.min(h.add(i0, qq), sLast);
+                IRMapping map = scoreBatch;
+                map.map(scoreBlock.getArgument(nb), i);
+                map.map(scoreBlock.getArgument(nb + 1), jc);
+                Operation *skip = nullptr;
+                if (dot) {
+                  map.map(dot->reduce.getResult(), h.load(st, {jj, qq}));
+                  skip = dot->reduce;
+                }
+                Value s = cloneRegion(b, scoreBlock, map, skip);
+                if (masked) {
+                  IRMapping mm = batchMap(op.getMask());
+                  mm.map(maskBlock.getArgument(nb), i);
+                  mm.map(maskBlock.getArgument(nb + 1), jc);
+                  Value keep = cloneRegion(b, maskBlock, mm);
+                  s = b.create<arith::SelectOp>(loc, keep, s, ninf);
+                }
+                element(jj, qq, b.create<arith::SelectOp>(loc, inRange, s, ninf), inRange);
+              });
             });
+          };
+          b.create<scf::IfOp>(
+              loc, allTrue,
+              [&](OpBuilder &tb, Location tl) {
+                OpBuilder::InsertionGuard g(b);
+                b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+                scores(/*masked=*/false);
+                b.create<scf::YieldOp>(tl);
+              },
+              [&](OpBuilder &fb, Location fl) {
+                OpBuilder::InsertionGuard g(b);
+                b.setInsertionPoint(fb.getInsertionBlock(), fb.getInsertionPoint());
+                scores(/*masked=*/true);
+                b.create<scf::YieldOp>(fl);
+              });
+        };
+
+        // topk(K): a first pass over the keys finds each query's threshold.
+        std::optional<TopKSelection> topk;
+        if (op.getTopk()) {
+          topk.emplace(h, op.getTopk(), T, BQ);
+          topk->select([&] {
+            forEachLiveKeyBlock([&](Value j0, Value kCount, Value allTrue) {
+              scoreTile(j0, kCount, allTrue,
+                        [&](Value, Value qq, Value s, Value) { topk->insert(qq, s); });
+            });
+          });
+        }
+
+        forEachLiveKeyBlock([&](Value j0, Value kCount, Value allTrue) {
+          Value jValid = kCount;
+          // 1-2. Scores, masked (and cut to the top K), and the new running
+          // maximum on the way.
+          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+            h.store(h.load(m, q), mNew, q);
+            h.store(zero, rowSum, q);
+          });
+          scoreTile(j0, kCount, allTrue, [&](Value jj, Value qq, Value s, Value inRange) {
+            if (topk)
+              s = topk->keep(qq, s, inRange);
+            h.store(s, st, {jj, qq});
+            h.store(b.create<arith::MaximumFOp>(loc, h.load(mNew, qq), s), mNew, qq);
+          });
+
+          // 3. Online softmax over the block.
+          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+            Value mo = h.load(m, q), mn = h.load(mNew, q);
+            Value fresh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mo, ninf);
+            Value scale = b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, mo, mn));
+            h.store(b.create<arith::SelectOp>(loc, fresh, zero, scale), alpha, q);
+          });
+          h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
+            h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+              Value mn = h.load(mNew, q);
+              Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mn, ninf);
+              Value p = b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, h.load(st, {jj, q}), mn));
+              p = b.create<arith::SelectOp>(loc, none, zero, p);
+              h.store(p, st, {jj, q});
+              h.store(b.create<arith::AddFOp>(loc, h.load(rowSum, q), p), rowSum, q);
+            });
+          });
+          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
+            Value lv = b.create<arith::MulFOp>(loc, h.load(l, q), h.load(alpha, q));
+            h.store(b.create<arith::AddFOp>(loc, lv, h.load(rowSum, q)), l, q);
+            h.store(h.load(mNew, q), m, q);
+          });
+
+          // 4. Ot = Ot * alpha + V^T . P^T over the block's valid keys.
+          Block &valueBlock = op.getValue().front();
+          auto valueElement = [&](OpBuilder &nb2, Value r, Value k) -> Value {
+            Value j = nb2.create<arith::AddIOp>(loc, j0, k);
+            if (valueForm) {
+              SmallVector<Value> idx(vLead);
+              idx.append({j, r});
+              return nb2.create<memref::LoadOp>(loc, vBuf, idx);
+            }
+            IRMapping map = valueBatch;
+            map.map(valueBlock.getArgument(nb), j);
+            map.map(valueBlock.getArgument(nb + 1), r);
+            return cloneRegion(nb2, valueBlock, map);
+          };
+          auto rescaled = [&](OpBuilder &nb2, Value r, Value c) -> Value {
+            auto vt = VectorType::get({VW}, f32);
+            Value acc = nb2.create<vector::LoadOp>(loc, vt, ot, ValueRange{r, c});
+            Value sc = nb2.create<vector::LoadOp>(loc, vt, alpha, ValueRange{c});
+            return nb2.create<arith::MulFOp>(loc, acc, sc);
+          };
+          TileProduct{ot, st, BQ, VW, TR, D, jValid, valueElement, rescaled}.emit(h);
+        });
+
+        // Normalise and write this block's rows.
+        h.loop(h.idx(0), qCount, 1, [&](Value q) {
+          Value lv = h.load(l, q);
+          Value empty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, lv, zero);
+          Value inv = b.create<arith::DivFOp>(loc, h.f32(1.0), lv);
+          inv = b.create<arith::SelectOp>(loc, empty, zero, inv);
+          h.loop(h.idx(0), D, 1, [&](Value d) {
+            SmallVector<Value> idx(batch);
+            idx.append({h.add(i0, q), d});
+            h.store(b.create<arith::MulFOp>(loc, h.load(ot, {d, q}), inv), out, idx);
+          });
+        });
       };
 
-      // topk(K): a first pass over the keys finds each query's threshold.
-      std::optional<TopKSelection> topk;
-      if (op.getTopk()) {
-        topk.emplace(h, op.getTopk(), T, BQ);
-        topk->select([&] {
-          forEachLiveKeyBlock([&](Value j0, Value kCount, Value allTrue) {
-            scoreTile(j0, kCount, allTrue,
-                      [&](Value, Value qq, Value s, Value) { topk->insert(qq, s); });
-          });
-        });
+      if (!checked) {
+        compute(/*tiles=*/true);
+        return;
       }
-
-      forEachLiveKeyBlock([&](Value j0, Value kCount, Value allTrue) {
-        Value jValid = kCount;
-        // 1-2. Scores, masked (and cut to the top K), and the new running
-        // maximum on the way.
-        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
-          h.store(h.load(m, q), mNew, q);
-          h.store(zero, rowSum, q);
-        });
-        scoreTile(j0, kCount, allTrue, [&](Value jj, Value qq, Value s, Value inRange) {
-          if (topk)
-            s = topk->keep(qq, s, inRange);
-          h.store(s, st, {jj, qq});
-          h.store(b.create<arith::MaximumFOp>(loc, h.load(mNew, qq), s), mNew, qq);
-        });
-
-        // 3. Online softmax over the block.
-        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
-          Value mo = h.load(m, q), mn = h.load(mNew, q);
-          Value fresh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mo, ninf);
-          Value scale = b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, mo, mn));
-          h.store(b.create<arith::SelectOp>(loc, fresh, zero, scale), alpha, q);
-        });
-        h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
-          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
-            Value mn = h.load(mNew, q);
-            Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mn, ninf);
-            Value p = b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, h.load(st, {jj, q}), mn));
-            p = b.create<arith::SelectOp>(loc, none, zero, p);
-            h.store(p, st, {jj, q});
-            h.store(b.create<arith::AddFOp>(loc, h.load(rowSum, q), p), rowSum, q);
+      b.create<scf::IfOp>(
+          loc, tilesInBounds,
+          [&](OpBuilder &tb, Location tl) {
+            OpBuilder::InsertionGuard g(b);
+            b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+            compute(/*tiles=*/true);
+            b.create<scf::YieldOp>(tl);
+          },
+          [&](OpBuilder &fb, Location fl) {
+            OpBuilder::InsertionGuard g(b);
+            b.setInsertionPoint(fb.getInsertionBlock(), fb.getInsertionPoint());
+            compute(/*tiles=*/false);
+            b.create<scf::YieldOp>(fl);
           });
-        });
-        h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
-          Value lv = b.create<arith::MulFOp>(loc, h.load(l, q), h.load(alpha, q));
-          h.store(b.create<arith::AddFOp>(loc, lv, h.load(rowSum, q)), l, q);
-          h.store(h.load(mNew, q), m, q);
-        });
-
-        // 4. Ot = Ot * alpha + V^T . P^T over the block's valid keys.
-        Block &valueBlock = op.getValue().front();
-        auto valueElement = [&](OpBuilder &nb2, Value r, Value k) -> Value {
-          Value j = nb2.create<arith::AddIOp>(loc, j0, k);
-          if (valueForm) {
-            SmallVector<Value> idx(vLead);
-            idx.append({j, r});
-            return nb2.create<memref::LoadOp>(loc, vBuf, idx);
-          }
-          IRMapping map = valueBatch;
-          map.map(valueBlock.getArgument(nb), j);
-          map.map(valueBlock.getArgument(nb + 1), r);
-          return cloneRegion(nb2, valueBlock, map);
-        };
-        auto rescaled = [&](OpBuilder &nb2, Value r, Value c) -> Value {
-          auto vt = VectorType::get({VW}, f32);
-          Value acc = nb2.create<vector::LoadOp>(loc, vt, ot, ValueRange{r, c});
-          Value sc = nb2.create<vector::LoadOp>(loc, vt, alpha, ValueRange{c});
-          return nb2.create<arith::MulFOp>(loc, acc, sc);
-        };
-        TileProduct{ot, st, BQ, VW, TR, D, jValid, valueElement, rescaled}.emit(h);
-      });
-
-      // Normalise and write this block's rows.
-      h.loop(h.idx(0), qCount, 1, [&](Value q) {
-        Value lv = h.load(l, q);
-        Value empty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, lv, zero);
-        Value inv = b.create<arith::DivFOp>(loc, h.f32(1.0), lv);
-        inv = b.create<arith::SelectOp>(loc, empty, zero, inv);
-        h.loop(h.idx(0), D, 1, [&](Value d) {
-          SmallVector<Value> idx(batch);
-          idx.append({h.add(i0, q), d});
-          h.store(b.create<arith::MulFOp>(loc, h.load(ot, {d, q}), inv), out, idx);
-        });
-      });
     };
 
     // Each task allocates its stack buffers at the start of its body with

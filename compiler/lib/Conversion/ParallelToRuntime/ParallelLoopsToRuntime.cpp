@@ -119,12 +119,18 @@ struct ParallelLoopsToRuntimePass
         return fn->isProperAncestor(use.getOwner());
       });
     // Stack buffers whose sizes are known before the chunk are allocated
-    // once per chunk, not once per iteration.
-    for (Operation &op : llvm::make_early_inc_range(*chunk.getBody()))
-      if (isa<memref::AllocaOp>(op) && llvm::all_of(op.getOperands(), [&](Value v) {
+    // once per chunk, not once per iteration: an alloca in a loop would grow
+    // the stack with every iteration. (Nested ones too: no buffer outlives
+    // the iteration that allocates it.)
+    SmallVector<memref::AllocaOp> hoistable;
+    chunk.getBody()->walk([&](memref::AllocaOp alloca) {
+      if (llvm::all_of(alloca->getOperands(), [&](Value v) {
             return !chunk->isAncestor(v.getParentBlock()->getParentOp());
           }))
-        op.moveBefore(chunk);
+        hoistable.push_back(alloca);
+    });
+    for (memref::AllocaOp alloca : hoistable)
+      alloca->moveBefore(chunk);
 
     // At the loop: fill the captures on the stack and launch.
     OpBuilder lbld(loop);

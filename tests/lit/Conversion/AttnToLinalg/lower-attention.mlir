@@ -126,3 +126,72 @@ func.func @topk(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?x3
   }
   return %o : tensor<?x?x32xf32>
 }
+
+// Grouped-query attention: the keys' and values' head index h / 2 is not
+// known to be in bounds (a read outside the tensor yields 0, which a tile
+// load would not do), so each task checks it against the tensors' extents
+// and takes the register-tiled products only when it holds; otherwise every
+// region is evaluated element by element, with bounds-checked reads.
+// CHECK-LABEL: func @grouped_query
+//       CHECK:   scf.parallel
+//       CHECK:     %[[EXTENT:.*]] = {{tensor|memref}}.dim %{{.*}}, %c1
+//       CHECK:     arith.cmpi slt, %{{.*}}, %[[EXTENT]]
+//       CHECK:     scf.if %{{.*}} {
+//       CHECK:       vector.fma
+//       CHECK:       math.exp
+//       CHECK:     } else {
+//   CHECK-NOT:       vector.fma
+//       CHECK:       math.exp
+//       CHECK:     }
+func.func @grouped_query(%q: tensor<?x?x?x32xf32>, %k: tensor<?x?x?x32xf32>, %v: tensor<?x?x?x32xf32>,
+                         %b: index, %h: index, %s: index, %t: index) -> tensor<?x?x?x32xf32> {
+  %c32 = arith.constant 32 : index
+  %c2 = arith.constant 2 : index
+  %o = attn.attention [%b, %h, %s, %t, %c32] {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}} : tensor<?x?x?x32xf32> score {
+  ^bb0(%bb: index, %hh: index, %i: index, %j: index):
+    %dot = attn.index_reduce sum [%c32] : f32 {
+    ^bb0(%d: index):
+      %x = attn.read %q[%bb, %hh, %i, %d] {in_bounds} : tensor<?x?x?x32xf32>
+      %g = attn.div %hh, %c2 : index, index -> index
+      %y = attn.read %k[%bb, %g, %j, %d] : tensor<?x?x?x32xf32>
+      %p = attn.mul %x, %y : f32, f32 -> f32
+      attn.yield %p : f32
+    }
+    attn.yield %dot : f32
+  } mask {
+  ^bb0(%bb: index, %hh: index, %i: index, %j: index):
+    %true = arith.constant true
+    attn.yield %true : i1
+  } value {
+  ^bb0(%bb: index, %hh: index, %j: index, %d: index):
+    %g = attn.div %hh, %c2 : index, index -> index
+    %x = attn.read %v[%bb, %g, %j, %d] : tensor<?x?x?x32xf32>
+    attn.yield %x : f32
+  }
+  return %o : tensor<?x?x?x32xf32>
+}
+
+// A result with several uses gets a buffer of its own.
+// CHECK-LABEL: func @result_used_twice
+//       CHECK:   %[[OUT:.*]] = memref.alloc
+//       CHECK:   scf.parallel
+//       CHECK:   %[[T:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
+//       CHECK:   return %[[T]], %[[T]]
+func.func @result_used_twice(%q: tensor<?x?x32xf32>, %b: index, %s: index)
+    -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>) {
+  %c32 = arith.constant 32 : index
+  %o = attn.attention [%b, %s, %s, %c32] {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}} : tensor<?x?x32xf32> score {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %x = attn.read %q[%bb, %i, %j] {in_bounds} : tensor<?x?x32xf32>
+    attn.yield %x : f32
+  } mask {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %true = arith.constant true
+    attn.yield %true : i1
+  } value {
+  ^bb0(%bb: index, %j: index, %d: index):
+    %x = attn.read %q[%bb, %j, %d] {in_bounds} : tensor<?x?x32xf32>
+    attn.yield %x : f32
+  }
+  return %o, %o : tensor<?x?x32xf32>, tensor<?x?x32xf32>
+}
