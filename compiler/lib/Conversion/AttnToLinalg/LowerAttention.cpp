@@ -187,6 +187,19 @@ struct Builder2 {
   Value load(Value m, ValueRange i) { return b.create<memref::LoadOp>(loc, m, i); }
   void store(Value v, Value m, ValueRange i) { b.create<memref::StoreOp>(loc, v, m, i); }
 
+  /// if (cond) thenBody() else elseBody(), both emitted through `b`.
+  void ifElse(Value cond, function_ref<void()> thenBody, function_ref<void()> elseBody) {
+    auto branch = [&](function_ref<void()> body) {
+      return [&, body](OpBuilder &nb, Location) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        body();
+        b.create<scf::YieldOp>(loc);
+      };
+    };
+    b.create<scf::IfOp>(loc, cond, branch(thenBody), branch(elseBody));
+  }
+
   /// for (iv = lb; iv < ub; iv += step) body(iv)
   void loop(Value lb, Value ub, int64_t step, function_ref<void(Value)> body) {
     b.create<scf::ForOp>(loc, lb, ub, idx(step), std::nullopt,
@@ -470,11 +483,9 @@ public:
   void select(function_ref<void()> pass) {
     OpBuilder &b = h.b;
     Value posInf = h.f32(inf());
-    b.create<scf::IfOp>(
-        h.loc, selecting,
-        [&](OpBuilder &tb, Location) {
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+    h.ifElse(
+        selecting,
+        [&] {
           // Kc = 0 keeps nothing: a root of +inf takes no score, and is a
           // threshold that no rank exceeds, with no budget.
           Value empty = h.cmp(arith::CmpIPredicate::eq, size, h.idx(0));
@@ -497,14 +508,10 @@ public:
                 });
             setQuery(q, theta, h.sub(size, above.getResult(0)));
           });
-          b.create<scf::YieldOp>(h.loc);
         },
-        [&](OpBuilder &fb, Location) {
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPoint(fb.getInsertionBlock(), fb.getInsertionPoint());
+        [&] {
           // K >= T: every score is kept, -inf ones included.
           eachQuery([&](Value q) { setQuery(q, h.f32(-inf()), total); });
-          b.create<scf::YieldOp>(h.loc);
         });
   }
 
@@ -808,20 +815,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
               });
             });
           };
-          b.create<scf::IfOp>(
-              loc, allTrue,
-              [&](OpBuilder &tb, Location tl) {
-                OpBuilder::InsertionGuard g(b);
-                b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
-                scores(/*masked=*/false);
-                b.create<scf::YieldOp>(tl);
-              },
-              [&](OpBuilder &fb, Location fl) {
-                OpBuilder::InsertionGuard g(b);
-                b.setInsertionPoint(fb.getInsertionBlock(), fb.getInsertionPoint());
-                scores(/*masked=*/true);
-                b.create<scf::YieldOp>(fl);
-              });
+          h.ifElse(allTrue, [&] { scores(/*masked=*/false); }, [&] { scores(/*masked=*/true); });
         };
 
         // topk(K): a first pass over the keys finds each query's threshold.
@@ -915,20 +909,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
         compute(/*tiles=*/true);
         return;
       }
-      b.create<scf::IfOp>(
-          loc, tilesInBounds,
-          [&](OpBuilder &tb, Location tl) {
-            OpBuilder::InsertionGuard g(b);
-            b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
-            compute(/*tiles=*/true);
-            b.create<scf::YieldOp>(tl);
-          },
-          [&](OpBuilder &fb, Location fl) {
-            OpBuilder::InsertionGuard g(b);
-            b.setInsertionPoint(fb.getInsertionBlock(), fb.getInsertionPoint());
-            compute(/*tiles=*/false);
-            b.create<scf::YieldOp>(fl);
-          });
+      h.ifElse(tilesInBounds, [&] { compute(/*tiles=*/true); }, [&] { compute(/*tiles=*/false); });
     };
 
     // Each task allocates its stack buffers at the start of its body with
