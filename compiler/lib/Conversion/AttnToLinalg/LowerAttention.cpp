@@ -213,6 +213,40 @@ struct Builder2 {
   }
 };
 
+/// exp(x) for x <= 0 or NaN, as the online softmax needs it (x = score -
+/// running max): 2^n * 2^f with t = x log2(e), n = round(t) and f = t - n in
+/// [-1/2, 1/2], 2^f by a degree-5 polynomial (relative error below 3e-7, and
+/// exactly 1 at 0, so that a single key weighs exactly 1) and
+/// 2^n built in the exponent bits. t is first raised to -127, where 2^n is
+/// exactly 0: exp(-inf), and anything below 2^-126, is 0 with no denormals.
+/// About 17 vector operations against math.exp's 23, which must also handle
+/// overflow: the softmax spends most of its time here.
+Value expNonPositive(Builder2 &h, Value x) {
+  OpBuilder &b = h.b;
+  Location loc = h.loc;
+  Value t = b.create<arith::MulFOp>(loc, x, h.f32(1.4426950408889634));  // log2(e)
+  Value floor = h.f32(-127.0);
+  Value below = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::ULT, t, floor);
+  t = b.create<arith::SelectOp>(loc, below, floor, t);  // NaN too: restored below
+  Value n = b.create<math::RoundEvenOp>(loc, t);
+  Value f = b.create<arith::SubFOp>(loc, t, n);
+  // Minimax coefficients of 2^f on [-1/2, 1/2], highest first.
+  const float coefficients[] = {1.32765e-3f, 9.67554e-3f, 5.550713e-2f,
+                                2.402212e-1f, 6.9314694e-1f, 1.0f};
+  Value poly = h.f32(coefficients[0]);
+  for (float c : ArrayRef<float>(coefficients).drop_front())
+    poly = b.create<math::FmaOp>(loc, poly, f, h.f32(c));
+  Type i32 = b.getI32Type();
+  Value bits = b.create<arith::ShLIOp>(
+      loc,
+      b.create<arith::AddIOp>(loc, b.create<arith::FPToSIOp>(loc, i32, n),
+                              b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(127))),
+      b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(23)));
+  Value scaled = b.create<arith::MulFOp>(loc, poly, b.create<arith::BitcastOp>(loc, b.getF32Type(), bits));
+  Value nan = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, x, x);
+  return b.create<arith::SelectOp>(loc, nan, x, scaled);
+}
+
 /// Clones the ops of `block` (but those of `skip`) under `map` and returns
 /// the yielded value.
 Value cloneRegion(OpBuilder &b, Block &block, IRMapping &map, Operation *skip = nullptr) {
@@ -849,14 +883,14 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
           h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
             Value mo = h.load(m, q), mn = h.load(mNew, q);
             Value fresh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mo, ninf);
-            Value scale = b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, mo, mn));
+            Value scale = expNonPositive(h, b.create<arith::SubFOp>(loc, mo, mn));
             h.store(b.create<arith::SelectOp>(loc, fresh, zero, scale), alpha, q);
           });
           h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
             h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
               Value mn = h.load(mNew, q);
               Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mn, ninf);
-              Value p = b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, h.load(st, {jj, q}), mn));
+              Value p = expNonPositive(h, b.create<arith::SubFOp>(loc, h.load(st, {jj, q}), mn));
               p = b.create<arith::SelectOp>(loc, none, zero, p);
               h.store(p, st, {jj, q});
               h.store(b.create<arith::AddFOp>(loc, h.load(rowSum, q), p), rowSum, q);
