@@ -373,33 +373,52 @@ static const sdpa_model kSdpaModels[] = {
 
 /*===- OpenBLAS kernel choice --------------------------------------------===*/
 
-/* Set by fix_openblas_core before it restarts the program, for the header. */
+/* Set by configure_openblas before it restarts the program, for the header. */
 static const char kCoreFixVar[] = "ATTNC_BENCH_OPENBLAS_DETECTED";
+static const char kTimeoutFixVar[] = "ATTNC_BENCH_OPENBLAS_TIMEOUT";
 
-/* An OpenBLAS built with DYNAMIC_ARCH picks its kernels from the CPU's
- * identity. On a CPU it does not know (a virtual machine reporting a generic
- * "Intel Xeon Processor", or a model newer than the library) it falls back to
- * Prescott's SSE3 kernels, several times slower than the hardware allows,
- * which would flatter every ratio of attnc against OpenBLAS. Unless the user
- * chose a core, restart once with OPENBLAS_CORETYPE naming the kernels that
- * the CPU's features allow; the header says so. */
-static void fix_openblas_core(char **argv) {
+/* Two OpenBLAS settings that it reads only when it loads, so the program
+ * restarts once with them set, unless the user chose them:
+ *
+ * - An OpenBLAS built with DYNAMIC_ARCH picks its kernels from the CPU's
+ *   identity. On a CPU it does not know (a virtual machine reporting a
+ *   generic "Intel Xeon Processor", or a model newer than the library) it
+ *   falls back to Prescott's SSE3 kernels, several times slower than the
+ *   hardware allows, which would flatter every ratio of attnc against
+ *   OpenBLAS. OPENBLAS_CORETYPE names the kernels the CPU's features allow.
+ * - After each call OpenBLAS's idle threads spin for about 2^28 cycles (a
+ *   tenth of a second) before they sleep. The peers take turns, so that
+ *   spinning would take cores from the peer timed next (attnc -O2, after the
+ *   SGEMM). OPENBLAS_THREAD_TIMEOUT=4 makes them sleep at once; waking them
+ *   costs microseconds per SGEMM call of tens of milliseconds.
+ *
+ * The header says what was set. */
+static void configure_openblas(char **argv) {
+  bool restart = false;
+  if (!getenv("OPENBLAS_THREAD_TIMEOUT")) {
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
+    setenv(kTimeoutFixVar, "4", 1);
+    restart = true;
+  }
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (getenv("OPENBLAS_CORETYPE") || strcmp(openblas_get_corename(), "Prescott") != 0) return;
-  __builtin_cpu_init();
-  const char *core = NULL;
-  if (__builtin_cpu_supports("avx512f")) core = "SkylakeX";
-  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) core = "Haswell";
-  if (!core) return;
-  setenv("OPENBLAS_CORETYPE", core, 1);
-  setenv(kCoreFixVar, openblas_get_corename(), 1);
+  if (!getenv("OPENBLAS_CORETYPE") && strcmp(openblas_get_corename(), "Prescott") == 0) {
+    __builtin_cpu_init();
+    const char *core = NULL;
+    if (__builtin_cpu_supports("avx512f")) core = "SkylakeX";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) core = "Haswell";
+    if (core) {
+      setenv("OPENBLAS_CORETYPE", core, 1);
+      setenv(kCoreFixVar, openblas_get_corename(), 1);
+      restart = true;
+    }
+  }
+#endif
+  if (!restart) return;
   fflush(stdout);
   execv("/proc/self/exe", argv);
-  /* exec failed: carry on with the library's choice, which the header shows */
+  /* exec failed: carry on with the library's choices, which the header shows */
   unsetenv(kCoreFixVar);
-#else
-  (void)argv;
-#endif
+  unsetenv(kTimeoutFixVar);
 }
 
 /*===- Header ------------------------------------------------------------===*/
@@ -466,6 +485,10 @@ static void print_header(const options *o) {
     printf("            core set through OPENBLAS_CORETYPE: the library did not recognise this CPU\n"
            "            and chose %s kernels\n",
            getenv(kCoreFixVar));
+  if (getenv(kTimeoutFixVar))
+    printf("            OPENBLAS_THREAD_TIMEOUT=%s: its idle threads sleep at once instead of\n"
+           "            spinning into the next peer's time\n",
+           getenv(kTimeoutFixVar));
   printf("  timing    per peer and case: a warm-up call (one of >= 1 s counts as a sample), then\n"
          "            repetitions for >= %.2g s and >= %d of them (fewer for slow calls);\n"
          "            budgets per case: attnc -O2 %.3g s, attnc -O0 %.3g s\n",
@@ -968,7 +991,7 @@ static void print_memory_section(const memory_results *m) {
 
 int main(int argc, char **argv) {
   options o = parse_options(argc, argv);
-  fix_openblas_core(argv);
+  configure_openblas(argv);
   install_crash_report();
   double t0 = bench_now();
   /* Output goes to a pipe or file most of the time (scripts, tee): flush
