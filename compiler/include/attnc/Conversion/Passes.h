@@ -18,6 +18,10 @@
 #include "mlir/Pass/Pass.h"
 
 namespace attnc {
+/// On an scf.parallel: the most threads its iterations may run on (an
+/// integer); attnc-parallel-loops-to-runtime sizes the chunks to match.
+inline constexpr llvm::StringLiteral kMaxThreadsAttr = "attnc.max_threads";
+
 #define GEN_PASS_DECL
 #include "attnc/Conversion/Passes.h.inc"
 

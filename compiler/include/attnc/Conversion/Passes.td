@@ -48,7 +48,9 @@ def ParallelLoopsToRuntime : Pass<"attnc-parallel-loops-to-runtime", "::mlir::Mo
     `[begin, end)` as an `scf.for`, and an `attn.parallel_launch` of it. The
     values the body uses travel in a stack struct of their LLVM types
     (unrealized casts on both sides fold away in the LLVM conversion).
-    Elsewhere the loop is left alone (and runs sequentially).
+    Elsewhere the loop is left alone (and runs sequentially). A loop with
+    `attnc.max_threads = n` is launched with a grain of ceil(count / n)
+    iterations, so that its at most n chunks occupy at most n threads.
   }];
   let dependentDialects = ["::attnc::attn::AttnDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect", "::mlir::LLVM::LLVMDialect",

@@ -24,6 +24,7 @@
 
 #include "AttentionLowering.h"
 
+#include "attnc/Conversion/Passes.h"
 #include "attnc/Dialect/Attn/IR/Attn.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -954,14 +955,17 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
 
     // The tasks are independent; attnc-parallel-loops-to-runtime runs them
     // on the runtime's thread pool.
-    b.create<scf::ParallelOp>(loc, ValueRange{h.idx(0)}, ValueRange{numTasks},
-                              ValueRange{h.idx(1)},
-                              [&](OpBuilder &pb, Location, ValueRange ivs) {
-                                OpBuilder::InsertionGuard g(b);
-                                b.setInsertionPoint(pb.getInsertionBlock(),
-                                                    pb.getInsertionPoint());
-                                body(ivs[0]);
-                              });
+    auto tasks = b.create<scf::ParallelOp>(loc, ValueRange{h.idx(0)}, ValueRange{numTasks},
+                                           ValueRange{h.idx(1)},
+                                           [&](OpBuilder &pb, Location, ValueRange ivs) {
+                                             OpBuilder::InsertionGuard g(b);
+                                             b.setInsertionPoint(pb.getInsertionBlock(),
+                                                                 pb.getInsertionPoint());
+                                             body(ivs[0]);
+                                           });
+    // threads(n) in the schedule: at most n threads run the tasks.
+    if (int64_t threads = get("threads", 0); threads > 0)
+      tasks->setAttr(kMaxThreadsAttr, b.getI64IntegerAttr(threads));
     if (destination) {
       rewriter.eraseOp(destination);
       rewriter.eraseOp(op);

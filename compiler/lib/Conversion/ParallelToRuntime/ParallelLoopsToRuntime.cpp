@@ -139,6 +139,14 @@ struct ParallelLoopsToRuntimePass
         loop.getStep()[0]);
     Value n = lbld.create<arith::IndexCastOp>(loc, i64, count);
     Value grain = lbld.create<LLVM::ConstantOp>(loc, i64, lbld.getI64IntegerAttr(1));
+    if (auto threads = loop->getAttrOfType<IntegerAttr>(attnc::kMaxThreadsAttr)) {
+      // ceil(count / threads) iterations per chunk, at least one.
+      Value cap = lbld.create<arith::ConstantIndexOp>(loc, std::max<int64_t>(threads.getInt(), 1));
+      Value perChunk = lbld.create<arith::MaxSIOp>(
+          loc, lbld.create<arith::CeilDivSIOp>(loc, count, cap),
+          lbld.create<arith::ConstantIndexOp>(loc, 1));
+      grain = lbld.create<arith::IndexCastOp>(loc, i64, perChunk);
+    }
     Value one = lbld.create<LLVM::ConstantOp>(loc, i64, lbld.getI64IntegerAttr(1));
     Value slot = lbld.create<LLVM::AllocaOp>(loc, ptr, record, one);
     Value agg = lbld.create<LLVM::UndefOp>(loc, record);

@@ -47,7 +47,7 @@ func.func @causal(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?
 // A result that only goes to a destination buffer is written there directly,
 // with no buffer of its own and no copy; the division of every score by a
 // uniform scale becomes one reciprocal before the tasks and a multiplication
-// per score.
+// per score. threads(2) in the schedule caps the tasks' loop at two threads.
 // CHECK-LABEL: func @scaled_into_destination
 //  CHECK-SAME:   %[[DEST:[a-z0-9]+]]: memref<?x?x32xf32>
 //   CHECK-NOT:   memref.alloc(
@@ -56,13 +56,14 @@ func.func @causal(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?
 //   CHECK-NOT:     arith.divf {{.*}}%[[SCALE]]
 //       CHECK:     arith.mulf {{.*}}%[[RECIP]] : f32
 //       CHECK:     memref.store {{.*}}, %[[DEST]]
+//       CHECK:   } {attnc.max_threads = 2 : i64}
 //   CHECK-NOT:   bufferization.materialize_in_destination
 //       CHECK:   return
 func.func @scaled_into_destination(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>,
                                    %v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index,
                                    %scale: f32, %dest: memref<?x?x32xf32>) {
   %c32 = arith.constant 32 : index
-  %o = attn.attention [%b, %s, %t, %c32] {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}} : tensor<?x?x32xf32> score {
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = {block_k = 64 : i64, block_q = 64 : i64, threads = 2 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}} : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):
     %dot = attn.index_reduce sum [%c32] : f32 {
     ^bb0(%d: index):

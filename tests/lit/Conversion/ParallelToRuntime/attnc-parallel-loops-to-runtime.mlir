@@ -44,3 +44,23 @@ func.func @not_a_kernel(%buf: memref<?xf32>, %n: index) {
   }
   return
 }
+
+// attnc.max_threads = 3: the grain is ceil(count / 3) iterations, at least
+// one, so that no more than three chunks (and threads) share the loop.
+// CHECK-LABEL: func.func @at_most_three_threads(
+//  CHECK-SAME: %[[CTX:.*]]: !llvm.ptr, %{{.*}}: memref<?xf32>, %[[N:.*]]: index
+//       CHECK:   %[[COUNT:.*]] = arith.ceildivsi
+//       CHECK:   %[[PER:.*]] = arith.ceildivsi %[[COUNT]], %c3
+//       CHECK:   %[[ATLEAST:.*]] = arith.maxsi %[[PER]], %c1
+//       CHECK:   %[[GRAIN:.*]] = arith.index_cast %[[ATLEAST]] : index to i64
+//       CHECK:   attn.parallel_launch @at_most_three_threads__par0(%[[CTX]], %{{.*}}, %[[GRAIN]], %{{.*}})
+func.func @at_most_three_threads(%ctx: !llvm.ptr, %buf: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %two = arith.constant 2.0 : f32
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    memref.store %two, %buf[%i] : memref<?xf32>
+    scf.reduce
+  } {attnc.max_threads = 3 : i64}
+  return
+}

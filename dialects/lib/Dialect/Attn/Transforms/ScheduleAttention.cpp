@@ -6,7 +6,9 @@
 //                 register tile is two vectors of queries wide),
 //   block_k       keys per online-softmax step,
 //   vector_width  f32 lanes per vector,
-//   tile_rows     rows of the register tile of both inner products.
+//   tile_rows     rows of the register tile of both inner products,
+// and, when the model's schedule block has threads(n), `threads`: the most
+// threads the kernel's tasks run on (exec.num_threads still caps it).
 // Priority: pass options (the command line), then the model's schedule block
 // (the function's `attn.schedule`), then the automatic choice.
 //
@@ -61,13 +63,21 @@ struct ScheduleAttentionPass : attnc::attn::impl::ScheduleAttentionBase<Schedule
                                              << rows << " in 1..16";
         return WalkResult::interrupt();
       }
+      int64_t threads = pick(0, "threads", 0);
+      if (threads < 0 || threads > 4096) {
+        op.emitError("schedule: thread count ") << threads << " must be in 1..4096";
+        return WalkResult::interrupt();
+      }
       Builder b(op.getContext());
-      op.setScheduleAttr(b.getDictionaryAttr({
+      SmallVector<NamedAttribute> schedule = {
           b.getNamedAttr("block_q", b.getI64IntegerAttr(q)),
           b.getNamedAttr("block_k", b.getI64IntegerAttr(k)),
           b.getNamedAttr("tile_rows", b.getI64IntegerAttr(rows)),
           b.getNamedAttr("vector_width", b.getI64IntegerAttr(width)),
-      }));
+      };
+      if (threads > 0)
+        schedule.push_back(b.getNamedAttr("threads", b.getI64IntegerAttr(threads)));
+      op.setScheduleAttr(b.getDictionaryAttr(schedule));
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

@@ -52,13 +52,13 @@ func.func @single_query(%v: tensor<?x?x32xf32>, %b: index, %t: index) -> tensor<
 // -----
 
 // The model's schedule block (recorded on the function) is used where no
-// option is given.
+// option is given; threads(n) is carried over as `threads`.
 // AUTO-LABEL: func @from_model
-//       AUTO: schedule = {block_k = 32 : i64, block_q = 128 : i64, tile_rows = 4 : i64, vector_width = 16 : i64}
+//       AUTO: schedule = {block_k = 32 : i64, block_q = 128 : i64, threads = 3 : i64, tile_rows = 4 : i64, vector_width = 16 : i64}
 // OPTIONS-LABEL: func @from_model
-//       OPTIONS: schedule = {block_k = 128 : i64, block_q = 128 : i64, tile_rows = 4 : i64, vector_width = 16 : i64}
+//       OPTIONS: schedule = {block_k = 128 : i64, block_q = 128 : i64, threads = 3 : i64, tile_rows = 4 : i64, vector_width = 16 : i64}
 func.func @from_model(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32>
-    attributes {attn.schedule = {block_q = 128 : i64, block_k = 32 : i64, tile_rows = 4 : i64, vector_width = 16 : i64}} {
+    attributes {attn.schedule = {block_q = 128 : i64, block_k = 32 : i64, tile_rows = 4 : i64, vector_width = 16 : i64, threads = 3 : i64}} {
   %c32 = arith.constant 32 : index
   %o = attn.attention [%b, %s, %t, %c32] : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):
