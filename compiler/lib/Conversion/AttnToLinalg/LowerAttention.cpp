@@ -17,12 +17,23 @@
 //      St <- exp(St - m_new), l <- l * alpha + sum;
 //   4. Ot[d][q] = Ot[d][q] * alpha[q] + sum_k V[k][d] * St[k][q], again by a
 //      register-tiled inner product.
-// Finally out[q][d] = Ot[d][q] / l[q] (0 for a fully masked row). The tiles
-// are vectorised over queries, so any head dim works (1, 3, 17, 100, ...).
+// Finally out[q][d] = Ot[d][q] / l[q] (0 for a fully masked row), written
+// straight into the model's output when the result goes only there. The
+// tiles are vectorised over queries, so any head dim works (1, 3, 17, 100).
+//
+// With topk(K) a first pass over the same key blocks selects each query's K
+// best scores (TopKSelection.h); step 2 then keeps only those. A tiled
+// operand whose head index is computed (k[.., h / G, ..]) is bounds-checked
+// per task, which otherwise falls back to element-by-element regions.
+// The building blocks are in KernelBuilder.h, the tile test in
+// MaskIntervals.h.
 //
 //===----------------------------------------------------------------------===//
 
 #include "AttentionLowering.h"
+#include "KernelBuilder.h"
+#include "MaskIntervals.h"
+#include "TopKSelection.h"
 
 #include "attnc/Conversion/Passes.h"
 #include "attnc/Dialect/Attn/IR/Attn.h"
@@ -43,6 +54,7 @@
 using namespace mlir;
 using namespace attnc;
 using namespace attnc::attn;
+using namespace attnc::lowering;
 
 namespace {
 
@@ -67,29 +79,6 @@ struct DotForm {
   IndexReduceOp reduce;
   TiledOperand q, k;
 };
-
-bool dependsOnlyOn(Value v, ArrayRef<BlockArgument> allowed, Region &region) {
-  SmallVector<Value> work = {v};
-  DenseSet<Value> seen;
-  while (!work.empty()) {
-    Value x = work.pop_back_val();
-    if (!seen.insert(x).second)
-      continue;
-    if (auto arg = dyn_cast<BlockArgument>(x)) {
-      if (region.isAncestor(arg.getParentRegion()) && !llvm::is_contained(allowed, arg))
-        return false;
-      continue;
-    }
-    Operation *def = x.getDefiningOp();
-    if (!region.isAncestor(def->getParentRegion()))
-      continue;  // defined outside: uniform
-    if (def->getNumRegions() || !isMemoryEffectFree(def))
-      return false;
-    for (Value o : def->getOperands())
-      work.push_back(o);
-  }
-  return true;
-}
 
 std::optional<TiledOperand> tiledRead(Value v, BlockArgument row, BlockArgument col,
                                       ArrayRef<BlockArgument> batch, Region &region) {
@@ -168,163 +157,6 @@ std::optional<TiledOperand> findValueForm(AttentionOp op) {
                    block.getArgument(nb + 1), batch, region);
 }
 
-//===----------------------------------------------------------------------===//
-// Building blocks
-//===----------------------------------------------------------------------===//
-
-struct Builder2 {
-  OpBuilder &b;
-  Location loc;
-  Value idx(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
-  Value f32(double v) {
-    return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(static_cast<float>(v)));
-  }
-  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
-  Value sub(Value x, Value y) { return b.create<arith::SubIOp>(loc, x, y); }
-  Value mul(Value x, Value y) { return b.create<arith::MulIOp>(loc, x, y); }
-  Value min(Value x, Value y) { return b.create<arith::MinSIOp>(loc, x, y); }
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) { return b.create<arith::CmpIOp>(loc, p, x, y); }
-  Value ceilDiv(Value x, Value y) { return b.create<arith::CeilDivSIOp>(loc, x, y); }
-  Value load(Value m, ValueRange i) { return b.create<memref::LoadOp>(loc, m, i); }
-  void store(Value v, Value m, ValueRange i) { b.create<memref::StoreOp>(loc, v, m, i); }
-
-  /// if (cond) thenBody() else elseBody(), both emitted through `b`.
-  void ifElse(Value cond, function_ref<void()> thenBody, function_ref<void()> elseBody) {
-    auto branch = [&](function_ref<void()> body) {
-      return [&, body](OpBuilder &nb, Location) {
-        OpBuilder::InsertionGuard g(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        body();
-        b.create<scf::YieldOp>(loc);
-      };
-    };
-    b.create<scf::IfOp>(loc, cond, branch(thenBody), branch(elseBody));
-  }
-
-  /// for (iv = lb; iv < ub; iv += step) body(iv)
-  void loop(Value lb, Value ub, int64_t step, function_ref<void(Value)> body) {
-    b.create<scf::ForOp>(loc, lb, ub, idx(step), std::nullopt,
-                         [&](OpBuilder &nb, Location, Value iv, ValueRange) {
-                           OpBuilder::InsertionGuard g(b);
-                           b.setInsertionPoint(nb.getInsertionBlock(),
-                                               nb.getInsertionPoint());
-                           body(iv);
-                           b.create<scf::YieldOp>(loc);
-                         });
-  }
-};
-
-/// exp(x) for x <= 0 or NaN, as the online softmax needs it (x = score -
-/// running max): 2^n * 2^f with t = x log2(e), n = round(t) and f = t - n in
-/// [-1/2, 1/2], 2^f by a degree-5 polynomial (relative error below 3e-7, and
-/// exactly 1 at 0, so that a single key weighs exactly 1) and
-/// 2^n built in the exponent bits. t is first raised to -127, where 2^n is
-/// exactly 0: exp(-inf), and anything below 2^-126, is 0 with no denormals.
-/// About 17 vector operations against math.exp's 23, which must also handle
-/// overflow: the softmax spends most of its time here.
-Value expNonPositive(Builder2 &h, Value x) {
-  OpBuilder &b = h.b;
-  Location loc = h.loc;
-  Value t = b.create<arith::MulFOp>(loc, x, h.f32(1.4426950408889634));  // log2(e)
-  Value floor = h.f32(-127.0);
-  Value below = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::ULT, t, floor);
-  t = b.create<arith::SelectOp>(loc, below, floor, t);  // NaN too: restored below
-  Value n = b.create<math::RoundEvenOp>(loc, t);
-  Value f = b.create<arith::SubFOp>(loc, t, n);
-  // Minimax coefficients of 2^f on [-1/2, 1/2], highest first.
-  const float coefficients[] = {1.32765e-3f, 9.67554e-3f, 5.550713e-2f,
-                                2.402212e-1f, 6.9314694e-1f, 1.0f};
-  Value poly = h.f32(coefficients[0]);
-  for (float c : ArrayRef<float>(coefficients).drop_front())
-    poly = b.create<math::FmaOp>(loc, poly, f, h.f32(c));
-  Type i32 = b.getI32Type();
-  Value bits = b.create<arith::ShLIOp>(
-      loc,
-      b.create<arith::AddIOp>(loc, b.create<arith::FPToSIOp>(loc, i32, n),
-                              b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(127))),
-      b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(23)));
-  Value scaled = b.create<arith::MulFOp>(loc, poly, b.create<arith::BitcastOp>(loc, b.getF32Type(), bits));
-  Value nan = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, x, x);
-  return b.create<arith::SelectOp>(loc, nan, x, scaled);
-}
-
-/// Clones the ops of `block` (but those of `skip`) under `map` and returns
-/// the yielded value.
-Value cloneRegion(OpBuilder &b, Block &block, IRMapping &map, Operation *skip = nullptr) {
-  for (Operation &o : block.without_terminator())
-    if (&o != skip)
-      b.clone(o, map);
-  return map.lookupOrDefault(cast<YieldOp>(block.getTerminator()).getValue());
-}
-
-/// Clones the computation of a value that depends only on mapped block
-/// arguments and values from outside the region.
-Value cloneSlice(OpBuilder &b, Value v, IRMapping &map, Region &region) {
-  if (Value m = map.lookupOrNull(v))
-    return m;
-  Operation *def = v.getDefiningOp();
-  if (!def || !region.isAncestor(def->getParentRegion()))
-    return v;
-  for (Value o : def->getOperands())
-    cloneSlice(b, o, map, region);
-  b.clone(*def, map);
-  return map.lookup(v);
-}
-
-/// A register-tiled product C[r][c] = init + sum_k A(r, k) * B[k][c] for
-/// r < rows, c < width (a multiple of 2 * vw), k < depth: tiles of tileRows
-/// x (2 vectors), accumulators in registers over the whole k loop.
-struct TileProduct {
-  Value c, bMat;                 // memref<?xWxf32>, memref<?xWxf32>
-  int64_t width, vw, tileRows;
-  Value rows, depth;
-  function_ref<Value(OpBuilder &, Value r, Value k)> a;   // scalar A(r, k)
-  /// The accumulator's start for (r, column vector at c): zero or C * alpha.
-  function_ref<Value(OpBuilder &, Value r, Value c)> init;
-
-  void emit(Builder2 &h) {
-    Value full = h.mul(h.b.create<arith::DivUIOp>(h.loc, rows, h.idx(tileRows)), h.idx(tileRows));
-    emitRows(h, h.idx(0), full, tileRows);
-    emitRows(h, full, rows, 1);
-  }
-
-  void emitRows(Builder2 &h, Value lb, Value ub, int64_t tr) {
-    OpBuilder &b = h.b;
-    Location loc = h.loc;
-    auto vt = VectorType::get({vw}, b.getF32Type());
-    h.loop(lb, ub, tr, [&](Value r0) {
-      h.loop(h.idx(0), h.idx(width), 2 * vw, [&](Value c0) {
-        Value c1 = h.add(c0, h.idx(vw));
-        SmallVector<Value> accs;
-        for (int64_t r = 0; r < tr; ++r) {
-          Value row = h.add(r0, h.idx(r));
-          accs.push_back(init(b, row, c0));
-          accs.push_back(init(b, row, c1));
-        }
-        auto kLoop = b.create<scf::ForOp>(
-            loc, h.idx(0), depth, h.idx(1), accs,
-            [&](OpBuilder &nb, Location nl, Value k, ValueRange acc) {
-              Value b0 = nb.create<vector::LoadOp>(nl, vt, bMat, ValueRange{k, c0});
-              Value b1 = nb.create<vector::LoadOp>(nl, vt, bMat, ValueRange{k, c1});
-              SmallVector<Value> next;
-              for (int64_t r = 0; r < tr; ++r) {
-                Value row = nb.create<arith::AddIOp>(nl, r0, nb.create<arith::ConstantIndexOp>(nl, r));
-                Value av = nb.create<vector::BroadcastOp>(nl, vt, a(nb, row, k));
-                next.push_back(nb.create<vector::FMAOp>(nl, av, b0, acc[2 * r]));
-                next.push_back(nb.create<vector::FMAOp>(nl, av, b1, acc[2 * r + 1]));
-              }
-              nb.create<scf::YieldOp>(nl, next);
-            });
-        for (int64_t r = 0; r < tr; ++r) {
-          Value row = h.add(r0, h.idx(r));
-          b.create<vector::StoreOp>(loc, kLoop.getResult(2 * r), c, ValueRange{row, c0});
-          b.create<vector::StoreOp>(loc, kLoop.getResult(2 * r + 1), c, ValueRange{row, c1});
-        }
-      });
-    });
-  }
-};
-
 /// Turns `score / u`, u the same for every score (a scale such as sqrt(D)),
 /// into `score * (1 / u)` with the reciprocal computed once before the op: a
 /// division per score costs as much as a dozen multiplications. The result
@@ -349,280 +181,6 @@ void hoistUniformDivisors(AttentionOp op, PatternRewriter &rewriter) {
 }
 
 //===----------------------------------------------------------------------===//
-// Mask intervals: is the mask all true / all false over a tile?
-//===----------------------------------------------------------------------===//
-
-/// What is known of a mask-region value over a tile: an exact value
-/// (depends only on the batch), an index interval, or a boolean that must
-/// be true / must be false.
-struct Fact {
-  enum Kind { Unknown, Exact, Interval, Bool } kind = Unknown;
-  Value exact, lo, hi, mustTrue, mustFalse;
-};
-
-class MaskIntervals {
-public:
-  MaskIntervals(Builder2 &h, Block &block, IRMapping &batchMap, unsigned nb, Value iLo, Value iHi,
-                Value jLo, Value jHi)
-      : h(h), block(block), map(batchMap) {
-    for (unsigned a = 0; a < nb; ++a)
-      facts[block.getArgument(a)] = exact(map.lookup(block.getArgument(a)));
-    facts[block.getArgument(nb)] = interval(iLo, iHi);
-    facts[block.getArgument(nb + 1)] = interval(jLo, jHi);
-  }
-
-  /// (all true, all false) of the yielded mask over the tile.
-  std::pair<Value, Value> evaluate() {
-    for (Operation &o : block.without_terminator())
-      visit(o);
-    Fact f = asBool(factOf(cast<YieldOp>(block.getTerminator()).getValue()));
-    Value no = h.b.create<arith::ConstantOp>(h.loc, h.b.getBoolAttr(false));
-    if (f.kind != Fact::Bool)
-      return {no, no};
-    return {f.mustTrue, f.mustFalse};
-  }
-
-private:
-  Builder2 &h;
-  Block &block;
-  IRMapping &map;
-  DenseMap<Value, Fact> facts;
-
-  static Fact exact(Value v) { Fact f; f.kind = Fact::Exact; f.exact = v; return f; }
-  static Fact interval(Value lo, Value hi) {
-    Fact f; f.kind = Fact::Interval; f.lo = lo; f.hi = hi; return f;
-  }
-  Fact boolean(Value t, Value fl) { Fact f; f.kind = Fact::Bool; f.mustTrue = t; f.mustFalse = fl; return f; }
-
-  bool definedOutside(Value v) {
-    return !block.getParent()->isAncestor(v.getParentRegion());
-  }
-  /// Values from outside the region are the same over the whole tile.
-  Fact factOf(Value v) { return definedOutside(v) ? exact(v) : facts.lookup(v); }
-
-  Fact asInterval(Fact f) {
-    if (f.kind == Fact::Exact && f.exact.getType().isIndex())
-      return interval(f.exact, f.exact);
-    return f.kind == Fact::Interval ? f : Fact{};
-  }
-  Fact asBool(Fact f) {
-    if (f.kind == Fact::Exact && f.exact.getType().isInteger(1)) {
-      Value t = f.exact;
-      Value one = h.b.create<arith::ConstantOp>(h.loc, h.b.getBoolAttr(true));
-      return boolean(t, h.b.create<arith::XOrIOp>(h.loc, t, one));
-    }
-    return f.kind == Fact::Bool ? f : Fact{};
-  }
-
-  void visit(Operation &o) {
-    if (o.getNumResults() != 1)
-      return;
-    Value r = o.getResult(0);
-    // Anything computed from exact values alone is exact: clone it.
-    bool allExact = o.getNumRegions() == 0 && isMemoryEffectFree(&o);
-    for (Value v : o.getOperands()) {
-      Fact f = factOf(v);
-      allExact &= f.kind == Fact::Exact;
-      if (f.kind == Fact::Exact)
-        map.map(v, f.exact);
-    }
-    if (allExact) {
-      Operation *c = h.b.clone(o, map);
-      facts[r] = exact(c->getResult(0));
-      return;
-    }
-    Builder2 &b = h;
-    auto x = [&](unsigned i) { return factOf(o.getOperand(i)); };
-    if (isa<AddOp, SubOp>(o) && r.getType().isIndex()) {
-      Fact p = asInterval(x(0)), q = asInterval(x(1));
-      if (p.kind == Fact::Interval && q.kind == Fact::Interval)
-        facts[r] = isa<AddOp>(o) ? interval(b.add(p.lo, q.lo), b.add(p.hi, q.hi))
-                                 : interval(b.sub(p.lo, q.hi), b.sub(p.hi, q.lo));
-      return;
-    }
-    if (auto cmp = dyn_cast<CmpOp>(o)) {
-      Fact p = asInterval(x(0)), q = asInterval(x(1));
-      if (p.kind != Fact::Interval || q.kind != Fact::Interval)
-        return;
-      using P = arith::CmpIPredicate;
-      switch (cmp.getPredicate()) {
-      case CmpPredicate::lt: facts[r] = boolean(b.cmp(P::slt, p.hi, q.lo), b.cmp(P::sge, p.lo, q.hi)); break;
-      case CmpPredicate::le: facts[r] = boolean(b.cmp(P::sle, p.hi, q.lo), b.cmp(P::sgt, p.lo, q.hi)); break;
-      case CmpPredicate::gt: facts[r] = boolean(b.cmp(P::sgt, p.lo, q.hi), b.cmp(P::sle, p.hi, q.lo)); break;
-      case CmpPredicate::ge: facts[r] = boolean(b.cmp(P::sge, p.lo, q.hi), b.cmp(P::slt, p.hi, q.lo)); break;
-      case CmpPredicate::eq:
-      case CmpPredicate::ne: {
-        Value apart = h.b.create<arith::OrIOp>(h.loc, b.cmp(P::slt, p.hi, q.lo), b.cmp(P::slt, q.hi, p.lo));
-        Value same = h.b.create<arith::AndIOp>(
-            h.loc, h.b.create<arith::AndIOp>(h.loc, b.cmp(P::eq, p.lo, p.hi), b.cmp(P::eq, q.lo, q.hi)),
-            b.cmp(P::eq, p.lo, q.lo));
-        facts[r] = cmp.getPredicate() == CmpPredicate::eq ? boolean(same, apart) : boolean(apart, same);
-        break;
-      }
-      }
-      return;
-    }
-    if (isa<AndOp, OrOp>(o)) {
-      Fact p = asBool(x(0)), q = asBool(x(1));
-      if (p.kind != Fact::Bool || q.kind != Fact::Bool)
-        return;
-      auto andI = [&](Value a, Value c) { return h.b.create<arith::AndIOp>(h.loc, a, c).getResult(); };
-      auto orI = [&](Value a, Value c) { return h.b.create<arith::OrIOp>(h.loc, a, c).getResult(); };
-      facts[r] = isa<AndOp>(o) ? boolean(andI(p.mustTrue, q.mustTrue), orI(p.mustFalse, q.mustFalse))
-                               : boolean(orI(p.mustTrue, q.mustTrue), andI(p.mustFalse, q.mustFalse));
-      return;
-    }
-    if (isa<NotOp>(o)) {
-      Fact p = asBool(x(0));
-      if (p.kind == Fact::Bool)
-        facts[r] = boolean(p.mustFalse, p.mustTrue);
-    }
-  }
-};
-
-//===----------------------------------------------------------------------===//
-// topk: the K largest scores of each query, without a row of scores
-//===----------------------------------------------------------------------===//
-
-/// softmax(topk_mask(x, K)) for one block of queries, in two passes over the
-/// keys. The first keeps each query's Kc = min(K, T) largest ranks in a
-/// min-heap (the rank of x is x, NaN counting as +inf, as topk_mask orders
-/// NaN above every number); its root is then the threshold, and `budget`
-/// how many scores equal to it fit in the K. The second pass, the fused one,
-/// keeps a score above the threshold, or equal to it while the budget lasts,
-/// in key order: ties go to the lowest index, as in topk_mask. Both passes
-/// see the same scores, computed by the same code.
-class TopKSelection {
-public:
-  TopKSelection(Builder2 &h, Value k, Value t, int64_t blockQ) : h(h), blockQ(blockQ) {
-    OpBuilder &b = h.b;
-    // Kc = clamp(K, 0, T); with K >= T the selection is skipped (all kept).
-    Value kc = h.min(b.create<arith::MaxSIOp>(h.loc, k, h.idx(0)), t);
-    selecting = h.cmp(arith::CmpIPredicate::slt, kc, t);
-    size = b.create<arith::SelectOp>(h.loc, selecting, kc, h.idx(0));
-    // At least one column, so that the root can always be read.
-    columns = b.create<arith::MaxSIOp>(h.loc, size, h.idx(1));
-    heap = b.create<memref::AllocOp>(
-        h.loc, MemRefType::get({blockQ, ShapedType::kDynamic}, b.getF32Type()), columns);
-    auto scratch = [&](Type type) {
-      return b.create<memref::AllocaOp>(h.loc, MemRefType::get({blockQ}, type)).getResult();
-    };
-    threshold = scratch(b.getF32Type());
-    budget = scratch(b.getIndexType());
-    seen = scratch(b.getIndexType());
-    total = t;
-  }
-
-  /// Runs `pass` (which calls insert() for every score) when K < T, then
-  /// sets the thresholds.
-  void select(function_ref<void()> pass) {
-    OpBuilder &b = h.b;
-    Value posInf = h.f32(inf());
-    h.ifElse(
-        selecting,
-        [&] {
-          // Kc = 0 keeps nothing: a root of +inf takes no score, and is a
-          // threshold that no rank exceeds, with no budget.
-          Value empty = h.cmp(arith::CmpIPredicate::eq, size, h.idx(0));
-          Value start = b.create<arith::SelectOp>(h.loc, empty, posInf, h.f32(-inf()));
-          eachQuery([&](Value q) {
-            h.loop(h.idx(0), columns, 1, [&](Value p) { h.store(start, heap, {q, p}); });
-          });
-          pass();
-          eachQuery([&](Value q) {
-            Value theta = h.load(heap, {q, h.idx(0)});
-            auto above = b.create<scf::ForOp>(
-                h.loc, h.idx(0), size, h.idx(1), ValueRange{h.idx(0)},
-                [&](OpBuilder &lb, Location ll, Value p, ValueRange acc) {
-                  Value x = lb.create<memref::LoadOp>(ll, heap, ValueRange{q, p});
-                  Value gt = lb.create<arith::CmpFOp>(ll, arith::CmpFPredicate::OGT, x, theta);
-                  Value one = lb.create<arith::SelectOp>(
-                      ll, gt, lb.create<arith::ConstantIndexOp>(ll, 1),
-                      lb.create<arith::ConstantIndexOp>(ll, 0));
-                  lb.create<scf::YieldOp>(ll, ValueRange{lb.create<arith::AddIOp>(ll, acc[0], one)});
-                });
-            setQuery(q, theta, h.sub(size, above.getResult(0)));
-          });
-        },
-        [&] {
-          // K >= T: every score is kept, -inf ones included.
-          eachQuery([&](Value q) { setQuery(q, h.f32(-inf()), total); });
-        });
-  }
-
-  /// The first pass: offers score `s` of query `q` to its heap.
-  void insert(Value q, Value s) {
-    OpBuilder &b = h.b;
-    Location loc = h.loc;
-    Value r = rank(s);
-    Value better = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, r,
-                                           h.load(heap, {q, h.idx(0)}));
-    auto ifBetter = b.create<scf::IfOp>(loc, better, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(&ifBetter.getThenRegion().front());
-    // Replace the root and sift r down: while a child is smaller than r,
-    // move the smaller child up.
-    Value last = h.sub(size, h.idx(1));
-    Type index = b.getIndexType(), f32 = b.getF32Type();
-    auto loop = b.create<scf::WhileOp>(loc, TypeRange{index, index, f32},
-                                       ValueRange{h.idx(0), h.idx(0), r});
-    Block *before = b.createBlock(&loop.getBefore(), {}, {index, index, f32}, {loc, loc, loc});
-    Value p = before->getArgument(0);
-    Value left = h.add(h.mul(p, h.idx(2)), h.idx(1));
-    Value right = h.add(left, h.idx(1));
-    Value hasLeft = h.cmp(arith::CmpIPredicate::slt, left, size);
-    Value hasRight = h.cmp(arith::CmpIPredicate::slt, right, size);
-    Value l = h.min(left, last), rt = h.min(right, last);
-    Value lv = h.load(heap, {q, l}), rv = h.load(heap, {q, rt});
-    Value takeRight = b.create<arith::AndIOp>(
-        loc, hasRight, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, rv, lv));
-    Value child = b.create<arith::SelectOp>(loc, takeRight, rt, l);
-    Value cv = b.create<arith::SelectOp>(loc, takeRight, rv, lv);
-    Value down = b.create<arith::AndIOp>(
-        loc, hasLeft, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, cv, r));
-    b.create<scf::ConditionOp>(loc, down, ValueRange{p, child, cv});
-    Block *after = b.createBlock(&loop.getAfter(), {}, {index, index, f32}, {loc, loc, loc});
-    h.store(after->getArgument(2), heap, {q, after->getArgument(0)});
-    b.create<scf::YieldOp>(loc, ValueRange{after->getArgument(1), after->getArgument(1), r});
-    b.setInsertionPointAfter(loop);
-    h.store(r, heap, {q, loop.getResult(0)});
-  }
-
-  /// The fused pass: `s` if it is among its query's K largest, else -inf.
-  /// `counts` says whether a tie may use the budget (a real key).
-  Value keep(Value q, Value s, Value counts) {
-    OpBuilder &b = h.b;
-    Location loc = h.loc;
-    Value r = rank(s), theta = h.load(threshold, q), used = h.load(seen, q);
-    Value tie = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, r, theta);
-    Value above = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, r, theta);
-    Value fits = h.cmp(arith::CmpIPredicate::slt, used, h.load(budget, q));
-    Value tieKept = b.create<arith::AndIOp>(loc, b.create<arith::AndIOp>(loc, tie, fits), counts);
-    Value kept = b.create<arith::OrIOp>(loc, above, tieKept);
-    h.store(b.create<arith::SelectOp>(loc, tieKept, h.add(used, h.idx(1)), used), seen, q);
-    return b.create<arith::SelectOp>(loc, kept, s, h.f32(-inf()));
-  }
-
-private:
-  Builder2 &h;
-  int64_t blockQ;
-  Value selecting, size, columns, heap, threshold, budget, seen, total;
-
-  static double inf() { return std::numeric_limits<double>::infinity(); }
-
-  Value rank(Value s) {
-    Value nan = h.b.create<arith::CmpFOp>(h.loc, arith::CmpFPredicate::UNO, s, s);
-    return h.b.create<arith::SelectOp>(h.loc, nan, h.f32(inf()), s);
-  }
-  void eachQuery(function_ref<void(Value)> body) { h.loop(h.idx(0), h.idx(blockQ), 1, body); }
-  void setQuery(Value q, Value theta, Value fit) {
-    h.store(theta, threshold, q);
-    h.store(fit, budget, q);
-    h.store(h.idx(0), seen, q);
-  }
-};
-
-//===----------------------------------------------------------------------===//
 // The pattern
 //===----------------------------------------------------------------------===//
 
@@ -632,7 +190,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
   LogicalResult matchAndRewrite(AttentionOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     hoistUniformDivisors(op, rewriter);
-    Builder2 h{rewriter, loc};
+    LoopBuilder h{rewriter, loc};
     OpBuilder &b = rewriter;
     unsigned nb = op.getNumBatchDims();
     auto extents = op.getExtents();

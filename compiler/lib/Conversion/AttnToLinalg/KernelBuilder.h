@@ -1,0 +1,107 @@
+//===- KernelBuilder.h - Building blocks of the attention kernel -*- C++ -*-===//
+//
+// The vocabulary in which LowerAttention.cpp (and MaskIntervals.h,
+// TopKSelection.h) write the online-softmax loop nest: index and f32
+// arithmetic, loads, stores, loops and branches (LoopBuilder); copies of a
+// region's computation (cloneRegion, cloneSlice); the register-tiled inner
+// product (TileProduct); the softmax's exp.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_CONVERSION_ATTNTOLINALG_KERNELBUILDER_H
+#define ATTNC_CONVERSION_ATTNTOLINALG_KERNELBUILDER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace attnc::lowering {
+using namespace mlir;
+
+/// Emits through `b` at `loc`; loops and branches keep `b` as the builder
+/// of their bodies, so nested code reads like straight-line code.
+struct LoopBuilder {
+  OpBuilder &b;
+  Location loc;
+  Value idx(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
+  Value f32(double v) {
+    return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(static_cast<float>(v)));
+  }
+  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
+  Value sub(Value x, Value y) { return b.create<arith::SubIOp>(loc, x, y); }
+  Value mul(Value x, Value y) { return b.create<arith::MulIOp>(loc, x, y); }
+  Value min(Value x, Value y) { return b.create<arith::MinSIOp>(loc, x, y); }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) { return b.create<arith::CmpIOp>(loc, p, x, y); }
+  Value ceilDiv(Value x, Value y) { return b.create<arith::CeilDivSIOp>(loc, x, y); }
+  Value load(Value m, ValueRange i) { return b.create<memref::LoadOp>(loc, m, i); }
+  void store(Value v, Value m, ValueRange i) { b.create<memref::StoreOp>(loc, v, m, i); }
+
+  /// if (cond) thenBody() else elseBody(), both emitted through `b`.
+  void ifElse(Value cond, function_ref<void()> thenBody, function_ref<void()> elseBody) {
+    auto branch = [&](function_ref<void()> body) {
+      return [&, body](OpBuilder &nb, Location) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        body();
+        b.create<scf::YieldOp>(loc);
+      };
+    };
+    b.create<scf::IfOp>(loc, cond, branch(thenBody), branch(elseBody));
+  }
+
+  /// for (iv = lb; iv < ub; iv += step) body(iv)
+  void loop(Value lb, Value ub, int64_t step, function_ref<void(Value)> body) {
+    b.create<scf::ForOp>(loc, lb, ub, idx(step), std::nullopt,
+                         [&](OpBuilder &nb, Location, Value iv, ValueRange) {
+                           OpBuilder::InsertionGuard g(b);
+                           b.setInsertionPoint(nb.getInsertionBlock(),
+                                               nb.getInsertionPoint());
+                           body(iv);
+                           b.create<scf::YieldOp>(loc);
+                         });
+  }
+};
+
+/// Whether `v` depends, inside `region`, only on the block arguments in
+/// `allowed` (values defined outside the region count as uniform).
+bool dependsOnlyOn(Value v, ArrayRef<BlockArgument> allowed, Region &region);
+
+/// Clones the ops of `block` (but `skip`) under `map` and returns the
+/// yielded value.
+Value cloneRegion(OpBuilder &b, Block &block, IRMapping &map, Operation *skip = nullptr);
+
+/// Clones the computation of a value that depends only on mapped block
+/// arguments and values from outside the region.
+Value cloneSlice(OpBuilder &b, Value v, IRMapping &map, Region &region);
+
+/// exp(x) for x <= 0 or NaN, as the online softmax needs it (x = score -
+/// running max): 2^n * 2^f with t = x log2(e), n = round(t) and f = t - n in
+/// [-1/2, 1/2], 2^f by a degree-5 polynomial (relative error below 3e-7, and
+/// exactly 1 at 0, so that a single key weighs exactly 1) and
+/// 2^n built in the exponent bits. t is first raised to -127, where 2^n is
+/// exactly 0: exp(-inf), and anything below 2^-126, is 0 with no denormals.
+/// About 17 vector operations against math.exp's 23, which must also handle
+/// overflow: the softmax spends most of its time here.
+Value expNonPositive(LoopBuilder &h, Value x);
+
+/// A register-tiled product C[r][c] = init + sum_k A(r, k) * B[k][c] for
+/// r < rows, c < width (a multiple of 2 * vw), k < depth: tiles of tileRows
+/// x (2 vectors), accumulators in registers over the whole k loop.
+struct TileProduct {
+  Value c, bMat;                 // memref<?xWxf32>, memref<?xWxf32>
+  int64_t width, vw, tileRows;
+  Value rows, depth;
+  function_ref<Value(OpBuilder &, Value r, Value k)> a;   // scalar A(r, k)
+  /// The accumulator's start for (r, column vector at c): zero or C * alpha.
+  function_ref<Value(OpBuilder &, Value r, Value c)> init;
+
+  void emit(LoopBuilder &h);
+
+private:
+  void emitRows(LoopBuilder &h, Value lb, Value ub, int64_t tr);
+};
+
+} // namespace attnc::lowering
+
+#endif
