@@ -61,7 +61,12 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm, const PipelineOptions &
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(arith::createArithExpandOpsPass());
+  // bf16 conversions become integer arithmetic: without AVX512-BF16 LLVM
+  // would call __truncsfbf2, which neither the JIT nor libgcc before GCC 13
+  // provides.
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
