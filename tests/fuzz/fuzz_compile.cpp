@@ -28,7 +28,7 @@ namespace {
 struct Host {
   attnc::TargetSpec spec;
   std::unique_ptr<llvm::TargetMachine> machine;
-  int64_t vectorWidth = 4;
+  attnc::VectorUnit unit;
 
   Host() {
     std::string error;
@@ -37,9 +37,7 @@ struct Host {
       std::fprintf(stderr, "fuzz_compile: no target machine: %s\n", error.c_str());
       std::abort();
     }
-    // As the driver chooses it (CompileCommand.cpp).
-    const llvm::MCSubtargetInfo *sti = machine->getMCSubtargetInfo();
-    vectorWidth = sti->checkFeatures("+avx512f") ? 16 : sti->checkFeatures("+avx2") ? 8 : 4;
+    unit = attnc::vectorUnitOf(*machine);
   }
 };
 
@@ -52,7 +50,8 @@ void compileAt(const attnc::ast::Module &module, unsigned optLevel) {
   Host &h = host();
   attnc::CompileOptions options;
   options.pipeline.optLevel = optLevel;
-  options.pipeline.targetVectorWidth = h.vectorWidth;
+  options.pipeline.targetVectorWidth = h.unit.width;
+  options.pipeline.targetVectorRegisters = h.unit.registers;
   options.prefixes = attnc::symbolPrefixes(module, "");
   options.build = {"fuzz.attn", "-O" + std::to_string(optLevel), h.spec.arch, h.spec.cpu};
   llvm::LLVMContext context;

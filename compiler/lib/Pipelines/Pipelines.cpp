@@ -33,6 +33,7 @@ void attnc::buildFusionPipeline(OpPassManager &pm, const PipelineOptions &option
   schedule.vectorWidth = options.vectorWidth;
   schedule.tileRows = options.tileRows;
   schedule.targetVectorWidth = options.targetVectorWidth;
+  schedule.targetVectorRegisters = options.targetVectorRegisters;
   pm.addNestedPass<func::FuncOp>(attn::createScheduleAttention(schedule));
 }
 

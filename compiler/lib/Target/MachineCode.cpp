@@ -25,6 +25,18 @@ static void initializeTargets() {
   (void)done;
 }
 
+VectorUnit vectorUnitOf(const llvm::TargetMachine &machine) {
+  const llvm::MCSubtargetInfo *sti = machine.getMCSubtargetInfo();
+  if (machine.getTargetTriple().isX86()) {
+    if (sti->checkFeatures("+avx512f"))
+      return {16, 32};  // zmm0-31
+    return {sti->checkFeatures("+avx2") ? 8 : 4, 16};
+  }
+  if (machine.getTargetTriple().isAArch64())
+    return {4, 32};  // NEON v0-v31
+  return {};
+}
+
 bool resolveTarget(const std::string &target, const std::string &cpu, TargetSpec &spec,
                    std::string &error) {
   std::string host = llvm::sys::getProcessTriple();

@@ -8,7 +8,6 @@
 #include "mlir/IR/OperationSupport.h"
 
 #include "llvm/IR/Module.h"
-#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -84,11 +83,9 @@ bool prepare(const Invocation &inv, const ast::Module &module, Prepared &out, in
   out.options.pipeline.blockK = inv.blockK;
   out.options.pipeline.vectorWidth = inv.vectorWidth;
   out.options.pipeline.tileRows = inv.tileRows;
-  // 16 f32 lanes with AVX-512, 8 with AVX2, 4 otherwise (SSE, NEON).
-  const llvm::MCSubtargetInfo *sti = out.machine->getMCSubtargetInfo();
-  out.options.pipeline.targetVectorWidth = sti->checkFeatures("+avx512f") ? 16
-                                           : sti->checkFeatures("+avx2") ? 8
-                                                                         : 4;
+  VectorUnit unit = vectorUnitOf(*out.machine);
+  out.options.pipeline.targetVectorWidth = unit.width;
+  out.options.pipeline.targetVectorRegisters = unit.registers;
   out.options.prefixes = symbolPrefixes(module, inv.name);
   out.options.build = {llvm::sys::path::filename(inv.inputPath).str(),
                        "-O" + std::to_string(inv.optLevel), out.target.arch, out.target.cpu};

@@ -23,8 +23,8 @@ struct PipelineOptions {
   bool reportMissedFusion = false, reportFusion = false;
   /// Schedule overrides (0: the model's schedule block, else automatic).
   int64_t blockQ = 0, blockK = 0, vectorWidth = 0, tileRows = 0;
-  /// The target's natural f32 vector width.
-  int64_t targetVectorWidth = 16;
+  /// The target's natural f32 vector width and its number of vector registers.
+  int64_t targetVectorWidth = 16, targetVectorRegisters = 32;
 };
 
 /// The attn dialect as generated -> fused and scheduled (-O1 and above).

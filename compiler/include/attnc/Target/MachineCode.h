@@ -30,6 +30,13 @@ bool resolveTarget(const std::string &target, const std::string &cpu, TargetSpec
 std::unique_ptr<llvm::TargetMachine> createTargetMachine(const TargetSpec &spec,
                                                          std::string &error);
 
+/// What the schedule plans register tiles for: f32 lanes per vector register
+/// and the number of vector registers.
+struct VectorUnit {
+  int64_t width = 4, registers = 16;
+};
+VectorUnit vectorUnitOf(const llvm::TargetMachine &machine);
+
 /// Translates a module in the LLVM dialect to LLVM IR for the machine and
 /// runs LLVM's O2 pipeline (no fast-math: results stay bit-identical to the
 /// unoptimised IR). Returns null after printing a diagnostic.

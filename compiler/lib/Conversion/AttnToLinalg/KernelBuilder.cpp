@@ -55,34 +55,47 @@ Value cloneSlice(OpBuilder &b, Value v, IRMapping &map, Region &region) {
 Value expNonPositive(LoopBuilder &h, Value x) {
   OpBuilder &b = h.b;
   Location loc = h.loc;
-  Value t = b.create<arith::MulFOp>(loc, x, h.f32(1.4426950408889634));  // log2(e)
-  Value floor = h.f32(-127.0);
+  Type type = x.getType();
+  auto c = [&](double v) { return h.f32Like(v, type); };
+  Value t = b.create<arith::MulFOp>(loc, x, c(1.4426950408889634));  // log2(e)
+  // Unordered: NaN is raised to -127 as well.
+  Value floor = c(-127.0);
   Value below = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::ULT, t, floor);
-  t = b.create<arith::SelectOp>(loc, below, floor, t);  // NaN too: restored below
+  t = b.create<arith::SelectOp>(loc, below, floor, t);
   Value n = b.create<math::RoundEvenOp>(loc, t);
   Value f = b.create<arith::SubFOp>(loc, t, n);
   // Minimax coefficients of 2^f on [-1/2, 1/2], highest first.
   const float coefficients[] = {1.32765e-3f, 9.67554e-3f, 5.550713e-2f,
                                 2.402212e-1f, 6.9314694e-1f, 1.0f};
-  Value poly = h.f32(coefficients[0]);
-  for (float c : ArrayRef<float>(coefficients).drop_front())
-    poly = b.create<math::FmaOp>(loc, poly, f, h.f32(c));
+  Value poly = c(coefficients[0]);
+  for (float k : ArrayRef<float>(coefficients).drop_front())
+    poly = b.create<math::FmaOp>(loc, poly, f, c(k));
   Type i32 = b.getI32Type();
+  auto vt = dyn_cast<VectorType>(type);
+  Type intType = vt ? Type(VectorType::get(vt.getShape(), i32)) : i32;
+  auto intConstant = [&](int32_t v) -> Value {
+    TypedAttr attr = b.getI32IntegerAttr(v);
+    if (vt)
+      attr = DenseElementsAttr::get(cast<VectorType>(intType), attr);
+    return b.create<arith::ConstantOp>(loc, attr);
+  };
   Value bits = b.create<arith::ShLIOp>(
-      loc,
-      b.create<arith::AddIOp>(loc, b.create<arith::FPToSIOp>(loc, i32, n),
-                              b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(127))),
-      b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(23)));
-  Value scaled = b.create<arith::MulFOp>(loc, poly, b.create<arith::BitcastOp>(loc, b.getF32Type(), bits));
-  Value nan = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, x, x);
-  return b.create<arith::SelectOp>(loc, nan, x, scaled);
+      loc, b.create<arith::AddIOp>(loc, b.create<arith::FPToSIOp>(loc, intType, n), intConstant(127)),
+      intConstant(23));
+  return b.create<arith::MulFOp>(loc, poly, b.create<arith::BitcastOp>(loc, type, bits));
 }
 
-
 void TileProduct::emit(LoopBuilder &h) {
-  Value full = h.mul(h.b.create<arith::DivUIOp>(h.loc, rows, h.idx(tileRows)), h.idx(tileRows));
-  emitRows(h, h.idx(0), full, tileRows);
-  emitRows(h, full, rows, 1);
+  // Tiles of tileRows rows, then the rest in tiles of the powers of two
+  // below it (a 6-row tile over 64 rows leaves one 4-row tile, not four
+  // single rows that each reload the whole B panel).
+  Value lb = h.idx(0);
+  for (int64_t tr = tileRows; tr >= 1; tr = tr == tileRows ? llvm::PowerOf2Ceil(tr) / 2 : tr / 2) {
+    Value count = h.sub(rows, lb);
+    Value ub = h.add(lb, h.mul(h.b.create<arith::DivUIOp>(h.loc, count, h.idx(tr)), h.idx(tr)));
+    emitRows(h, lb, ub, tr);
+    lb = ub;
+  }
 }
 
 void TileProduct::emitRows(LoopBuilder &h, Value lb, Value ub, int64_t tr) {

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -28,6 +29,14 @@ struct LoopBuilder {
   Value f32(double v) {
     return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(static_cast<float>(v)));
   }
+  /// The f32 constant v as a value of `type`: f32, or a vector splat.
+  Value f32Like(double v, Type type) {
+    auto vt = dyn_cast<VectorType>(type);
+    if (!vt)
+      return f32(v);
+    return b.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(vt, b.getF32FloatAttr(static_cast<float>(v))));
+  }
   Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
   Value sub(Value x, Value y) { return b.create<arith::SubIOp>(loc, x, y); }
   Value mul(Value x, Value y) { return b.create<arith::MulIOp>(loc, x, y); }
@@ -36,6 +45,11 @@ struct LoopBuilder {
   Value ceilDiv(Value x, Value y) { return b.create<arith::CeilDivSIOp>(loc, x, y); }
   Value load(Value m, ValueRange i) { return b.create<memref::LoadOp>(loc, m, i); }
   void store(Value v, Value m, ValueRange i) { b.create<memref::StoreOp>(loc, v, m, i); }
+  /// `width` contiguous f32 from m[i...] on.
+  Value vload(int64_t width, Value m, ValueRange i) {
+    return b.create<vector::LoadOp>(loc, VectorType::get({width}, b.getF32Type()), m, i);
+  }
+  void vstore(Value v, Value m, ValueRange i) { b.create<vector::StoreOp>(loc, v, m, i); }
 
   /// if (cond) thenBody() else elseBody(), both emitted through `b`.
   void ifElse(Value cond, function_ref<void()> thenBody, function_ref<void()> elseBody) {
@@ -75,14 +89,16 @@ Value cloneRegion(OpBuilder &b, Block &block, IRMapping &map, Operation *skip = 
 /// arguments and values from outside the region.
 Value cloneSlice(OpBuilder &b, Value v, IRMapping &map, Region &region);
 
-/// exp(x) for x <= 0 or NaN, as the online softmax needs it (x = score -
-/// running max): 2^n * 2^f with t = x log2(e), n = round(t) and f = t - n in
-/// [-1/2, 1/2], 2^f by a degree-5 polynomial (relative error below 3e-7, and
-/// exactly 1 at 0, so that a single key weighs exactly 1) and
-/// 2^n built in the exponent bits. t is first raised to -127, where 2^n is
-/// exactly 0: exp(-inf), and anything below 2^-126, is 0 with no denormals.
-/// About 17 vector operations against math.exp's 23, which must also handle
-/// overflow: the softmax spends most of its time here.
+/// exp(x) for x <= 0 (f32 or a vector of f32), as the online softmax needs
+/// it (x = score - running max): 2^n * 2^f with t = x log2(e), n = round(t)
+/// and f = t - n in [-1/2, 1/2], 2^f by a degree-5 polynomial (relative
+/// error below 3e-7, and exactly 1 at 0, so that a single key weighs exactly
+/// 1) and 2^n built in the exponent bits. t is first raised to -127, where
+/// 2^n is exactly 0: exp(-inf), and anything below 2^-126, is 0 with no
+/// denormals. NaN gives 0 too: the softmax makes a row whose maximum is NaN
+/// NaN as a whole, once per row rather than per score. About 15 vector
+/// operations against math.exp's 23, which must also handle overflow: the
+/// softmax spends most of its time here.
 Value expNonPositive(LoopBuilder &h, Value x);
 
 /// A register-tiled product C[r][c] = init + sum_k A(r, k) * B[k][c] for

@@ -13,8 +13,9 @@
 //   2. masking: the mask region, unless an interval test of the region over
 //      the tile (decided from the tile's index bounds) shows it all true
 //      (skipped) or all false (the whole key block is skipped);
-//   3. the online-softmax update: new max, rescale factor exp(m - m_new),
-//      St <- exp(St - m_new), l <- l * alpha + sum;
+//   3. the online-softmax update, in explicit vectors of queries: new max,
+//      rescale factor exp(m - m_new), St <- exp(St - m_new),
+//      l <- l * alpha + sum (NaN for a row whose maximum is NaN or +inf);
 //   4. Ot[d][q] = Ot[d][q] * alpha[q] + sum_k V[k][d] * St[k][q], again by a
 //      register-tiled inner product.
 // Finally out[q][d] = Ot[d][q] / l[q] (0 for a fully masked row), written
@@ -270,12 +271,12 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
         return b.create<memref::AllocaOp>(loc, MemRefType::get(shape, f32), dyn,
                                           b.getI64IntegerAttr(64)).getResult();
       };
-      Value m = scratch({BQ}), l = scratch({BQ}), alpha = scratch({BQ}), mNew = scratch({BQ}),
-            rowSum = scratch({BQ});
+      Value m = scratch({BQ}), l = scratch({BQ}), alpha = scratch({BQ}), mNew = scratch({BQ});
       Value st = scratch({BK, BQ});
       Value ot = scratch({ShapedType::kDynamic, BQ}, D);
       Value qt = dotForm ? scratch({ShapedType::kDynamic, BQ}, depth) : Value();
-      Value ninf = h.f32(-std::numeric_limits<double>::infinity()), zero = h.f32(0.0);
+      const double inf = std::numeric_limits<double>::infinity();
+      Value ninf = h.f32(-inf), zero = h.f32(0.0);
 
       // Each region sees the task's batch indices.
       auto batchMap = [&](Region &r) {
@@ -428,10 +429,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
           Value jValid = kCount;
           // 1-2. Scores, masked (and cut to the top K), and the new running
           // maximum on the way.
-          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
-            h.store(h.load(m, q), mNew, q);
-            h.store(zero, rowSum, q);
-          });
+          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) { h.store(h.load(m, q), mNew, q); });
           scoreTile(j0, kCount, allTrue, [&](Value jj, Value qq, Value s, Value inRange) {
             if (topk)
               s = topk->keep(qq, s, inRange);
@@ -439,27 +437,41 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
             h.store(b.create<arith::MaximumFOp>(loc, h.load(mNew, qq), s), mNew, qq);
           });
 
-          // 3. Online softmax over the block.
-          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
-            Value mo = h.load(m, q), mn = h.load(mNew, q);
-            Value fresh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mo, ninf);
+          // 3. Online softmax over the block, a vector of queries at a time
+          // (their running state stays in registers over the keys).
+          auto vt = VectorType::get({VW}, f32);
+          Value zeroV = h.f32Like(0.0, vt), ninfV = h.f32Like(-inf, vt);
+          h.loop(h.idx(0), h.idx(BQ), VW, [&](Value q) {
+            Value mo = h.vload(VW, m, q), mn = h.vload(VW, mNew, q);
+            // alpha = exp(m_old - m_new): 0 for a row that had no live score.
+            Value fresh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mo, ninfV);
             Value scale = expNonPositive(h, b.create<arith::SubFOp>(loc, mo, mn));
-            h.store(b.create<arith::SelectOp>(loc, fresh, zero, scale), alpha, q);
-          });
-          h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
-            h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
-              Value mn = h.load(mNew, q);
-              Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mn, ninf);
-              Value p = expNonPositive(h, b.create<arith::SubFOp>(loc, h.load(st, {jj, q}), mn));
-              p = b.create<arith::SelectOp>(loc, none, zero, p);
-              h.store(p, st, {jj, q});
-              h.store(b.create<arith::AddFOp>(loc, h.load(rowSum, q), p), rowSum, q);
-            });
-          });
-          h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
-            Value lv = b.create<arith::MulFOp>(loc, h.load(l, q), h.load(alpha, q));
-            h.store(b.create<arith::AddFOp>(loc, lv, h.load(rowSum, q)), l, q);
-            h.store(h.load(mNew, q), m, q);
+            Value alphaV = b.create<arith::SelectOp>(loc, fresh, zeroV, scale);
+            h.vstore(alphaV, alpha, q);
+            // A row with no live score yet has only -inf scores: it subtracts
+            // 0 rather than -inf, so that every weight is exp(-inf) = 0.
+            Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mn, ninfV);
+            Value shift = b.create<arith::SelectOp>(loc, none, zeroV, mn);
+            auto keys = b.create<scf::ForOp>(
+                loc, h.idx(0), h.idx(BK), h.idx(1), ValueRange{zeroV},
+                [&](OpBuilder &nb, Location, Value jj, ValueRange sum) {
+                  OpBuilder::InsertionGuard g(b);
+                  b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+                  Value p = expNonPositive(
+                      h, b.create<arith::SubFOp>(loc, h.vload(VW, st, {jj, q}), shift));
+                  h.vstore(p, st, {jj, q});
+                  b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::AddFOp>(loc, sum[0], p)});
+                });
+            // l = l * alpha + sum. A NaN or +inf maximum makes the row NaN,
+            // as in the reference, where exp(score - max) is then NaN.
+            Value lNew = b.create<arith::AddFOp>(
+                loc, b.create<arith::MulFOp>(loc, h.vload(VW, l, q), alphaV), keys.getResult(0));
+            Value poisoned = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UGE, mn,
+                                                     h.f32Like(inf, vt));
+            lNew = b.create<arith::SelectOp>(
+                loc, poisoned, h.f32Like(std::numeric_limits<double>::quiet_NaN(), vt), lNew);
+            h.vstore(lNew, l, q);
+            h.vstore(mn, m, q);
           });
 
           // 4. Ot = Ot * alpha + V^T . P^T over the block's valid keys.

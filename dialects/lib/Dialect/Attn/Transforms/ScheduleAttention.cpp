@@ -16,6 +16,8 @@
 
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 
+#include <algorithm>
+
 namespace attnc::attn {
 #define GEN_PASS_DEF_SCHEDULEATTENTION
 #include "attnc/Dialect/Attn/Transforms/Passes.h.inc"
@@ -42,7 +44,12 @@ struct ScheduleAttentionPass : attnc::attn::impl::ScheduleAttentionBase<Schedule
     };
     WalkResult result = func.walk([&](AttentionOp op) {
       int64_t width = pick(vectorWidth, "vector_width", targetVectorWidth);
-      int64_t rows = pick(tileRows, "tile_rows", 8);
+      // A register tile of `rows` x 2 vectors of accumulators, plus the two
+      // vectors of B and one broadcast of A, must fit in the registers
+      // (8 x 2 with AVX-512's 32, 6 x 2 with AVX2's 16); more spills.
+      int64_t registersPerVector = std::max<int64_t>(1, width / targetVectorWidth);
+      int64_t available = targetVectorRegisters / registersPerVector;
+      int64_t rows = pick(tileRows, "tile_rows", std::clamp<int64_t>((available - 3) / 2, 1, 8));
       // Short sequences (decoding, S = 1) should not pay for a 64-query tile.
       auto type = cast<RankedTensorType>(op.getResult().getType());
       int64_t s = type.getDimSize(type.getRank() - 2);

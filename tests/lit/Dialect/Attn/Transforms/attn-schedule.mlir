@@ -1,8 +1,16 @@
 // RUN: attnc-opt %s -split-input-file --attn-schedule -verify-diagnostics | FileCheck %s --check-prefix=AUTO
 // RUN: attnc-opt %s -split-input-file --attn-schedule="block-k=128 target-vector-width=8" -verify-diagnostics | FileCheck %s --check-prefix=OPTIONS
+// RUN: attnc-opt %s -split-input-file --attn-schedule="target-vector-width=8 target-vector-registers=16" -verify-diagnostics | FileCheck %s --check-prefix=AVX2
+// RUN: attnc-opt %s -split-input-file --attn-schedule="vector-width=16 target-vector-width=8 target-vector-registers=16" -verify-diagnostics | FileCheck %s --check-prefix=WIDE
 
-// The automatic schedule: four vectors of queries, 64 keys, 8 tile rows, the
-// target's vector width. Options win over it.
+// The automatic schedule: four vectors of queries, 64 keys, the target's
+// vector width, and as many tile rows as its registers hold: 8 with 32
+// registers, 6 with AVX2's 16, 2 when each vector takes two registers.
+// Options win over it.
+// AVX2-LABEL: func @automatic
+//       AVX2: attn.attention {{.*}} {schedule = {block_k = 64 : i64, block_q = 32 : i64, tile_rows = 6 : i64, vector_width = 8 : i64}}
+// WIDE-LABEL: func @automatic
+//       WIDE: attn.attention {{.*}} {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 2 : i64, vector_width = 16 : i64}}
 // AUTO-LABEL: func @automatic
 //       AUTO: attn.attention {{.*}} {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}}
 // OPTIONS-LABEL: func @automatic

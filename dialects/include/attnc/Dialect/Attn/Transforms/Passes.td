@@ -44,7 +44,9 @@ def ScheduleAttention : Pass<"attn-schedule", "::mlir::func::FuncOp"> {
     Option<"vectorWidth", "vector-width", "int64_t", "0", "f32 lanes per vector">,
     Option<"tileRows", "tile-rows", "int64_t", "0", "Register tile rows of the inner products">,
     Option<"targetVectorWidth", "target-vector-width", "int64_t", "16",
-           "The target's natural f32 vector width (16 with AVX-512, 8 with AVX2)">
+           "The target's natural f32 vector width (16 with AVX-512, 8 with AVX2)">,
+    Option<"targetVectorRegisters", "target-vector-registers", "int64_t", "32",
+           "The target's vector registers (32 with AVX-512, 16 with AVX2)">
   ];
 }
 
