@@ -437,12 +437,14 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
             h.store(b.create<arith::MaximumFOp>(loc, h.load(mNew, qq), s), mNew, qq);
           });
 
-          // 3. Online softmax over the block, a vector of queries at a time
-          // (their running state stays in registers over the keys).
-          auto vt = VectorType::get({VW}, f32);
+          // 3. Online softmax over the block, two vectors of queries at a time
+          // (their running state stays in registers over the keys, and the
+          // two exp chains interleave, which hides the polynomial's latency).
+          const int64_t SW = 2 * VW;
+          auto vt = VectorType::get({SW}, f32);
           Value zeroV = h.f32Like(0.0, vt), ninfV = h.f32Like(-inf, vt);
-          h.loop(h.idx(0), h.idx(BQ), VW, [&](Value q) {
-            Value mo = h.vload(VW, m, q), mn = h.vload(VW, mNew, q);
+          h.loop(h.idx(0), h.idx(BQ), SW, [&](Value q) {
+            Value mo = h.vload(SW, m, q), mn = h.vload(SW, mNew, q);
             // alpha = exp(m_old - m_new): 0 for a row that had no live score.
             Value fresh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mo, ninfV);
             Value scale = expNonPositive(h, b.create<arith::SubFOp>(loc, mo, mn));
@@ -458,14 +460,14 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
                   OpBuilder::InsertionGuard g(b);
                   b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
                   Value p = expNonPositive(
-                      h, b.create<arith::SubFOp>(loc, h.vload(VW, st, {jj, q}), shift));
+                      h, b.create<arith::SubFOp>(loc, h.vload(SW, st, {jj, q}), shift));
                   h.vstore(p, st, {jj, q});
                   b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::AddFOp>(loc, sum[0], p)});
                 });
             // l = l * alpha + sum. A NaN or +inf maximum makes the row NaN,
             // as in the reference, where exp(score - max) is then NaN.
             Value lNew = b.create<arith::AddFOp>(
-                loc, b.create<arith::MulFOp>(loc, h.vload(VW, l, q), alphaV), keys.getResult(0));
+                loc, b.create<arith::MulFOp>(loc, h.vload(SW, l, q), alphaV), keys.getResult(0));
             Value poisoned = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UGE, mn,
                                                      h.f32Like(inf, vt));
             lNew = b.create<arith::SelectOp>(
