@@ -104,6 +104,12 @@ void TileProduct::emitRows(LoopBuilder &h, Value lb, Value ub, int64_t tr) {
   auto vt = VectorType::get({vw}, b.getF32Type());
   h.loop(lb, ub, tr, [&](Value r0) {
     h.loop(h.idx(0), h.idx(width), 2 * vw, [&](Value c0) {
+      OpBuilder::InsertionGuard guard(b);
+      if (live) {
+        auto needed = b.create<scf::IfOp>(loc, live(b, r0, tr, c0), /*withElseRegion=*/false);
+        b.setInsertionPointToStart(needed.thenBlock());
+      }
+      auto [kLo, kHi] = depthRange ? depthRange(b, c0) : std::make_pair(h.idx(0), depth);
       Value c1 = h.add(c0, h.idx(vw));
       SmallVector<Value> accs;
       for (int64_t r = 0; r < tr; ++r) {
@@ -112,7 +118,7 @@ void TileProduct::emitRows(LoopBuilder &h, Value lb, Value ub, int64_t tr) {
         accs.push_back(init(b, row, c1));
       }
       auto kLoop = b.create<scf::ForOp>(
-          loc, h.idx(0), depth, h.idx(1), accs,
+          loc, kLo, kHi, h.idx(1), accs,
           [&](OpBuilder &nb, Location nl, Value k, ValueRange acc) {
             Value b0 = nb.create<vector::LoadOp>(nl, vt, bMat, ValueRange{k, c0});
             Value b1 = nb.create<vector::LoadOp>(nl, vt, bMat, ValueRange{k, c1});

@@ -111,6 +111,12 @@ struct TileProduct {
   function_ref<Value(OpBuilder &, Value r, Value k)> a;   // scalar A(r, k)
   /// The accumulator's start for (r, column vector at c): zero or C * alpha.
   function_ref<Value(OpBuilder &, Value r, Value c)> init;
+  /// Optional: whether the tile of rows [r0, r0 + tr) and columns
+  /// [c0, c0 + 2 vw) is needed (i1); a tile that is not is left unwritten.
+  function_ref<Value(OpBuilder &, Value r0, int64_t tr, Value c0)> live = nullptr;
+  /// Optional: the part [lo, hi) of the depth that can contribute to the
+  /// columns [c0, c0 + 2 vw) (B is 0 there elsewhere); else [0, depth).
+  function_ref<std::pair<Value, Value>(OpBuilder &, Value c0)> depthRange = nullptr;
 
   void emit(LoopBuilder &h);
 

@@ -273,6 +273,10 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
       };
       Value m = scratch({BQ}), l = scratch({BQ}), alpha = scratch({BQ}), mNew = scratch({BQ});
       Value st = scratch({BK, BQ});
+      // Per group of 2 vectors of queries, the keys [keyLo, keyHi) of the
+      // block with a nonzero weight.
+      auto groupType = MemRefType::get({BQ / (2 * VW)}, b.getIndexType());
+      Value keyLo = b.create<memref::AllocaOp>(loc, groupType), keyHi = b.create<memref::AllocaOp>(loc, groupType);
       Value ot = scratch({ShapedType::kDynamic, BQ}, D);
       Value qt = dotForm ? scratch({ShapedType::kDynamic, BQ}, depth) : Value();
       const double inf = std::numeric_limits<double>::infinity();
@@ -341,18 +345,65 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
           });
         }
 
-        // The key blocks the mask leaves alive: an interval test of the mask
-        // region over each tile skips the fully masked ones.
+        // [lo, hi) such that every weight St[k][c0 .. c0 + 2 VW) is 0 for
+        // k < lo and for hi <= k < kCount; NaN counts as nonzero.
+        auto nonzeroKeys = [&](Value c0, Value kCount) -> std::pair<Value, Value> {
+          auto zeroRow = [&](Value jj) -> Value {
+            auto nonzero = [&](Value c) {
+              return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, h.vload(VW, st, {jj, c}),
+                                             h.f32Like(0.0, VectorType::get({VW}, f32)));
+            };
+            Value any = b.create<arith::OrIOp>(loc, nonzero(c0), nonzero(h.add(c0, h.idx(VW))));
+            Value found = b.create<vector::ReductionOp>(loc, vector::CombiningKind::OR, any);
+            return b.create<arith::XOrIOp>(loc, found, b.create<arith::ConstantOp>(loc, b.getBoolAttr(true)));
+          };
+          // while (cond(k) && zeroRow(row(k))) k = step(k), for k from start.
+          auto skipZeros = [&](Value start, function_ref<Value(Value)> cond,
+                               function_ref<Value(Value)> row, int64_t step) -> Value {
+            auto scan = b.create<scf::WhileOp>(
+                loc, TypeRange{b.getIndexType()}, ValueRange{start},
+                [&](OpBuilder &nb, Location, ValueRange k) {
+                  OpBuilder::InsertionGuard g(b);
+                  b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+                  Value go = b.create<arith::AndIOp>(loc, cond(k[0]), zeroRow(row(k[0])));
+                  b.create<scf::ConditionOp>(loc, go, k);
+                },
+                [&](OpBuilder &nb, Location, ValueRange k) {
+                  OpBuilder::InsertionGuard g(b);
+                  b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+                  b.create<scf::YieldOp>(loc, ValueRange{h.add(k[0], h.idx(step))});
+                });
+            return scan.getResult(0);
+          };
+          using P = arith::CmpIPredicate;
+          // The row read while testing k is clamped into the tile; the
+          // bound test decides.
+          Value hi = skipZeros(
+              kCount, [&](Value k) { return h.cmp(P::sgt, k, h.idx(0)); },
+              [&](Value k) { return b.create<arith::MaxSIOp>(loc, h.sub(k, h.idx(1)), h.idx(0)); }, -1);
+          Value lo = skipZeros(
+              h.idx(0), [&](Value k) { return h.cmp(P::slt, k, hi); },
+              [&](Value k) { return h.min(k, h.idx(BK - 1)); }, 1);
+          return {lo, hi};
+        };
+
+        // (all true, all false) of the mask over queries [iLo, iHi] and keys
+        // [jLo, jHi]: an interval evaluation of the mask region.
+        auto maskOver = [&](Value iLo, Value iHi, Value jLo, Value jHi) {
+          IRMapping maskBatch = batchMap(op.getMask());
+          return MaskIntervals(h, op.getMask().front(), maskBatch, nb, iLo, iHi, jLo, jHi)
+              .evaluate();
+        };
+        auto last = [&](Value first, Value count) { return h.sub(h.add(first, count), h.idx(1)); };
+
+        // The key blocks the mask leaves alive: the mask test over each block
+        // skips the fully masked ones.
         Value numKBlocks = h.ceilDiv(T, h.idx(BK));
         auto forEachLiveKeyBlock = [&](function_ref<void(Value j0, Value kCount, Value allTrue)> body) {
           h.loop(h.idx(0), numKBlocks, 1, [&](Value kb) {
             Value j0 = h.mul(kb, h.idx(BK));
             Value kCount = h.min(h.idx(BK), h.sub(T, j0));
-            IRMapping maskBatch = batchMap(op.getMask());
-            MaskIntervals intervals(h, op.getMask().front(), maskBatch, nb, i0,
-                                    h.sub(h.add(i0, qCount), h.idx(1)), j0,
-                                    h.sub(h.add(j0, kCount), h.idx(1)));
-            auto [allTrue, allFalse] = intervals.evaluate();
+            auto [allTrue, allFalse] = maskOver(i0, last(i0, qCount), j0, last(j0, kCount));
             auto live = b.create<scf::IfOp>(loc, allFalse, /*withElseRegion=*/true);
             OpBuilder::InsertionGuard guard(b);
             b.setInsertionPointToStart(&live.getElseRegion().front());
@@ -364,7 +415,9 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
         // product (dot form), then the rest of the score region, the mask and
         // -inf past the last key, element by element, each handed to
         // `element(jj, qq, score, jj < kCount)`. The mask test is hoisted: a
-        // tile known all unmasked gets a loop without it.
+        // tile known all unmasked gets a loop without it. In a block the mask
+        // cuts through (a causal diagonal), the product skips the register
+        // tiles it masks entirely: their scores become -inf whatever St holds.
         Block &scoreBlock = op.getScore().front();
         Block &maskBlock = op.getMask().front();
         using ElementFn = function_ref<void(Value jj, Value qq, Value s, Value inRange)>;
@@ -381,7 +434,18 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
               return nb2.create<arith::ConstantOp>(
                   loc, DenseElementsAttr::get(VectorType::get({VW}, f32), 0.0f));
             };
-            TileProduct{st, qt, BQ, VW, TR, h.idx(BK), depth, keyElement, zeroInit}.emit(h);
+            auto tileLive = [&](OpBuilder &, Value r0, int64_t rows, Value c0) -> Value {
+              auto test = b.create<scf::IfOp>(loc, b.getI1Type(), allTrue, /*withElseRegion=*/true);
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(test.thenBlock());
+              b.create<scf::YieldOp>(loc, allTrue);
+              b.setInsertionPointToStart(test.elseBlock());
+              Value iLo = h.add(i0, c0), jLo = h.add(j0, r0);
+              Value allFalse = maskOver(iLo, last(iLo, h.idx(2 * VW)), jLo, last(jLo, h.idx(rows))).second;
+              b.create<scf::YieldOp>(loc, b.create<arith::XOrIOp>(loc, allFalse, b.create<arith::ConstantOp>(loc, b.getBoolAttr(true))).getResult());
+              return test.getResult(0);
+            };
+            TileProduct{st, qt, BQ, VW, TR, h.idx(BK), depth, keyElement, zeroInit, tileLive}.emit(h);
           }
           auto scores = [&](bool masked) {
             h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
@@ -496,7 +560,30 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
             Value sc = nb2.create<vector::LoadOp>(loc, vt, alpha, ValueRange{c});
             return nb2.create<arith::MulFOp>(loc, acc, sc);
           };
-          TileProduct{ot, st, BQ, VW, TR, D, jValid, valueElement, rescaled}.emit(h);
+          // In a block the mask cuts through, each group of 2 vectors of
+          // queries multiplies only its keys from the first to the last
+          // with a nonzero weight: masked keys weigh exactly 0.
+          h.ifElse(
+              allTrue,
+              [&] {
+                h.loop(h.idx(0), h.idx(BQ / (2 * VW)), 1, [&](Value g) {
+                  h.store(h.idx(0), keyLo, g);
+                  h.store(kCount, keyHi, g);
+                });
+              },
+              [&] {
+                h.loop(h.idx(0), h.idx(BQ), 2 * VW, [&](Value c0) {
+                  auto [lo, hi] = nonzeroKeys(c0, kCount);
+                  Value g = b.create<arith::DivUIOp>(loc, c0, h.idx(2 * VW));
+                  h.store(lo, keyLo, g);
+                  h.store(hi, keyHi, g);
+                });
+              });
+          auto keyRange = [&](OpBuilder &, Value c0) -> std::pair<Value, Value> {
+            Value g = b.create<arith::DivUIOp>(loc, c0, h.idx(2 * VW));
+            return {h.load(keyLo, g), h.load(keyHi, g)};
+          };
+          TileProduct{ot, st, BQ, VW, TR, D, jValid, valueElement, rescaled, nullptr, keyRange}.emit(h);
         });
 
         // Normalise and write this block's rows.

@@ -1,4 +1,5 @@
 // RUN: attnc-opt %s --convert-attn-to-linalg --canonicalize | FileCheck %s
+// RUN: attnc-opt %s --convert-attn-to-linalg --canonicalize | FileCheck %s --check-prefix=TILES
 
 // A causal dot-product attention: tasks over (batch, query block) in an
 // scf.parallel; per key block, a mask test over the tile's index bounds that
@@ -19,6 +20,31 @@
 //       CHECK:         vector.fma {{.*}} : vector<16xf32>
 //       CHECK:     memref.store {{.*}}, %[[OUT]]
 //       CHECK:   bufferization.to_tensor %[[OUT]] restrict writable
+// In a key block the mask cuts through, register tiles of Q.K that the mask
+// test over the tile's bounds finds all masked are skipped (the test runs
+// only when the block is not all unmasked), and each group of queries
+// multiplies in P.V only its keys [lo, hi) with a nonzero weight, found by
+// scanning the weights from both ends.
+// TILES-LABEL: func @causal
+//       TILES:   scf.if %{{.*}} {
+//       TILES:   } else {
+//       TILES:     %[[LIVE:.*]] = scf.if %{{.*}} -> (i1) {
+//  TILES-NEXT:       scf.yield %true : i1
+//       TILES:     } else {
+//       TILES:       arith.cmpi
+//       TILES:       scf.yield %{{.*}} : i1
+//       TILES:     scf.if %[[LIVE]] {
+//       TILES:       scf.for
+//       TILES:         vector.fma
+//       TILES:     %[[HI:.*]] = scf.while
+//       TILES:       vector.reduction <or>
+//       TILES:       scf.condition
+//       TILES:     %[[LO:.*]] = scf.while
+//       TILES:       vector.reduction <or>
+//       TILES:     memref.store %[[LO]]
+//       TILES:     memref.store %[[HI]]
+//       TILES:   scf.for %{{.*}} = %[[FROM:.*]] to %[[TO:[a-z0-9_]+]] step %c1 iter_args
+//       TILES:     vector.fma
 func.func @causal(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?x32xf32>,
                   %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
   %c32 = arith.constant 32 : index

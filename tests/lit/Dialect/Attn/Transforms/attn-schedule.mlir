@@ -3,18 +3,17 @@
 // RUN: attnc-opt %s -split-input-file --attn-schedule="target-vector-width=8 target-vector-registers=16" -verify-diagnostics | FileCheck %s --check-prefix=AVX2
 // RUN: attnc-opt %s -split-input-file --attn-schedule="vector-width=16 target-vector-width=8 target-vector-registers=16" -verify-diagnostics | FileCheck %s --check-prefix=WIDE
 
-// The automatic schedule: four vectors of queries, 64 keys, the target's
-// vector width, and as many tile rows as its registers hold: 8 with 32
-// registers, 6 with AVX2's 16, 2 when each vector takes two registers.
-// Options win over it.
+// The automatic schedule: 64 queries, 64 keys, the target's vector width,
+// and as many tile rows as its registers hold: 8 with 32 registers, 6 with
+// AVX2's 16, 2 when each vector takes two registers. Options win over it.
 // AVX2-LABEL: func @automatic
-//       AVX2: attn.attention {{.*}} {schedule = {block_k = 64 : i64, block_q = 32 : i64, tile_rows = 6 : i64, vector_width = 8 : i64}}
+//       AVX2: attn.attention {{.*}} {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 6 : i64, vector_width = 8 : i64}}
 // WIDE-LABEL: func @automatic
 //       WIDE: attn.attention {{.*}} {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 2 : i64, vector_width = 16 : i64}}
 // AUTO-LABEL: func @automatic
 //       AUTO: attn.attention {{.*}} {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}}
 // OPTIONS-LABEL: func @automatic
-//       OPTIONS: attn.attention {{.*}} {schedule = {block_k = 128 : i64, block_q = 32 : i64, tile_rows = 8 : i64, vector_width = 8 : i64}}
+//       OPTIONS: attn.attention {{.*}} {schedule = {block_k = 128 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 8 : i64}}
 func.func @automatic(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
   %c32 = arith.constant 32 : index
   %o = attn.attention [%b, %s, %t, %c32] : tensor<?x?x32xf32> score {
