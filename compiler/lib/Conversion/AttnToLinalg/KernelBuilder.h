@@ -43,6 +43,9 @@ struct LoopBuilder {
   Value min(Value x, Value y) { return b.create<arith::MinSIOp>(loc, x, y); }
   Value cmp(arith::CmpIPredicate p, Value x, Value y) { return b.create<arith::CmpIOp>(loc, p, x, y); }
   Value ceilDiv(Value x, Value y) { return b.create<arith::CeilDivSIOp>(loc, x, y); }
+  Value logicalNot(Value x) {
+    return b.create<arith::XOrIOp>(loc, x, b.create<arith::ConstantOp>(loc, b.getBoolAttr(true)));
+  }
   Value load(Value m, ValueRange i) { return b.create<memref::LoadOp>(loc, m, i); }
   void store(Value v, Value m, ValueRange i) { b.create<memref::StoreOp>(loc, v, m, i); }
   /// `width` contiguous f32 from m[i...] on.

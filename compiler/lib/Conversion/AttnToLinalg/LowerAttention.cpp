@@ -276,7 +276,8 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
       // Per group of 2 vectors of queries, the keys [keyLo, keyHi) of the
       // block with a nonzero weight.
       auto groupType = MemRefType::get({BQ / (2 * VW)}, b.getIndexType());
-      Value keyLo = b.create<memref::AllocaOp>(loc, groupType), keyHi = b.create<memref::AllocaOp>(loc, groupType);
+      Value keyLo = b.create<memref::AllocaOp>(loc, groupType);
+      Value keyHi = b.create<memref::AllocaOp>(loc, groupType);
       Value ot = scratch({ShapedType::kDynamic, BQ}, D);
       Value qt = dotForm ? scratch({ShapedType::kDynamic, BQ}, depth) : Value();
       const double inf = std::numeric_limits<double>::infinity();
@@ -350,12 +351,12 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
         auto nonzeroKeys = [&](Value c0, Value kCount) -> std::pair<Value, Value> {
           auto zeroRow = [&](Value jj) -> Value {
             auto nonzero = [&](Value c) {
-              return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, h.vload(VW, st, {jj, c}),
+              return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE,
+                                             h.vload(VW, st, {jj, c}),
                                              h.f32Like(0.0, VectorType::get({VW}, f32)));
             };
             Value any = b.create<arith::OrIOp>(loc, nonzero(c0), nonzero(h.add(c0, h.idx(VW))));
-            Value found = b.create<vector::ReductionOp>(loc, vector::CombiningKind::OR, any);
-            return b.create<arith::XOrIOp>(loc, found, b.create<arith::ConstantOp>(loc, b.getBoolAttr(true)));
+            return h.logicalNot(b.create<vector::ReductionOp>(loc, vector::CombiningKind::OR, any));
           };
           // while (cond(k) && zeroRow(row(k))) k = step(k), for k from start.
           auto skipZeros = [&](Value start, function_ref<Value(Value)> cond,
@@ -380,7 +381,8 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
           // bound test decides.
           Value hi = skipZeros(
               kCount, [&](Value k) { return h.cmp(P::sgt, k, h.idx(0)); },
-              [&](Value k) { return b.create<arith::MaxSIOp>(loc, h.sub(k, h.idx(1)), h.idx(0)); }, -1);
+              [&](Value k) { return b.create<arith::MaxSIOp>(loc, h.sub(k, h.idx(1)), h.idx(0)); },
+              -1);
           Value lo = skipZeros(
               h.idx(0), [&](Value k) { return h.cmp(P::slt, k, hi); },
               [&](Value k) { return h.min(k, h.idx(BK - 1)); }, 1);
@@ -441,8 +443,9 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
               b.create<scf::YieldOp>(loc, allTrue);
               b.setInsertionPointToStart(test.elseBlock());
               Value iLo = h.add(i0, c0), jLo = h.add(j0, r0);
-              Value allFalse = maskOver(iLo, last(iLo, h.idx(2 * VW)), jLo, last(jLo, h.idx(rows))).second;
-              b.create<scf::YieldOp>(loc, b.create<arith::XOrIOp>(loc, allFalse, b.create<arith::ConstantOp>(loc, b.getBoolAttr(true))).getResult());
+              Value allFalse =
+                  maskOver(iLo, last(iLo, h.idx(2 * VW)), jLo, last(jLo, h.idx(rows))).second;
+              b.create<scf::YieldOp>(loc, h.logicalNot(allFalse));
               return test.getResult(0);
             };
             TileProduct{st, qt, BQ, VW, TR, h.idx(BK), depth, keyElement, zeroInit, tileLive}.emit(h);
@@ -583,7 +586,8 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
             Value g = b.create<arith::DivUIOp>(loc, c0, h.idx(2 * VW));
             return {h.load(keyLo, g), h.load(keyHi, g)};
           };
-          TileProduct{ot, st, BQ, VW, TR, D, jValid, valueElement, rescaled, nullptr, keyRange}.emit(h);
+          TileProduct{ot, st, BQ, VW, TR, D, jValid, valueElement, rescaled, nullptr, keyRange}
+              .emit(h);
         });
 
         // Normalise and write this block's rows.

@@ -73,9 +73,7 @@ private:
   }
   Fact asBool(Fact f) {
     if (f.kind == Fact::Exact && f.exact.getType().isInteger(1)) {
-      Value t = f.exact;
-      Value one = h.b.create<arith::ConstantOp>(h.loc, h.b.getBoolAttr(true));
-      return boolean(t, h.b.create<arith::XOrIOp>(h.loc, t, one));
+      return boolean(f.exact, h.logicalNot(f.exact));
     }
     return f.kind == Fact::Bool ? f : Fact{};
   }
