@@ -3,11 +3,13 @@
 # lit/FileCheck tests (dialect, passes, diagnostics, malformed models), the
 # end-to-end example and numeric tests and the differential tests.
 #
-#   scripts/test.sh          the suite on the Release build (about 5 minutes)
+#   scripts/test.sh          the suite on the Release build (about 2 minutes
+#                            once built; the build takes about 6)
 #   scripts/test.sh --all    also the whole suite under AddressSanitizer and
 #                            UndefinedBehaviorSanitizer (but the 200-program
 #                            random difftest, run above) and a 60 s run of each
-#                            fuzzer: what CI runs (about 45 minutes on 2 cores)
+#                            fuzzer: what CI runs (about 25 minutes on 2 cores
+#                            from a fresh clone)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ATTNC_BUILD_DIR:-$root/build}
