@@ -13,7 +13,6 @@
 #include "attnc/Target/MachineCode.h"
 
 #include "llvm/IR/LLVMContext.h"
-#include "llvm/MC/MCSubtargetInfo.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -70,15 +70,10 @@ Value expNonPositive(LoopBuilder &h, Value x) {
   Value poly = c(coefficients[0]);
   for (float k : ArrayRef<float>(coefficients).drop_front())
     poly = b.create<math::FmaOp>(loc, poly, f, c(k));
-  Type i32 = b.getI32Type();
-  auto vt = dyn_cast<VectorType>(type);
-  Type intType = vt ? Type(VectorType::get(vt.getShape(), i32)) : i32;
-  auto intConstant = [&](int32_t v) -> Value {
-    TypedAttr attr = b.getI32IntegerAttr(v);
-    if (vt)
-      attr = DenseElementsAttr::get(cast<VectorType>(intType), attr);
-    return b.create<arith::ConstantOp>(loc, attr);
-  };
+  Type intType = b.getI32Type();
+  if (auto vt = dyn_cast<VectorType>(type))
+    intType = VectorType::get(vt.getShape(), intType);
+  auto intConstant = [&](int32_t v) { return h.constantLike(b.getI32IntegerAttr(v), type); };
   Value bits = b.create<arith::ShLIOp>(
       loc, b.create<arith::AddIOp>(loc, b.create<arith::FPToSIOp>(loc, intType, n), intConstant(127)),
       intConstant(23));

@@ -29,13 +29,16 @@ struct LoopBuilder {
   Value f32(double v) {
     return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(static_cast<float>(v)));
   }
-  /// The f32 constant v as a value of `type`: f32, or a vector splat.
+  /// The scalar constant `value`, splat to a vector of the shape of `like`
+  /// when `like` is a vector type.
+  Value constantLike(TypedAttr value, Type like) {
+    if (auto vt = dyn_cast<VectorType>(like))
+      value = DenseElementsAttr::get(VectorType::get(vt.getShape(), value.getType()), value);
+    return b.create<arith::ConstantOp>(loc, value);
+  }
+  /// The f32 constant v as a value of `type`: f32, or a vector of f32.
   Value f32Like(double v, Type type) {
-    auto vt = dyn_cast<VectorType>(type);
-    if (!vt)
-      return f32(v);
-    return b.create<arith::ConstantOp>(
-        loc, DenseElementsAttr::get(vt, b.getF32FloatAttr(static_cast<float>(v))));
+    return constantLike(b.getF32FloatAttr(static_cast<float>(v)), type);
   }
   Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
   Value sub(Value x, Value y) { return b.create<arith::SubIOp>(loc, x, y); }
