@@ -131,6 +131,17 @@ attnc_eval_result attnc_expr_eval(attnc_expr e, const int64_t *dims);
  * truncates to fit. Returns buf. */
 char *attnc_expr_format(const attnc_sig *sig, attnc_expr e, char *buf, size_t size);
 
+/* Room for a shape, an expression or a dim list inside one message. */
+#define ATTNC_PIECE 256
+
+/* "[2, 3, 4]", truncated with "..." when it does not fit. Returns buf. */
+char *attnc_format_shape(const int64_t *v, int32_t n, char *buf, size_t size);
+
+/* The symbolic dims' values, "B = 2, S = 10", for messages about an
+ * expression over them; "" when the model has none. Returns buf. */
+char *attnc_format_dim_values(const attnc_sig *sig, const int64_t *dims, char *buf,
+                              size_t size);
+
 /* Describes an evaluation failure ("is not a multiple of 3"): the message
  * tail after the expression has been named. */
 void attnc_eval_describe(attnc_eval_result r, char *buf, size_t size);
@@ -163,12 +174,25 @@ struct attnc_kernel_ctx {
   atomic_int_fast64_t next_chunk;
   int32_t tickets; /* workers that may still join the job */
   int32_t pending; /* tickets taken or not, not yet finished */
+
+  /* The run's intermediate buffers (attnc_kernel_alloc_buffers), freed by
+   * attnc_ctx_destroy. */
+  void **buffers;
+  int64_t n_buffers;
+  /* A failure inside the kernel, returned by the run once the kernel is
+   * back; its message is already recorded on the calling thread. */
+  attnc_status failure;
+  /* For messages: the model's signature and every dim's value (may be
+   * NULL). */
+  const attnc_sig *sig;
+  const int64_t *dims;
 };
 
 /* Prepares a context for num_threads threads (>= 1); starts no thread. */
 attnc_status attnc_ctx_init(attnc_kernel_ctx *ctx, int32_t num_threads);
 
-/* Stops and joins the workers, frees the context's resources. */
+/* Stops and joins the workers, frees the context's resources and the
+ * run's intermediate buffers. */
 void attnc_ctx_destroy(attnc_kernel_ctx *ctx);
 
 /* Online cores, at least 1. */

@@ -20,46 +20,18 @@
  * Message helpers
  *===----------------------------------------------------------------------===*/
 
-/* Room for a shape, an expression or a dim list inside one message. */
-#define PIECE 256
-
-/* "[2, 3, 4]", truncated with "..." when it does not fit. */
-static char *format_shape(const int64_t *v, int32_t n, char *buf, size_t size) {
-  size_t len = (size_t)snprintf(buf, size, "[");
-  for (int32_t i = 0; i < n && len < size; ++i)
-    len += (size_t)snprintf(buf + len, size - len, "%s%" PRId64, i ? ", " : "", v[i]);
-  if (len < size)
-    snprintf(buf + len, size - len, "]");
-  else if (size > 4)
-    memcpy(buf + size - 4, "...", 4);
-  return buf;
-}
-
 /* The tensor's type as the model declares it: "f32[B, S, 256]". */
 static char *format_type(const attnc_sig *sig, const attnc_sig_tensor *t, char *buf,
                          size_t size) {
   size_t len = (size_t)snprintf(buf, size, "%s[", attnc_dtype_name(t->dtype));
   const int64_t *p = t->first_axis;
   for (int32_t a = 0; a < t->rank && len < size; ++a, p = attnc_expr_next(p)) {
-    char expr[PIECE];
+    char expr[ATTNC_PIECE];
     attnc_expr_format(sig, attnc_expr_at(p), expr, sizeof expr);
     len += (size_t)snprintf(buf + len, size - len, "%s%s", a ? ", " : "", expr);
   }
   if (len < size)
     snprintf(buf + len, size - len, "]");
-  return buf;
-}
-
-/* The symbolic dims' values, "B = 2, S = 10", for messages about an
- * expression over them; "" when the model has none. */
-static char *format_dim_values(const attnc_sig *sig, const int64_t *dims, char *buf,
-                               size_t size) {
-  size_t len = 0;
-  buf[0] = '\0';
-  for (int64_t d = 0; d < sig->n_dims && len < size; ++d)
-    if (attnc_sig_dim_fixed(sig, d) < 0)
-      len += (size_t)snprintf(buf + len, size - len, "%s%s = %" PRId64, len ? ", " : "",
-                              attnc_sig_dim_name(sig, d), dims[d]);
   return buf;
 }
 
@@ -70,10 +42,10 @@ static char *format_dim_values(const attnc_sig *sig, const int64_t *dims, char *
  * model's shape rules. */
 static attnc_status fail_eval(const attnc_sig *sig, const char *subject, attnc_expr e,
                               attnc_eval_result r, const int64_t *dims, int overflow_is_shape) {
-  char expr[PIECE], why[PIECE], values[PIECE];
+  char expr[ATTNC_PIECE], why[ATTNC_PIECE], values[ATTNC_PIECE];
   attnc_expr_format(sig, e, expr, sizeof expr);
   attnc_eval_describe(r, why, sizeof why);
-  format_dim_values(sig, dims, values, sizeof values);
+  attnc_format_dim_values(sig, dims, values, sizeof values);
   attnc_status s = r.error == ATTNC_EVAL_OVERFLOW && !overflow_is_shape
                        ? ATTNC_ERR_INVALID_ARGUMENT
                        : ATTNC_ERR_SHAPE_MISMATCH;
@@ -237,7 +209,7 @@ static attnc_status eval_axis(const attnc_sig *sig, const attnc_sig_tensor *t, i
                               attnc_expr e, const int64_t *dims, int64_t *value) {
   attnc_eval_result r = attnc_expr_eval(e, dims);
   if (r.error != ATTNC_EVAL_OK) {
-    char subject[PIECE];
+    char subject[ATTNC_PIECE];
     snprintf(subject, sizeof subject, "%s '%s': axis %" PRId32 " extent", t->role, t->name, a);
     return fail_eval(sig, subject, e, r, dims, 0);
   }
@@ -255,10 +227,10 @@ static attnc_status count_elements(const attnc_sig_tensor *t, const int64_t *ext
   for (int32_t a = t->rank - 1; a >= 0; --a) {
     if (__builtin_mul_overflow(stride, extents[a], &stride) ||
         __builtin_mul_overflow(stride, elem_size, &bytes)) {
-      char shape[PIECE];
+      char shape[ATTNC_PIECE];
       return attnc_fail(ATTNC_ERR_INVALID_ARGUMENT,
                         "%s '%s': shape %s is too large (its size overflows int64)", t->role,
-                        t->name, format_shape(extents, t->rank, shape, sizeof shape));
+                        t->name, attnc_format_shape(extents, t->rank, shape, sizeof shape));
     }
   }
   *elements = stride;
@@ -344,7 +316,10 @@ static attnc_status launch(const attnc_sig *sig, attnc_entry_fn entry, workspace
     for (int64_t i = 0; i < sig->n_tensors; ++i)
       p = put_desc(p, w->data[i], w->tensors[i].rank, w->extents + w->axis_base[i],
                    &w->args[2 + i]);
+    ctx.sig = sig;
+    ctx.dims = w->dims;
     entry(w->args);
+    s = ctx.failure;
     attnc_ctx_destroy(&ctx);
   }
   for (int64_t i = first_output; i < sig->n_tensors; ++i) {
@@ -458,7 +433,7 @@ static attnc_status check_count(const attnc_sig *sig, const char *role, int64_t 
  * data; copies its extents into the workspace. */
 static attnc_status check_tensor(const attnc_sig *sig, const attnc_sig_tensor *t,
                                  const attnc_tensor *u, int64_t *extents) {
-  char piece[PIECE], piece2[PIECE];
+  char piece[ATTNC_PIECE], piece2[ATTNC_PIECE];
   int dtype = (int)u->dtype;
   if (!attnc_dtype_name(dtype))
     return attnc_fail(ATTNC_ERR_INVALID_ARGUMENT, "%s '%s': unknown dtype %d", t->role,
@@ -498,8 +473,8 @@ static attnc_status check_tensor(const attnc_sig *sig, const attnc_sig_tensor *t
                           "%" PRId32 " has stride %" PRId64 ", expected %" PRId64
                           "); pass a contiguous copy",
                           t->role, t->name,
-                          format_shape(u->strides, t->rank, piece, sizeof piece),
-                          format_shape(extents, t->rank, piece2, sizeof piece2), a,
+                          attnc_format_shape(u->strides, t->rank, piece, sizeof piece),
+                          attnc_format_shape(extents, t->rank, piece2, sizeof piece2), a,
                           u->strides[a], dense);
       dense *= extents[a]; /* cannot overflow: count_elements checked */
     }
@@ -542,7 +517,7 @@ static attnc_status infer_dims(const attnc_sig *sig, workspace *w) {
         w->dims[d] = extent;
         w->origin[d] = global_axis;
       } else if (w->dims[d] != extent) {
-        char origin[PIECE];
+        char origin[ATTNC_PIECE];
         describe_origin(w, sig->n_tensors, w->origin[d], origin, sizeof origin);
         return attnc_fail(ATTNC_ERR_SHAPE_MISMATCH,
                           "%s '%s': axis %" PRId32 " is %" PRId64 ", dim %s is %" PRId64
@@ -576,9 +551,9 @@ static attnc_status check_extents(const attnc_sig *sig, workspace *w) {
         return s;
       if (extent == expected)
         continue;
-      char expr[PIECE], values[PIECE];
+      char expr[ATTNC_PIECE], values[ATTNC_PIECE];
       attnc_expr_format(sig, e, expr, sizeof expr);
-      format_dim_values(sig, w->dims, values, sizeof values);
+      attnc_format_dim_values(sig, w->dims, values, sizeof values);
       if (e.n == 2 && e.tokens[0] == ATTNC_TOK_CONST)
         return attnc_fail(ATTNC_ERR_SHAPE_MISMATCH,
                           "%s '%s': axis %" PRId32 " is %" PRId64 ", expected %" PRId64,

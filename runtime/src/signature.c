@@ -397,3 +397,25 @@ char *attnc_expr_format(const attnc_sig *sig, attnc_expr e, char *buf, size_t si
   format_node(sig, nodes, stack[0], &t);
   return buf;
 }
+
+char *attnc_format_shape(const int64_t *v, int32_t n, char *buf, size_t size) {
+  size_t len = (size_t)snprintf(buf, size, "[");
+  for (int32_t i = 0; i < n && len < size; ++i)
+    len += (size_t)snprintf(buf + len, size - len, "%s%" PRId64, i ? ", " : "", v[i]);
+  if (len < size)
+    snprintf(buf + len, size - len, "]");
+  else if (size > 4)
+    memcpy(buf + size - 4, "...", 4);
+  return buf;
+}
+
+char *attnc_format_dim_values(const attnc_sig *sig, const int64_t *dims, char *buf,
+                              size_t size) {
+  size_t len = 0;
+  buf[0] = '\0';
+  for (int64_t d = 0; d < sig->n_dims && len < size; ++d)
+    if (attnc_sig_dim_fixed(sig, d) < 0)
+      len += (size_t)snprintf(buf + len, size - len, "%s%s = %" PRId64, len ? ", " : "",
+                              attnc_sig_dim_name(sig, d), dims[d]);
+  return buf;
+}

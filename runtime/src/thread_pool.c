@@ -45,6 +45,11 @@ attnc_status attnc_ctx_init(attnc_kernel_ctx *ctx, int32_t num_threads) {
   ctx->n = ctx->n_chunks = 0;
   atomic_init(&ctx->next_chunk, 0);
   ctx->tickets = ctx->pending = 0;
+  ctx->buffers = NULL;
+  ctx->n_buffers = 0;
+  ctx->failure = ATTNC_OK;
+  ctx->sig = NULL;
+  ctx->dims = NULL;
 
   if (pthread_mutex_init(&ctx->mutex, NULL) != 0)
     return attnc_fail(ATTNC_ERR_OUT_OF_MEMORY, "cannot create the thread pool's mutex");
@@ -180,6 +185,11 @@ void attnc_ctx_destroy(attnc_kernel_ctx *ctx) {
   free(ctx->workers);
   ctx->workers = NULL;
   ctx->n_workers = 0;
+  for (int64_t i = 0; i < ctx->n_buffers; ++i)
+    free(ctx->buffers[i]);
+  free(ctx->buffers);
+  ctx->buffers = NULL;
+  ctx->n_buffers = 0;
   pthread_cond_destroy(&ctx->work_done);
   pthread_cond_destroy(&ctx->work_ready);
   pthread_mutex_destroy(&ctx->mutex);

@@ -53,6 +53,7 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm, const PipelineOptions &
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
   pm.addPass(createBufferizationToMemRefPass());
+  pm.addPass(createBuffersToRuntime());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   if (options.optLevel > 0)

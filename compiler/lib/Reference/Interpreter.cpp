@@ -314,13 +314,20 @@ void Evaluator::run(const std::vector<Tensor> &inputs, std::vector<Tensor> &outp
              " is given with shape " + shapeString(t.shape) + " and " +
              std::to_string(t.data.size()) + " values but the model expects " +
              shapeString(expected));
-      values_.push_back(t);
+      try {
+        values_.push_back(t);
+      } catch (const std::bad_alloc &) {
+        fail("out of memory copying " + where + " of shape " + shapeString(t.shape) + " (" +
+             std::to_string(t.data.size() * sizeof(double)) + " bytes)");
+      }
       continue;
     }
     try {
       values_.push_back(evalDecl(d));
     } catch (const EvalError &e) {
       throw EvalError("in " + where + ": " + e.what());
+    } catch (const std::bad_alloc &) {
+      throw EvalError("in " + where + ": out of memory");
     }
     cache_.clear();
     std::vector<int64_t> typeShape = evalShape(d.type.shape, where);
@@ -684,6 +691,7 @@ bool evaluate(const ast::Model &model, const std::vector<int64_t> &dimValues,
               const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs,
               std::string &error) {
   outputs.clear();
+  ThrowOnOutOfMemory reportable;
   try {
     Evaluator(model, dimValues).run(inputs, outputs);
     return true;

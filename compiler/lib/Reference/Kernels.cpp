@@ -8,6 +8,7 @@
 #include "Kernels.h"
 
 #include <algorithm>
+#include <new>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -43,7 +44,12 @@ Tensor makeTensor(const std::vector<int64_t> &shape, double fill) {
     fail(error);
   Tensor t;
   t.shape = shape;
-  t.data.assign(static_cast<size_t>(count), fill);
+  try {
+    t.data.assign(static_cast<size_t>(count), fill);
+  } catch (const std::bad_alloc &) {
+    fail("out of memory: a tensor of shape " + shapeString(shape) + " needs " +
+         std::to_string(count * sizeof(double)) + " bytes");
+  }
   return t;
 }
 

@@ -99,6 +99,25 @@ std::string shapeText(const std::vector<int64_t> &shape) {
   return s + "]";
 }
 
+/// Runs `make` (which allocates a tensor's buffers); a failed allocation is
+/// an error naming the tensor and its size instead of an abort.
+template <typename Make>
+bool allocating(const std::string &what, const std::vector<int64_t> &shape, ast::DType dtype,
+                Make &&make, std::string &message) {
+  ref::ThrowOnOutOfMemory reportable;
+  try {
+    return make();
+  } catch (const std::bad_alloc &) {
+    int64_t count = 0;
+    std::string ignored;
+    ref::elementCount(shape, count, ignored);
+    message = "out of memory: " + what + " " + shapeText(shape) + " needs " +
+              std::to_string(count * ref::storageBytes(dtype)) + " bytes, and " +
+              std::to_string(count * sizeof(double)) + " more for the reference";
+    return false;
+  }
+}
+
 } // namespace
 
 int runModel(const Invocation &inv) {
@@ -197,12 +216,19 @@ int runModel(const Invocation &inv) {
       spec.seed = 1;
       if (specs.count(d.name))
         spec = specs[d.name];
-      ref::Tensor t;
-      if (!ref::makeInput(spec, d.dtype, shape, position++, t, message))
-        return error(kUserError, "input '" + d.name + "': " + message);
-      Buffer b{shape, ref::packStorage(t, d.dtype), abiDType(d.dtype)};
-      (d.kind == ast::DeclKind::Input ? inBufs : paramBufs).push_back(std::move(b));
-      refInputs.push_back(std::move(t));
+      std::string what = (d.kind == ast::DeclKind::Input ? "input '" : "param '") + d.name + "'";
+      if (!allocating(what, shape, d.dtype, [&] {
+            ref::Tensor t;
+            if (!ref::makeInput(spec, d.dtype, shape, position++, t, message)) {
+              message = what + ": " + message;
+              return false;
+            }
+            Buffer b{shape, ref::packStorage(t, d.dtype), abiDType(d.dtype)};
+            (d.kind == ast::DeclKind::Input ? inBufs : paramBufs).push_back(std::move(b));
+            refInputs.push_back(std::move(t));
+            return true;
+          }, message))
+        return error(kUserError, message);
     }
     std::vector<Buffer> outBufs;
     std::vector<const ast::Decl *> outputs = interfaceDecls(model, ast::DeclKind::Output);
@@ -213,8 +239,13 @@ int runModel(const Invocation &inv) {
           !ref::elementCount(shape, count, message))
         return error(kUserError, "model '" + model.name + "': the shape of output '" + d->name +
                                      "' is invalid for " + dimsText);
-      outBufs.push_back({shape, std::vector<uint8_t>(count * ref::storageBytes(d->type.dtype)),
-                         abiDType(d->type.dtype)});
+      if (!allocating("output '" + d->name + "'", shape, d->type.dtype, [&] {
+            outBufs.push_back({shape,
+                               std::vector<uint8_t>(count * ref::storageBytes(d->type.dtype)),
+                               abiDType(d->type.dtype)});
+            return true;
+          }, message))
+        return error(kUserError, message);
     }
 
     auto run = reinterpret_cast<RunTensorsFn>(jit->lookup(prefix + "_run_tensors", message));
@@ -264,8 +295,10 @@ int runModel(const Invocation &inv) {
     for (size_t oi = 0; oi < outputs.size(); ++oi) {
       const ast::Decl &d = *outputs[oi];
       ref::Tensor got;
-      if (!ref::unpackStorage(outBufs[oi].bytes.data(), outBufs[oi].bytes.size(), d.type.dtype,
-                              outBufs[oi].shape, got, message))
+      if (!allocating("output '" + d.name + "'", outBufs[oi].shape, d.type.dtype, [&] {
+            return ref::unpackStorage(outBufs[oi].bytes.data(), outBufs[oi].bytes.size(),
+                                      d.type.dtype, outBufs[oi].shape, got, message);
+          }, message))
         return error(kUserError, "output '" + d.name + "': " + message);
       double sum = 0, absSum = 0;
       for (double v : got.data) {

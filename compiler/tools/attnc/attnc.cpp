@@ -18,10 +18,14 @@
 
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdlib>
 #include <cstring>
+
+#include <unistd.h>
 
 using namespace llvm;
 using namespace attnc::driver;
@@ -124,10 +128,20 @@ bool parseDim(const std::string &text, std::pair<std::string, int64_t> &out) {
   return true;
 }
 
+/// Out of memory anywhere (MLIR, LLVM, the JIT) is a diagnostic and exit
+/// status 1, not LLVM's abort. Nothing is allocated on the way out.
+[[noreturn]] void outOfMemory(void *, const char *, bool) {
+  static const char message[] = "attnc: error: out of memory\n";
+  ssize_t ignored = ::write(2, message, sizeof message - 1);
+  (void)ignored;
+  std::_Exit(kUserError);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  llvm::install_bad_alloc_error_handler(outOfMemory);
 
   // `attnc run ...`: the subcommand is the first argument, compile the default.
   Invocation inv;

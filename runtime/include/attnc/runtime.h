@@ -98,6 +98,19 @@ attnc_status attnc_model_run_tensors(const int64_t *sig, const char *strings,
 size_t attnc_model_output_elements(const int64_t *sig, const char *strings,
                                    const int64_t *dims, int index);
 
+/* Allocates a kernel's intermediate buffers, all of them before it computes
+ * anything. Request i is {element bytes, rank, extents...}, the requests
+ * stored back to back in `requests`; `names` holds two NUL-terminated strings
+ * per request: what the buffer holds ("'h' at encoder.attn:29:11") and its
+ * element type ("f32"). Every size is checked first (no product may
+ * overflow), then each buffer is allocated, 64-byte aligned, into
+ * buffers[i]. The buffers belong to the run and are freed when it ends. On
+ * failure nothing stays allocated, buffers[] is left alone and the run fails
+ * with ATTNC_ERR_OUT_OF_MEMORY and a message naming the buffer, its extents
+ * and its size: the kernel must then return without writing anything. */
+attnc_status attnc_kernel_alloc_buffers(attnc_kernel_ctx *ctx, const char *names,
+                                        const int64_t *requests, int64_t n, void **buffers);
+
 /* A loop body over the half-open index range [begin, end). */
 typedef void (*attnc_task_fn)(void *data, int64_t begin, int64_t end);
 

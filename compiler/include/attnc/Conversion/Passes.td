@@ -57,6 +57,26 @@ def ParallelLoopsToRuntime : Pass<"attnc-parallel-loops-to-runtime", "::mlir::Mo
                            "::mlir::func::FuncDialect"];
 }
 
+def BuffersToRuntime : Pass<"attnc-buffers-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Allocate a kernel's heap buffers through the runtime, all at once, checked";
+  let description = [{
+    In a kernel (a function whose first argument is the runtime context,
+    `!llvm.ptr`), every `memref.alloc` is moved to the start, with the
+    computation of its sizes, and replaced by a view of a buffer that one
+    call of the runtime's `attnc_kernel_alloc_buffers` allocates for all of
+    them. The call checks every size (nothing can wrap) and every
+    allocation; when one fails it records why, naming the buffer by its
+    source location, and the rest of the kernel, which the pass puts under
+    an `scf.if`, does not run: no output is written, nothing leaks. The
+    buffers belong to the run and are freed after it, so the kernel has no
+    `memref.dealloc`. A buffer whose size is known and overflows 64 bits is
+    a compile-time error; a heap buffer inside a loop is an internal one.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def ParallelLaunchToLLVM : Pass<"attnc-parallel-launch-to-llvm", "::mlir::ModuleOp"> {
   let summary = "Turn attn.parallel_launch into a call of attnc_parallel_for";
   let description = [{

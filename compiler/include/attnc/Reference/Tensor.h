@@ -9,6 +9,7 @@
 #define ATTNC_REFERENCE_TENSOR_H
 
 #include <cstdint>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,21 @@ bool elementCount(const std::vector<int64_t> &shape, int64_t &count, std::string
 
 /// Formats a shape as `[2, 3, 4]` for messages.
 std::string shapeString(const std::vector<int64_t> &shape);
+
+/// While one is alive, a failed allocation throws std::bad_alloc instead of
+/// calling the process's new-handler (LLVM's tools install one that aborts),
+/// so that the reference path reports running out of memory as an error
+/// naming the tensor. Not for use while other threads allocate.
+class ThrowOnOutOfMemory {
+public:
+  ThrowOnOutOfMemory() : saved_(std::set_new_handler(nullptr)) {}
+  ~ThrowOnOutOfMemory() { std::set_new_handler(saved_); }
+  ThrowOnOutOfMemory(const ThrowOnOutOfMemory &) = delete;
+  ThrowOnOutOfMemory &operator=(const ThrowOnOutOfMemory &) = delete;
+
+private:
+  std::new_handler saved_;
+};
 
 } // namespace attnc::ref
 

@@ -27,7 +27,8 @@ using attnc::attn::ParallelLaunchOp;
 namespace {
 
 bool isKernel(func::FuncOp f) {
-  return f.getNumArguments() > 0 && isa<LLVM::LLVMPointerType>(f.getArgument(0).getType());
+  ArrayRef<Type> inputs = f.getFunctionType().getInputs();
+  return !f.isExternal() && !inputs.empty() && isa<LLVM::LLVMPointerType>(inputs[0]);
 }
 
 struct ParallelLoopsToRuntimePass
@@ -39,7 +40,7 @@ struct ParallelLoopsToRuntimePass
     Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
     SmallVector<func::FuncOp> kernels;
     for (auto f : module.getOps<func::FuncOp>())
-      if (isKernel(f) && !f.isExternal())
+      if (isKernel(f))
         kernels.push_back(f);
     for (func::FuncOp kernel : kernels) {
       SmallVector<scf::ParallelOp> loops;
