@@ -18,9 +18,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ATTNC_ASAN_BUILD_DIR:-$root/build-asan}
 jobs=${ATTNC_JOBS:-2}
-# Reports with stacks; stop at the first error of any kind.
+# Reports with stacks; stop at the first error of any kind. An allocation
+# that cannot be satisfied returns NULL, as the C library's does, so that the
+# out-of-memory paths run as they do without sanitizers.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export ASAN_OPTIONS=${ASAN_OPTIONS:-strict_string_checks=1:detect_stack_use_after_return=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-strict_string_checks=1:detect_stack_use_after_return=1:allocator_may_return_null=1}
 
 start=$(date +%s)
 if [ ! -f "$build/build.ninja" ]; then

@@ -163,6 +163,7 @@ struct attnc_kernel_ctx {
   pthread_cond_t work_done;  /* the caller waits here for pending == 0 */
   pthread_t *workers;        /* started lazily, joined by attnc_ctx_destroy */
   int32_t n_workers;
+  atomic_int next_index; /* the index the next worker to start takes */
   int shutting_down;
   int busy; /* a parallel_for is in flight */
 

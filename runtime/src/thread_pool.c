@@ -27,6 +27,11 @@
  * `attnc bench`). A claim is one atomic increment. */
 #define CHUNKS_PER_THREAD 64
 
+/* The worker running on this thread, if any: its ctx and index (from 1). A
+ * worker serves one ctx for its whole life; other threads have none. */
+static _Thread_local const attnc_kernel_ctx *worker_ctx;
+static _Thread_local int32_t worker_index;
+
 int32_t attnc_online_cores(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   if (n < 1)
@@ -38,6 +43,7 @@ attnc_status attnc_ctx_init(attnc_kernel_ctx *ctx, int32_t num_threads) {
   ctx->num_threads = num_threads < 1 ? 1 : num_threads;
   ctx->workers = NULL;
   ctx->n_workers = 0;
+  atomic_init(&ctx->next_index, 1);
   ctx->shutting_down = 0;
   ctx->busy = 0;
   ctx->fn = NULL;
@@ -82,6 +88,8 @@ static void run_chunks(attnc_kernel_ctx *ctx) {
 
 static void *worker_main(void *arg) {
   attnc_kernel_ctx *ctx = arg;
+  worker_ctx = ctx;
+  worker_index = atomic_fetch_add(&ctx->next_index, 1);
   pthread_mutex_lock(&ctx->mutex);
   for (;;) {
     while (ctx->tickets == 0 && !ctx->shutting_down)
@@ -174,6 +182,12 @@ void attnc_parallel_for(attnc_kernel_ctx *ctx, int64_t n, int64_t grain, attnc_t
 }
 
 int32_t attnc_ctx_num_threads(const attnc_kernel_ctx *ctx) { return ctx ? ctx->num_threads : 1; }
+
+int32_t attnc_ctx_thread_index(const attnc_kernel_ctx *ctx) {
+  /* Workers start at most num_threads - 1 times per ctx, so indices stay
+   * below num_threads. */
+  return ctx && worker_ctx == ctx ? worker_index : 0;
+}
 
 void attnc_ctx_destroy(attnc_kernel_ctx *ctx) {
   pthread_mutex_lock(&ctx->mutex);

@@ -15,6 +15,10 @@
 // manual poisoning removes these false reports; every other check
 // (heap/stack/global overflows, use-after-free, leaks) stays on.
 //
+// allocator_may_return_null=1: an allocation that cannot be satisfied returns
+// NULL as the C library's does, so that the out-of-memory paths of the
+// runtime and of generated code run as in the ordinary build.
+//
 //===----------------------------------------------------------------------===//
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -26,7 +30,9 @@
 #endif
 
 #ifdef ATTNC_HAS_ASAN
-extern "C" const char *__asan_default_options() { return "allow_user_poisoning=0"; }
+extern "C" const char *__asan_default_options() {
+  return "allow_user_poisoning=0:allocator_may_return_null=1";
+}
 #endif
 
 // Stacks make UBSan reports actionable (the build stops on the first one:

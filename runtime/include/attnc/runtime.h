@@ -104,12 +104,18 @@ size_t attnc_model_output_elements(const int64_t *sig, const char *strings,
  * per request: what the buffer holds ("'h' at encoder.attn:29:11") and its
  * element type ("f32"). Every size is checked first (no product may
  * overflow), then each buffer is allocated, 64-byte aligned, into
- * buffers[i]. The buffers belong to the run and are freed when it ends. On
- * failure nothing stays allocated, buffers[] is left alone and the run fails
- * with ATTNC_ERR_OUT_OF_MEMORY and a message naming the buffer, its extents
- * and its size: the kernel must then return without writing anything. */
+ * buffers[i]. The last `n_per_thread` requests are buffers of loop
+ * iterations: each thread of the ctx gets its own copy, thread 0's at
+ * buffers[i] and thread t's (attnc_ctx_thread_index) *thread_stride * t
+ * bytes further. The buffers belong to the run and are freed when it ends.
+ * On failure nothing stays allocated, the outputs are left alone and the run
+ * fails with ATTNC_ERR_OUT_OF_MEMORY and a message naming the buffer, its
+ * extents and its size: the kernel must then return without writing
+ * anything. */
 attnc_status attnc_kernel_alloc_buffers(attnc_kernel_ctx *ctx, const char *names,
-                                        const int64_t *requests, int64_t n, void **buffers);
+                                        const int64_t *requests, int64_t n,
+                                        int64_t n_per_thread, void **buffers,
+                                        int64_t *thread_stride);
 
 /* A loop body over the half-open index range [begin, end). */
 typedef void (*attnc_task_fn)(void *data, int64_t begin, int64_t end);
@@ -125,6 +131,12 @@ void attnc_parallel_for(attnc_kernel_ctx *ctx, int64_t n, int64_t grain, attnc_t
 /* The number of threads (the caller included) parallel_for may use; 1 for
  * NULL. */
 int32_t attnc_ctx_num_threads(const attnc_kernel_ctx *ctx);
+
+/* The calling thread's index among the ctx's threads: 0 for the thread that
+ * called the model (and for NULL or a thread that is not the ctx's), 1 ..
+ * num_threads - 1 for the pool's workers. A kernel gives each thread its own
+ * slice of a scratch buffer with it. */
+int32_t attnc_ctx_thread_index(const attnc_kernel_ctx *ctx);
 
 #ifdef __cplusplus
 } /* extern "C" */

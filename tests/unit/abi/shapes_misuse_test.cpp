@@ -309,4 +309,55 @@ TEST_F(Fixed, OutputElementsWithNullDims) {
   EXPECT_EQ(abi_fixed_output_elements(nullptr, 0), static_cast<size_t>(B * S * D));
 }
 
+//===----------------------------------------------------------------------===//
+// cube: t[i: N, j: N, k: N] = x[i] * x[j] + x[k], s = sum(t)
+//===----------------------------------------------------------------------===//
+
+class Cube : public ::testing::Test {
+protected:
+  void SetUp() override { guard.watch(&s, sizeof s); }
+
+  attnc_status run(int64_t n) {
+    x.assign(static_cast<size_t>(n), 0.5f);
+    abi_cube_dims dims{n};
+    abi_cube_inputs in{x.data()};
+    abi_cube_outputs out{&s};
+    return abi_cube_run(&dims, &in, nullptr, &out, nullptr);
+  }
+  attnc_status runTensors(int64_t n) {
+    x.assign(static_cast<size_t>(n), 0.5f);
+    std::vector<int64_t> shape{n}, scalar{};
+    attnc_tensor xT = tensor(x.data(), ATTNC_F32, shape), sT = tensor(&s, ATTNC_F32, scalar);
+    return abi_cube_run_tensors(&xT, 1, nullptr, 0, &sT, 1, nullptr);
+  }
+
+  std::vector<float> x;
+  float s = 9.0f;
+  OutputGuard guard;
+};
+
+TEST_F(Cube, Works) {
+  EXPECT_OK(run(4));
+  EXPECT_EQ(s, 64 * (0.25f + 0.5f));
+}
+
+TEST_F(Cube, IntermediateWhoseSizeOverflowsThroughRun) {
+  // t has 2^66 elements: the inputs and the output are fine, t is not.
+  EXPECT_MISUSE(run(INT64_C(1) << 22), ATTNC_ERR_OUT_OF_MEMORY,
+                "'t' at abi_shapes.attn:51:7: f32[4194304, 4194304, 4194304] is too large: its "
+                "size in bytes overflows 64 bits (with N = 4194304)");
+}
+
+TEST_F(Cube, IntermediateWhoseSizeOverflowsThroughRunTensors) {
+  EXPECT_MISUSE(runTensors(INT64_C(1) << 22), ATTNC_ERR_OUT_OF_MEMORY,
+                "'t' at abi_shapes.attn:51:7: f32[4194304, 4194304, 4194304] is too large");
+}
+
+TEST_F(Cube, IntermediateThatCannotBeAllocated) {
+  // 2^60 elements, 2^62 bytes: a size, but not one any machine has.
+  EXPECT_MISUSE(run(INT64_C(1) << 20), ATTNC_ERR_OUT_OF_MEMORY,
+                "'t' at abi_shapes.attn:51:7: f32[1048576, 1048576, 1048576] needs "
+                "4611686018427387904 bytes, which could not be allocated (with N = 1048576)");
+}
+
 } // namespace

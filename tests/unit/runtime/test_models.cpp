@@ -115,4 +115,19 @@ Model splitModel() {
   return b.build();
 }
 
+namespace {
+std::function<void(attnc_kernel_ctx *)> &contextBody() {
+  static std::function<void(attnc_kernel_ctx *)> f;
+  return f;
+}
+void contextEntry(void **args) { contextBody()(static_cast<attnc_kernel_ctx *>(args[0])); }
+} // namespace
+
+attnc_status runWithContext(const Model &model, const int64_t *dims, int32_t threads,
+                            std::function<void(attnc_kernel_ctx *)> body) {
+  contextBody() = std::move(body);
+  attnc_exec exec{sizeof(attnc_exec), threads, nullptr};
+  return model.run(contextEntry, dims, nullptr, nullptr, nullptr, &exec);
+}
+
 } // namespace attnc_test

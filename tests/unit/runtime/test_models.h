@@ -4,6 +4,8 @@
 
 #include "model_builder.h"
 
+#include <functional>
+
 namespace attnc_test {
 
 /// One memref descriptor as a kernel received it.
@@ -48,6 +50,11 @@ void addMulEntry(void **args);
 ///   output o: f32[N + 1]
 /// }  with the check N / H.
 Model splitModel();
+
+/// Runs `model` with `dims` on `threads` threads, with a kernel that calls
+/// `body` with its context; returns the run's status.
+attnc_status runWithContext(const Model &model, const int64_t *dims, int32_t threads,
+                            std::function<void(attnc_kernel_ctx *)> body);
 
 } // namespace attnc_test
 

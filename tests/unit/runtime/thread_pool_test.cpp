@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "model_builder.h"
+#include "test_models.h"
 
 #include <algorithm>
 #include <atomic>
@@ -20,19 +20,10 @@ using namespace attnc_test;
 
 namespace {
 
-std::function<void(attnc_kernel_ctx *)> &body() {
-  static std::function<void(attnc_kernel_ctx *)> f;
-  return f;
-}
-
-void bodyEntry(void **args) { body()(static_cast<attnc_kernel_ctx *>(args[0])); }
-
 /// Runs `f` inside a run of a tensor-less model on `threads` threads.
 void withContext(int32_t threads, std::function<void(attnc_kernel_ctx *)> f) {
   static const Model model = ModelBuilder("pool").build();
-  body() = std::move(f);
-  attnc_exec exec{sizeof(attnc_exec), threads, nullptr};
-  ASSERT_EQ(model.run(bodyEntry, nullptr, nullptr, nullptr, nullptr, &exec), ATTNC_OK)
+  ASSERT_EQ(runWithContext(model, nullptr, threads, std::move(f)), ATTNC_OK)
       << attnc_last_error();
 }
 

@@ -523,6 +523,11 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
       continue;
     Location dl = loc(d.loc);
     Value v = d.indices.empty() ? emit(*d.value, false) : emitComprehension(d);
+    // The op computing the declaration carries its name, so that what it
+    // becomes (a buffer, a kernel) can be named in messages.
+    Location own = d.indices.empty() ? loc(d.value->loc) : dl;
+    if (Operation *def = v.getDefiningOp(); def && def->getLoc() == own)
+      def->setLoc(NameLoc::get(builder.getStringAttr(d.name), own));
     declValues[&d - m.decls.data()] = v;
     if (d.kind != A::DeclKind::Output)
       continue;

@@ -38,6 +38,7 @@ using namespace mlir;
 namespace {
 
 constexpr llvm::StringLiteral kAllocBuffers = "attnc_kernel_alloc_buffers";
+constexpr llvm::StringLiteral kThreadIndex = "attnc_ctx_thread_index";
 
 /// A model's kernel: (ctx: !llvm.ptr, dims: memref, tensors...).
 bool isKernel(func::FuncOp f) {
@@ -75,27 +76,6 @@ std::string elementTypeName(Type t) {
   return s;
 }
 
-/// Adds to `ops`, operands first, the ops that compute `v`, when all of them
-/// can move to the start of `entry`: pure ops, extents of arguments, and
-/// loads of the (read-only) dims argument.
-bool collectSizeComputation(Value v, Block &entry, Value dims, llvm::SetVector<Operation *> &ops) {
-  if (auto arg = dyn_cast<BlockArgument>(v))
-    return arg.getOwner() == &entry;
-  Operation *def = v.getDefiningOp();
-  if (def->getBlock() != &entry || def->getNumRegions() != 0)
-    return false;
-  if (ops.contains(def))
-    return true;
-  auto load = dyn_cast<memref::LoadOp>(def);
-  if (!isMemoryEffectFree(def) && !(load && load.getMemRef() == dims))
-    return false;
-  for (Value operand : def->getOperands())
-    if (!collectSizeComputation(operand, entry, dims, ops))
-      return false;
-  ops.insert(def);
-  return true;
-}
-
 /// Whether `v` is, or is a view of, one of `buffers`.
 bool viewsOneOf(Value v, const llvm::SmallPtrSetImpl<Value> &buffers) {
   while (true) {
@@ -115,6 +95,51 @@ bool viewsOneOf(Value v, const llvm::SmallPtrSetImpl<Value> &buffers) {
   }
 }
 
+/// A buffer the pass takes over: a memref.alloc, or a memref.alloca whose
+/// size is known only at run time (the stack must not grow with the input).
+struct Buffer {
+  Operation *op;
+  MemRefType type;
+  SmallVector<Value> dynamicSizes;
+  int64_t elementBytes;
+  /// Allocated inside a loop: one copy per thread, reused by each iteration.
+  bool perThread;
+};
+
+/// Whether `op` may be moved or copied to the start of the kernel to compute
+/// a buffer's size there: pure arithmetic, extents, reads of the dims.
+bool isSizeArithmetic(Operation *op, Value dims) {
+  auto load = dyn_cast<memref::LoadOp>(op);
+  return op->getNumRegions() == 0 &&
+         (isMemoryEffectFree(op) || (load && load.getMemRef() == dims));
+}
+
+/// Where the sizes come from: ops of the entry block that move to its start
+/// (`moved`), and ops inside loops that are copied there (`copied`), each
+/// set operands first.
+struct SizeComputation {
+  Block &entry;
+  Value dims;
+  llvm::SetVector<Operation *> moved, copied;
+
+  /// Adds what computes `v`; false when it depends on a loop's iteration.
+  bool add(Value v) {
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      return arg.getOwner() == &entry;
+    Operation *def = v.getDefiningOp();
+    auto &set = def->getBlock() == &entry ? moved : copied;
+    if (set.contains(def))
+      return true;
+    if (!isSizeArithmetic(def, dims))
+      return false;
+    for (Value operand : def->getOperands())
+      if (!add(operand))
+        return false;
+    set.insert(def);
+    return true;
+  }
+};
+
 struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntimePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -127,59 +152,79 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
         return signalPassFailure();
   }
 
-  /// The runtime function, declared once per module.
-  func::FuncOp runtimeFunction(ModuleOp module) {
-    if (auto f = module.lookupSymbol<func::FuncOp>(kAllocBuffers))
+  /// The runtime function `name`, declared once per module.
+  func::FuncOp runtimeFunction(ModuleOp module, StringRef name, FunctionType type) {
+    if (auto f = module.lookupSymbol<func::FuncOp>(name))
       return f;
-    MLIRContext *ctx = module.getContext();
-    Type ptr = LLVM::LLVMPointerType::get(ctx);
     OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-    auto f = b.create<func::FuncOp>(
-        module.getLoc(), kAllocBuffers,
-        FunctionType::get(ctx, {ptr, ptr, ptr, b.getI64Type(), ptr}, {b.getI32Type()}));
+    auto f = b.create<func::FuncOp>(module.getLoc(), name, type);
     f.setPrivate();
     return f;
   }
 
-  LogicalResult convert(func::FuncOp kernel) {
+  /// The buffers of `kernel`, whole-run ones first; fails on one the pass
+  /// cannot take over.
+  LogicalResult collect(func::FuncOp kernel, SmallVectorImpl<Buffer> &buffers) {
     Block &entry = kernel.front();
-    SmallVector<memref::AllocOp> allocs;
-    for (auto alloc : entry.getOps<memref::AllocOp>())
-      allocs.push_back(alloc);
-    if (allocs.empty())
+    DataLayout layout = DataLayout::closest(kernel);
+    SmallVector<Buffer> perThread;
+    WalkResult walk = kernel.walk([&](Operation *op) {
+      auto alloc = dyn_cast<memref::AllocOp>(op);
+      auto alloca = dyn_cast<memref::AllocaOp>(op);
+      if (!alloc && !(alloca && !alloca.getDynamicSizes().empty()))
+        return WalkResult::advance();
+      auto type = cast<MemRefType>(op->getResult(0).getType());
+      Buffer b{op, type, SmallVector<Value>(op->getOperands()),
+               static_cast<int64_t>(layout.getTypeSize(type.getElementType())),
+               alloca || op->getBlock() != &entry};
+      if (!type.getLayout().isIdentity()) {
+        op->emitOpError("internal error: a buffer with a strided layout");
+        return WalkResult::interrupt();
+      }
+      // A heap buffer of a loop iteration must die with the iteration.
+      if (alloc && b.perThread && !llvm::any_of(op->getUsers(), [&](Operation *user) {
+            return isa<memref::DeallocOp>(user) && user->getBlock() == op->getBlock();
+          })) {
+        op->emitOpError("internal error: a heap buffer outlives the loop iteration that "
+                        "allocates it");
+        return WalkResult::interrupt();
+      }
+      int64_t bytes = b.elementBytes;
+      if (type.hasStaticShape())
+        for (int64_t extent : type.getShape())
+          if (__builtin_mul_overflow(bytes, extent, &bytes)) {
+            op->emitError() << "this value would need a buffer of " << type
+                            << ", whose size in bytes overflows 64 bits";
+            return WalkResult::interrupt();
+          }
+      (b.perThread ? perThread : buffers).push_back(std::move(b));
+      return WalkResult::advance();
+    });
+    buffers.append(perThread.begin(), perThread.end());
+    return failure(walk.wasInterrupted());
+  }
+
+  LogicalResult convert(func::FuncOp kernel) {
+    SmallVector<Buffer> buffers;
+    if (failed(collect(kernel, buffers)))
+      return failure();
+    if (buffers.empty())
       return success();
+    Block &entry = kernel.front();
     auto ret = dyn_cast<func::ReturnOp>(entry.getTerminator());
     if (!ret || ret.getNumOperands() != 0)
       return kernel.emitOpError("internal error: a kernel must end in a plain return");
+    int64_t perThreadCount = llvm::count_if(buffers, [](const Buffer &b) { return b.perThread; });
 
-    // The requests' contents, and the sizes to hoist.
-    DataLayout layout = DataLayout::closest(kernel);
-    Value dims = kernel.getArgument(1);
-    llvm::SetVector<Operation *> hoisted;
-    std::string names;
-    SmallVector<int64_t> elementBytes;
-    for (memref::AllocOp alloc : allocs) {
-      MemRefType type = alloc.getType();
-      if (!type.getLayout().isIdentity())
-        return alloc.emitOpError("internal error: a heap buffer with a strided layout");
-      for (Value size : alloc.getDynamicSizes())
-        if (!collectSizeComputation(size, entry, dims, hoisted))
-          return alloc.emitOpError("internal error: the size of this buffer is not computed "
-                                   "from the kernel's arguments alone");
-      int64_t bytes = static_cast<int64_t>(layout.getTypeSize(type.getElementType()));
-      elementBytes.push_back(bytes);
-      if (type.hasStaticShape()) {
-        for (int64_t extent : type.getShape())
-          if (__builtin_mul_overflow(bytes, extent, &bytes))
-            return alloc.emitError()
-                   << "this value would need a buffer of " << type << ", whose size in bytes "
-                   << "overflows 64 bits";
-      }
-      names += describe(alloc.getLoc()) + '\0' + elementTypeName(type.getElementType()) + '\0';
-    }
-
-    // Sizes first, in their original order (which respects their uses).
-    SmallVector<Operation *> order(hoisted.begin(), hoisted.end());
+    // Every size must be computable before anything runs.
+    SizeComputation sizes{entry, kernel.getArgument(1), {}, {}};
+    for (const Buffer &buffer : buffers)
+      for (Value size : buffer.dynamicSizes)
+        if (!sizes.add(size))
+          return buffer.op->emitOpError("internal error: the size of this buffer is not "
+                                        "computed from the kernel's arguments alone");
+    // Moved ops keep their order, which respects their uses.
+    SmallVector<Operation *> order(sizes.moved.begin(), sizes.moved.end());
     llvm::sort(order, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
     Operation *last = nullptr;
     for (Operation *op : order) {
@@ -193,51 +238,61 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     MLIRContext *ctx = &getContext();
     Location loc = kernel.getLoc();
     Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
+    Type i32 = IntegerType::get(ctx, 32);
     OpBuilder b(ctx);
     if (last)
       b.setInsertionPointAfter(last);
     else
       b.setInsertionPointToStart(&entry);
-    auto i64Const = [&](int64_t v) {
-      return b.create<LLVM::ConstantOp>(loc, i64, b.getI64IntegerAttr(v)).getResult();
+    IRMapping atStart;
+    for (Operation *op : sizes.copied)
+      b.clone(*op, atStart);
+    auto i64Const = [&](OpBuilder &at, int64_t v) {
+      return at.create<LLVM::ConstantOp>(loc, i64, at.getI64IntegerAttr(v)).getResult();
+    };
+    auto slotOf = [&](OpBuilder &at, Value array, Type element, int64_t i) {
+      return at.create<LLVM::GEPOp>(loc, ptr, element, array,
+                                    ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
     };
 
-    // The requests: {element bytes, rank, extents...} per buffer.
+    // The requests: {element bytes, rank, extents...} per buffer; and what
+    // the runtime's messages call each buffer.
     SmallVector<Value> words;
-    for (auto [alloc, bytes] : llvm::zip(allocs, elementBytes)) {
-      MemRefType type = alloc.getType();
-      words.push_back(i64Const(bytes));
-      words.push_back(i64Const(type.getRank()));
+    std::string names;
+    for (const Buffer &buffer : buffers) {
+      words.push_back(i64Const(b, buffer.elementBytes));
+      words.push_back(i64Const(b, buffer.type.getRank()));
       unsigned dynamic = 0;
-      for (int64_t extent : type.getShape())
+      for (int64_t extent : buffer.type.getShape())
         words.push_back(ShapedType::isDynamic(extent)
-                            ? b.create<arith::IndexCastOp>(loc, i64,
-                                                           alloc.getDynamicSizes()[dynamic++])
+                            ? b.create<arith::IndexCastOp>(
+                                   loc, i64,
+                                   atStart.lookupOrDefault(buffer.dynamicSizes[dynamic++]))
                                   .getResult()
-                            : i64Const(extent));
+                            : i64Const(b, extent));
+      names += describe(buffer.op->getLoc()) + '\0' +
+               elementTypeName(buffer.type.getElementType()) + '\0';
     }
-    Value requests = b.create<LLVM::AllocaOp>(loc, ptr, i64, i64Const(words.size()));
-    for (auto [k, word] : llvm::enumerate(words)) {
-      Value slot = b.create<LLVM::GEPOp>(loc, ptr, i64, requests,
-                                         ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(k)});
-      b.create<LLVM::StoreOp>(loc, word, slot);
-    }
-    Value buffers = b.create<LLVM::AllocaOp>(loc, ptr, ptr, i64Const(allocs.size()));
-
-    // The buffers' descriptions, a constant string of the module.
+    Value requests = b.create<LLVM::AllocaOp>(loc, ptr, i64, i64Const(b, words.size()));
+    for (auto [k, word] : llvm::enumerate(words))
+      b.create<LLVM::StoreOp>(loc, word, slotOf(b, requests, i64, k));
+    Value pointers = b.create<LLVM::AllocaOp>(loc, ptr, ptr, i64Const(b, buffers.size()));
+    Value stride = b.create<LLVM::AllocaOp>(loc, ptr, i64, i64Const(b, 1));
     auto module = kernel->getParentOfType<ModuleOp>();
     OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
     auto text = mb.create<LLVM::GlobalOp>(
         loc, LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), names.size()),
         /*isConstant=*/true, LLVM::Linkage::Internal, (kernel.getName() + "__buffers").str(),
         mb.getStringAttr(names));
-    Value namesPtr = b.create<LLVM::AddressOfOp>(loc, text);
-
-    Value status =
-        b.create<func::CallOp>(loc, runtimeFunction(module),
-                               ValueRange{kernel.getArgument(0), namesPtr, requests,
-                                          i64Const(allocs.size()), buffers})
-            .getResult(0);
+    Value kernelCtx = kernel.getArgument(0);
+    func::FuncOp allocate = runtimeFunction(
+        module, kAllocBuffers, FunctionType::get(ctx, {ptr, ptr, ptr, i64, i64, ptr, ptr}, {i32}));
+    Value status = b.create<func::CallOp>(
+                        loc, allocate,
+                        ValueRange{kernelCtx, b.create<LLVM::AddressOfOp>(loc, text), requests,
+                                   i64Const(b, buffers.size()), i64Const(b, perThreadCount),
+                                   pointers, stride})
+                       .getResult(0);
     Value ok = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, status,
                                        b.create<arith::ConstantIntOp>(loc, 0, 32));
     auto guarded = b.create<scf::IfOp>(loc, ok, /*withElseRegion=*/false);
@@ -247,51 +302,66 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     body->getOperations().splice(body->getTerminator()->getIterator(), entry.getOperations(),
                                  std::next(guarded->getIterator()), ret->getIterator());
 
-    // Each alloc becomes a view of its buffer.
+    // Each buffer becomes a view of what the runtime allocated: whole-run
+    // ones at the start, per-thread ones where they were, at this thread's
+    // copy.
     LLVMTypeConverter types(ctx);
     auto bytesType = MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
     Type descriptor = types.convertType(bytesType);
-    b.setInsertionPointToStart(body);
+    func::FuncOp threadIndex = runtimeFunction(module, kThreadIndex,
+                                               FunctionType::get(ctx, {ptr}, {i32}));
+    OpBuilder top = OpBuilder::atBlockBegin(body);
+    Value threadStride = perThreadCount ? top.create<LLVM::LoadOp>(loc, i64, stride).getResult()
+                                        : Value();
     llvm::SmallPtrSet<Value, 16> replaced;
-    for (auto [i, alloc] : llvm::enumerate(allocs)) {
-      Location at = alloc.getLoc();
-      Value slot = b.create<LLVM::GEPOp>(at, ptr, ptr, buffers,
-                                         ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
-      Value base = b.create<LLVM::LoadOp>(at, ptr, slot);
-      // memref<?xi8> over the buffer: {base, base, 0, [bytes], [1]}.
-      Value bytes = b.create<arith::ConstantIndexOp>(at, elementBytes[i]);
-      MemRefType type = alloc.getType();
+    for (auto [i, buffer] : llvm::enumerate(buffers)) {
+      Location at = buffer.op->getLoc();
+      Value base = top.create<LLVM::LoadOp>(at, ptr, slotOf(top, pointers, ptr, i));
+      OpBuilder here(ctx);
+      if (buffer.perThread) {
+        here.setInsertionPoint(buffer.op);
+        Value thread = here.create<arith::ExtUIOp>(
+            at, i64, here.create<func::CallOp>(at, threadIndex, kernelCtx).getResult(0));
+        Value shift = here.create<LLVM::MulOp>(at, thread, threadStride);
+        base = here.create<LLVM::GEPOp>(at, ptr, IntegerType::get(ctx, 8), base,
+                                        ArrayRef<LLVM::GEPArg>{shift});
+      } else {
+        here = top;
+      }
+      // memref<?xi8> over the buffer, {base, base, 0, [bytes], [1]}, viewed
+      // as the buffer's type.
+      Value bytes = here.create<arith::ConstantIndexOp>(at, buffer.elementBytes);
       unsigned dynamic = 0;
-      for (int64_t extent : type.getShape())
-        bytes = b.create<arith::MulIOp>(
+      for (int64_t extent : buffer.type.getShape())
+        bytes = here.create<arith::MulIOp>(
             at, bytes,
-            ShapedType::isDynamic(extent) ? alloc.getDynamicSizes()[dynamic++]
-                                          : b.create<arith::ConstantIndexOp>(at, extent));
-      Value desc = b.create<LLVM::UndefOp>(at, descriptor);
-      desc = b.create<LLVM::InsertValueOp>(at, desc, base, ArrayRef<int64_t>{0});
-      desc = b.create<LLVM::InsertValueOp>(at, desc, base, ArrayRef<int64_t>{1});
-      desc = b.create<LLVM::InsertValueOp>(at, desc, i64Const(0), ArrayRef<int64_t>{2});
-      desc = b.create<LLVM::InsertValueOp>(
-          at, desc, b.create<arith::IndexCastOp>(at, i64, bytes), ArrayRef<int64_t>{3, 0});
-      desc = b.create<LLVM::InsertValueOp>(at, desc, i64Const(1), ArrayRef<int64_t>{4, 0});
-      Value raw = b.create<UnrealizedConversionCastOp>(at, bytesType, desc).getResult(0);
-      Value view = b.create<memref::ViewOp>(at, type, raw, b.create<arith::ConstantIndexOp>(at, 0),
-                                            alloc.getDynamicSizes());
-      alloc.replaceAllUsesWith(view);
+            ShapedType::isDynamic(extent) ? buffer.dynamicSizes[dynamic++]
+                                          : here.create<arith::ConstantIndexOp>(at, extent));
+      Value desc = here.create<LLVM::UndefOp>(at, descriptor);
+      desc = here.create<LLVM::InsertValueOp>(at, desc, base, ArrayRef<int64_t>{0});
+      desc = here.create<LLVM::InsertValueOp>(at, desc, base, ArrayRef<int64_t>{1});
+      desc = here.create<LLVM::InsertValueOp>(at, desc, i64Const(here, 0), ArrayRef<int64_t>{2});
+      desc = here.create<LLVM::InsertValueOp>(
+          at, desc, here.create<arith::IndexCastOp>(at, i64, bytes), ArrayRef<int64_t>{3, 0});
+      desc = here.create<LLVM::InsertValueOp>(at, desc, i64Const(here, 1),
+                                              ArrayRef<int64_t>{4, 0});
+      Value raw = here.create<UnrealizedConversionCastOp>(at, bytesType, desc).getResult(0);
+      Value view = here.create<memref::ViewOp>(at, buffer.type, raw,
+                                               here.create<arith::ConstantIndexOp>(at, 0),
+                                               buffer.dynamicSizes);
+      buffer.op->getResult(0).replaceAllUsesWith(view);
       replaced.insert(view);
+      if (!buffer.perThread)
+        top = here;
     }
-    // (Not earlier: the builder's insertion point may be the first alloc.)
-    for (memref::AllocOp alloc : allocs)
-      alloc.erase();
+    // (Not earlier: an insertion point may have been one of them.)
+    for (const Buffer &buffer : buffers)
+      buffer.op->erase();
 
-    // The runtime frees the buffers: their deallocs go. Those of buffers
-    // allocated inside loops stay; any other would free what it does not own.
-    llvm::SmallPtrSet<Value, 16> remaining;
-    kernel.walk([&](memref::AllocOp a) { remaining.insert(a); });
+    // The runtime frees the buffers: their deallocs go. Any other dealloc
+    // would free what the kernel does not own.
     SmallVector<memref::DeallocOp> deallocs;
     WalkResult walk = kernel.walk([&](memref::DeallocOp d) {
-      if (viewsOneOf(d.getMemref(), remaining))
-        return WalkResult::advance();
       if (!viewsOneOf(d.getMemref(), replaced)) {
         d.emitOpError("internal error: frees a buffer of unknown origin");
         return WalkResult::interrupt();
@@ -304,5 +374,4 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     return failure(walk.wasInterrupted());
   }
 };
-
 } // namespace

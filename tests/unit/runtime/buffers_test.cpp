@@ -1,0 +1,224 @@
+//===- buffers_test.cpp - attnc_kernel_alloc_buffers and thread indices ---===//
+//
+// Each test runs a model whose kernel asks for buffers the way compiled code
+// does (BuffersToRuntime): one call with every request, before anything else.
+// Leaks are the sanitizer suite's to find: every path here ends its run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "test_models.h"
+
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace attnc_test;
+
+namespace {
+
+/// Runs `f` as the kernel of a model with one symbolic dim N = 7 (so that
+/// messages list the dims), on `threads` threads; returns the run's status.
+attnc_status runKernel(int32_t threads, std::function<void(attnc_kernel_ctx *)> f) {
+  static const Model model = [] {
+    ModelBuilder b("buffers");
+    b.dim("N");
+    return b.build();
+  }();
+  const int64_t dims[] = {7};
+  return runWithContext(model, dims, threads, std::move(f));
+}
+
+/// Requests as compiled code encodes them.
+struct Requests {
+  std::vector<int64_t> words;
+  std::string names;
+  int64_t count = 0;
+
+  Requests &add(const std::string &what, const std::string &type, int64_t elementBytes,
+                std::vector<int64_t> extents) {
+    words.push_back(elementBytes);
+    words.push_back(static_cast<int64_t>(extents.size()));
+    words.insert(words.end(), extents.begin(), extents.end());
+    names += what + '\0' + type + '\0';
+    ++count;
+    return *this;
+  }
+
+  attnc_status allocate(attnc_kernel_ctx *ctx, int64_t perThread, std::vector<void *> &pointers,
+                        int64_t &stride) const {
+    pointers.assign(static_cast<size_t>(count), nullptr);
+    return attnc_kernel_alloc_buffers(ctx, names.data(), words.data(), count, perThread,
+                                      pointers.data(), &stride);
+  }
+};
+
+bool aligned64(const void *p) { return reinterpret_cast<uintptr_t>(p) % 64 == 0; }
+
+TEST(KernelBuffers, EveryBufferIsAlignedAndWritable) {
+  Requests r;
+  r.add("'a' at m.attn:1:1", "f32", 4, {3, 5})
+      .add("'b' at m.attn:2:1", "bool", 1, {0})
+      .add("'c' at m.attn:3:1", "f16", 2, {})
+      .add("'d' at m.attn:4:1", "i32", 4, {1000, 1000});
+  attnc_status inside = ATTNC_ERR_INTERNAL;
+  EXPECT_EQ(runKernel(2, [&](attnc_kernel_ctx *ctx) {
+              std::vector<void *> p;
+              int64_t stride = -1;
+              inside = r.allocate(ctx, 0, p, stride);
+              for (void *q : p) {
+                ASSERT_NE(q, nullptr);
+                EXPECT_TRUE(aligned64(q));
+              }
+              std::memset(p[0], 1, 60);
+              std::memset(p[2], 1, 2);
+              std::memset(p[3], 1, 4000000);
+              EXPECT_EQ(stride, -1) << "no per-thread buffer: the stride is not written";
+            }),
+            ATTNC_OK)
+      << attnc_last_error();
+  EXPECT_EQ(inside, ATTNC_OK);
+}
+
+TEST(KernelBuffers, PerThreadCopiesDoNotOverlap) {
+  Requests r;
+  r.add("'whole' at m.attn:1:1", "f32", 4, {10})
+      .add("'scratch' at m.attn:2:1", "f32", 4, {64, 3})
+      .add("'heap' at m.attn:3:1", "f32", 4, {17});
+  for (int32_t threads : {1, 2, 5}) {
+    SCOPED_TRACE(testing::Message() << threads << " threads");
+    EXPECT_EQ(runKernel(threads, [&](attnc_kernel_ctx *ctx) {
+                std::vector<void *> p;
+                int64_t stride = 0;
+                ASSERT_EQ(r.allocate(ctx, 2, p, stride), ATTNC_OK) << attnc_last_error();
+                // Each copy of 768 and 68 bytes, at cache-line boundaries.
+                EXPECT_GE(stride, 768 + 128);
+                EXPECT_EQ(stride % 64, 0);
+                auto *scratch = static_cast<unsigned char *>(p[1]);
+                auto *heap = static_cast<unsigned char *>(p[2]);
+                EXPECT_TRUE(aligned64(scratch));
+                EXPECT_TRUE(aligned64(heap));
+                EXPECT_TRUE(heap >= scratch + 768 || heap + 68 <= scratch);
+                for (int32_t t = 0; t < threads; ++t) {
+                  std::memset(scratch + t * stride, t, 768);
+                  std::memset(heap + t * stride, t, 68);
+                }
+                std::memset(p[0], 0xff, 40);
+                for (int32_t t = 0; t < threads; ++t) {
+                  EXPECT_EQ(scratch[t * stride + 767], t);
+                  EXPECT_EQ(heap[t * stride + 67], t);
+                }
+              }),
+              ATTNC_OK)
+        << attnc_last_error();
+  }
+}
+
+TEST(KernelBuffers, ASizeThatOverflowsFailsTheRunNamingTheBuffer) {
+  Requests r;
+  r.add("'small' at m.attn:1:1", "f32", 4, {8})
+      .add("'t' at m.attn:2:5", "f32", 4, {INT64_C(1) << 40, INT64_C(1) << 40, 2});
+  bool wroteOutputs = false;
+  attnc_status s = runKernel(2, [&](attnc_kernel_ctx *ctx) {
+    std::vector<void *> p;
+    int64_t stride = 0;
+    if (r.allocate(ctx, 0, p, stride) != ATTNC_OK)
+      return;
+    wroteOutputs = true;
+  });
+  EXPECT_EQ(s, ATTNC_ERR_OUT_OF_MEMORY);
+  EXPECT_FALSE(wroteOutputs);
+  EXPECT_STREQ(attnc_last_error(),
+               "'t' at m.attn:2:5: f32[1099511627776, 1099511627776, 2] is too large: its size in "
+               "bytes overflows 64 bits (with N = 7)");
+}
+
+TEST(KernelBuffers, AFailedAllocationFailsTheRunWithItsSize) {
+  // 2^62 bytes: a valid size that no machine can allocate.
+  Requests r;
+  r.add("'ok' at m.attn:1:1", "f32", 4, {1024})
+      .add("'huge' at m.attn:2:9", "f32", 4, {INT64_C(1) << 60});
+  attnc_status s = runKernel(1, [&](attnc_kernel_ctx *ctx) {
+    std::vector<void *> p;
+    int64_t stride = 0;
+    EXPECT_EQ(r.allocate(ctx, 0, p, stride), ATTNC_ERR_OUT_OF_MEMORY);
+    EXPECT_EQ(p[0], nullptr) << "buffers[] is left alone on failure";
+  });
+  EXPECT_EQ(s, ATTNC_ERR_OUT_OF_MEMORY);
+  EXPECT_STREQ(attnc_last_error(), "'huge' at m.attn:2:9: f32[1152921504606846976] needs "
+                                   "4611686018427387904 bytes, which could not be allocated "
+                                   "(with N = 7)");
+}
+
+TEST(KernelBuffers, PerThreadCopiesThatOverflowFailTheRun) {
+  Requests r;
+  r.add("'scratch' at m.attn:4:2", "f32", 4, {INT64_C(1) << 59});
+  attnc_status s = runKernel(8, [&](attnc_kernel_ctx *ctx) {
+    std::vector<void *> p;
+    int64_t stride = 0;
+    EXPECT_EQ(r.allocate(ctx, 1, p, stride), ATTNC_ERR_OUT_OF_MEMORY);
+  });
+  EXPECT_EQ(s, ATTNC_ERR_OUT_OF_MEMORY);
+  EXPECT_STREQ(attnc_last_error(), "'scratch' at m.attn:4:2: f32[576460752303423488] is too "
+                                   "large: one copy per thread overflows 64 bits (with N = 7)");
+}
+
+TEST(KernelBuffers, AMalformedRequestIsAnInternalError) {
+  std::vector<int64_t> words = {4, -1};
+  const char names[] = "x\0f32";
+  attnc_status s = runKernel(1, [&](attnc_kernel_ctx *ctx) {
+    void *p = nullptr;
+    EXPECT_EQ(attnc_kernel_alloc_buffers(ctx, names, words.data(), 1, 0, &p, nullptr),
+              ATTNC_ERR_INTERNAL);
+    EXPECT_EQ(attnc_kernel_alloc_buffers(ctx, names, words.data(), 1, 2, &p, nullptr),
+              ATTNC_ERR_INTERNAL);
+  });
+  EXPECT_EQ(s, ATTNC_ERR_INTERNAL);
+  EXPECT_EQ(attnc_kernel_alloc_buffers(nullptr, names, words.data(), 1, 0, nullptr, nullptr),
+            ATTNC_ERR_INTERNAL);
+}
+
+TEST(ThreadIndex, EachThreadOfARunHasItsOwnIndexBelowTheThreadCount) {
+  for (int32_t threads : {1, 2, 4}) {
+    SCOPED_TRACE(testing::Message() << threads << " threads");
+    std::mutex mutex;
+    std::map<std::thread::id, std::set<int32_t>> seen;
+    std::thread::id caller;
+    struct Data {
+      attnc_kernel_ctx *ctx;
+      std::mutex *mutex;
+      std::map<std::thread::id, std::set<int32_t>> *seen;
+    } data{nullptr, &mutex, &seen};
+    EXPECT_EQ(runKernel(threads, [&](attnc_kernel_ctx *ctx) {
+                caller = std::this_thread::get_id();
+                data.ctx = ctx;
+                attnc_parallel_for(
+                    ctx, 256, 1,
+                    [](void *p, int64_t, int64_t) {
+                      auto *d = static_cast<Data *>(p);
+                      int32_t index = attnc_ctx_thread_index(d->ctx);
+                      std::this_thread::sleep_for(std::chrono::microseconds(200));
+                      std::lock_guard<std::mutex> lock(*d->mutex);
+                      (*d->seen)[std::this_thread::get_id()].insert(index);
+                    },
+                    &data);
+              }),
+              ATTNC_OK);
+    std::set<int32_t> indices;
+    for (const auto &[thread, own] : seen) {
+      ASSERT_EQ(own.size(), 1u) << "a thread's index never changes";
+      int32_t index = *own.begin();
+      EXPECT_GE(index, 0);
+      EXPECT_LT(index, threads);
+      EXPECT_TRUE(indices.insert(index).second) << "index " << index << " is shared";
+      if (thread == caller)
+        EXPECT_EQ(index, 0);
+    }
+  }
+  EXPECT_EQ(attnc_ctx_thread_index(nullptr), 0);
+}
+
+} // namespace
