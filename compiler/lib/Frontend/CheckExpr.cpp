@@ -71,7 +71,7 @@ Checked ModelChecker::expr(Expr &e) {
                 "or an axis");
     return {};
   }
-  if (!c.ok || !chargeType(e.type, e.loc))
+  if (!c.ok || !chargeType(e.type, e.loc) || !checkSize(e.type, e.loc, ""))
     return {};
   noteDivisions(e.type.shape);
   return c;

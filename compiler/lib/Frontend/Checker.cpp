@@ -126,7 +126,7 @@ bool ModelChecker::checkDecl(int id) {
   }
   if (d.kind == DeclKind::Output && d.type.kind == ElemKind::Bool)
     return fail(d.loc, "output '" + d.name + "' is boolean; use where(...)");
-  if (!chargeType(d.type, d.loc))
+  if (!chargeType(d.type, d.loc) || !checkSize(d.type, d.loc, d.name))
     return false;
   noteDivisions(d.type.shape);
   declWeak_[id] = weak;
@@ -380,6 +380,22 @@ bool ModelChecker::chargeDimSize(const DimExpr &e, Loc loc) {
     return true;
   return fail(loc, "too many dim-expression terms in one file (limit " +
                        std::to_string(kMaxCheckedDimSize) + "); split the model");
+}
+
+bool ModelChecker::checkSize(const ValueType &t, Loc loc, const std::string &name) {
+  int64_t bytes = t.kind == ElemKind::Bool ? 1 : 4;
+  bool overflows = false, symbolic = false;
+  for (const DimExpr &e : t.shape) {
+    std::optional<int64_t> extent = e.getConstant();
+    symbolic = symbolic || !extent;
+    overflows = overflows || (extent && __builtin_mul_overflow(bytes, *extent, &bytes));
+  }
+  if (!overflows)
+    return true;
+  // With symbolic extents too, only a 0 among them would make it fit.
+  return fail(loc, (name.empty() ? "this value" : "'" + name + "'") + " is too large: the size of " +
+                       typeToString(t, m_.dimNames()) + " overflows 64 bits" +
+                       (symbolic ? " unless a symbolic extent is 0" : ""));
 }
 
 void ModelChecker::noteDivisions(const Shape &s) {

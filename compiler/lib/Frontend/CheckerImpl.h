@@ -76,6 +76,11 @@ private:
   bool chargeType(const ast::ValueType &t, ast::Loc loc);
   /// Counts the size of a computed dim expression against kMaxCheckedDimSize.
   bool chargeDimSize(const DimExpr &e, ast::Loc loc);
+  /// A tensor's size in bytes must fit in int64 (the compiled code computes
+  /// it in f32, i32 or bytes for booleans): the product of its fixed
+  /// extents is checked here; with symbolic ones, the runtime checks the
+  /// rest. `name` is the declaration's, or empty for a sub-expression.
+  bool checkSize(const ast::ValueType &t, ast::Loc loc, const std::string &name);
 
   // Expressions (CheckExpr.cpp) ------------------------------------------------
   Checked expr(ast::Expr &e);
