@@ -66,6 +66,9 @@ bool ModelChecker::run() {
   if (std::none_of(m_.decls.begin(), m_.decls.end(),
                    [](const Decl &d) { return d.kind == DeclKind::Output; }))
     return fail(m_.loc, "model '" + m_.name + "' has no output");
+  for (const ScheduleDirective &d : m_.schedule)
+    if (!checkDirective(d))
+      return false;
   return true;
 }
 

@@ -2,8 +2,8 @@
 //
 // Private to the frontend. One ModelChecker checks one model; its methods
 // are split by topic: Checker.cpp (declarations, names, index variables, dim
-// expressions), CheckExpr.cpp (operators, subscripts, reductions) and
-// CheckBuiltins.cpp (built-in calls).
+// expressions), CheckExpr.cpp (operators, subscripts, reductions),
+// CheckBuiltins.cpp (built-in calls) and CheckSchedule.cpp (schedule values).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_LIB_FRONTEND_CHECKERIMPL_H
@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -81,6 +82,10 @@ private:
   /// extents is checked here; with symbolic ones, the runtime checks the
   /// rest. `name` is the declaration's, or empty for a sub-expression.
   bool checkSize(const ast::ValueType &t, ast::Loc loc, const std::string &name);
+
+  // Schedule directives (CheckSchedule.cpp) ------------------------------------
+  bool checkDirective(const ast::ScheduleDirective &d);
+  bool checkScheduleValue(std::string_view key, int64_t value, ast::Loc loc);
 
   // Expressions (CheckExpr.cpp) ------------------------------------------------
   Checked expr(ast::Expr &e);

@@ -12,10 +12,11 @@ namespace attnc {
 
 namespace {
 
-/// Applies `--dim` values to the parsed dims, before checking, so that the
-/// checker sees them exactly like `dim NAME = V` in the file.
+/// Checks `--dim` values against the parsed dims and, with `fix`, applies
+/// them before checking, so that the checker sees them exactly like
+/// `dim NAME = V` in the file.
 bool applyDimOverrides(ast::Module &module,
-                       const std::vector<std::pair<std::string, int64_t>> &overrides,
+                       const std::vector<std::pair<std::string, int64_t>> &overrides, bool fix,
                        Diagnostics &diag) {
   std::map<std::string, int64_t> given;
   for (const auto &[name, value] : overrides) {
@@ -42,6 +43,8 @@ bool applyDimOverrides(ast::Module &module,
                      std::to_string(d.fixedValue));
           return false;
         }
+        if (!fix)
+          continue;
         d.isFixed = true;
         d.fixedValue = value;
       }
@@ -64,7 +67,7 @@ std::unique_ptr<ast::Module> parseAndCheck(const std::string &fileName, std::str
     return nullptr;
   }
   std::unique_ptr<ast::Module> module = parseFile(fileName, source, diag);
-  if (!module || !applyDimOverrides(*module, opts.dimOverrides, diag) ||
+  if (!module || !applyDimOverrides(*module, opts.dimOverrides, opts.fixDims, diag) ||
       !checkModule(*module, diag))
     return nullptr;
   return module;

@@ -379,7 +379,9 @@ bool Parser::parseSchedule(Model &m) {
             if (k == key.text)
               return fail(key, "duplicate keyword argument '" + k + "'");
           dir.named.push_back({std::string(key.text), value.intValue});
+          dir.namedLocs.push_back(value.loc);
         } else if (at(TokenKind::Ident) || at(TokenKind::Int)) {
+          dir.positionalLocs.push_back(peek().loc);
           dir.positional.push_back(std::string(take().text));
         } else {
           return fail(peek(), "expected a name or an integer");

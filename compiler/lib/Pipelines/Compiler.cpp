@@ -10,6 +10,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -40,11 +41,16 @@ std::vector<std::string> symbolPrefixes(const ast::Module &module, const std::st
   return out;
 }
 
+/// Runs the passes `build` adds; with timing on (--mlir-timing), under a
+/// scope named after the stage they produce.
 static bool runPasses(mlir::ModuleOp module, const CompileOptions &options,
+                      mlir::TimingScope &timing, Stage produced,
                       llvm::function_ref<void(mlir::OpPassManager &)> build) {
   mlir::PassManager pm(module.getContext());
   if (options.applyPassManagerCLOptions && mlir::failed(mlir::applyPassManagerCLOptions(pm)))
     return false;
+  mlir::TimingScope stage = timing.nest(std::string("to ") + stageName(produced));
+  pm.enableTiming(stage);
   build(pm);
   return mlir::succeeded(pm.run(module));
 }
@@ -66,21 +72,29 @@ std::unique_ptr<llvm::Module> compileToLLVMIR(const ast::Module &module,
   mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
   context.printOpOnDiagnostic(false);
 
+  // --mlir-timing: the report is printed when `timing` goes out of scope.
+  mlir::DefaultTimingManager timing;
+  if (options.applyPassManagerCLOptions)
+    mlir::applyDefaultTimingManagerCLOptions(timing);
+  mlir::TimingScope root = timing.getRootScope();
+
+  mlir::TimingScope generation = root.nest("generate attn");
   mlir::OwningOpRef<mlir::ModuleOp> m = generateAttn(context, module, options.prefixes);
+  generation.stop();
   if (!m)
     return nullptr;
   onStage(Stage::Attn, *m);
-  if (!runPasses(*m, options, [&](mlir::OpPassManager &pm) {
+  if (!runPasses(*m, options, root, Stage::Fused, [&](mlir::OpPassManager &pm) {
         buildFusionPipeline(pm, options.pipeline);
       }))
     return nullptr;
   onStage(Stage::Fused, *m);
-  if (!runPasses(*m, options, [&](mlir::OpPassManager &pm) {
+  if (!runPasses(*m, options, root, Stage::Linalg, [&](mlir::OpPassManager &pm) {
         buildAttnToLinalgPipeline(pm, options.pipeline);
       }))
     return nullptr;
   onStage(Stage::Linalg, *m);
-  if (!runPasses(*m, options, [&](mlir::OpPassManager &pm) {
+  if (!runPasses(*m, options, root, Stage::LLVMDialect, [&](mlir::OpPassManager &pm) {
         buildLinalgToLLVMPipeline(pm, options.pipeline);
       }))
     return nullptr;
@@ -92,6 +106,7 @@ std::unique_ptr<llvm::Module> compileToLLVMIR(const ast::Module &module,
     return nullptr;
   }
   onStage(Stage::LLVMDialect, *m);
+  mlir::TimingScope translation = root.nest("translate to LLVM IR");
   return translateToLLVMIR(*m, llvmContext, machine);
 }
 

@@ -60,8 +60,7 @@ std::unique_ptr<ast::Module> loadModule(const Invocation &inv, int &exitCode) {
   FrontendOptions options;
   options.dimOverrides = inv.dims;
   // For run and bench, --dim gives run-time values; the model stays symbolic.
-  if (inv.command != Command::Compile)
-    options.dimOverrides.clear();
+  options.fixDims = inv.command == Command::Compile;
   std::unique_ptr<ast::Module> module =
       parseAndCheck(inv.inputPath, text, options, std::cerr);
   if (!module)

@@ -129,15 +129,13 @@ int runModel(const Invocation &inv) {
   if (!module || inv.syntaxOnly)
     return exitCode;
 
-  // Every --dim and --input must name something in the file.
-  std::set<std::string> dimNames, tensorNames, outputNames;
+  // Every --input and --check must name something in the file.
+  std::set<std::string> tensorNames, outputNames;
   bool modelFound = inv.model.empty();
   for (const ast::Model &m : module->models) {
     if (!inv.model.empty() && m.name != inv.model)
       continue;
     modelFound = true;
-    for (const ast::DimDecl &d : m.dims)
-      dimNames.insert(d.name);
     for (const ast::Decl &d : m.decls)
       if (d.isTensorInput())
         tensorNames.insert(d.name);
@@ -151,11 +149,9 @@ int runModel(const Invocation &inv) {
     if (!outputNames.count(check.first))
       return error(kUsageError, "--check " + check.first + ": no output named '" + check.first +
                                     "' in " + inv.inputPath);
+  // (The frontend has checked --dim: known dims, no two values for one,
+  // fixed dims given their own value.)
   std::map<std::string, int64_t> dimValues(inv.dims.begin(), inv.dims.end());
-  for (const auto &[name, value] : inv.dims)
-    if (!dimNames.count(name))
-      return error(kUsageError, "--dim " + name + ": no dim named '" + name + "' in " +
-                                    inv.inputPath);
   std::map<std::string, ref::InputSpec> specs;
   for (const auto &[name, text] : inv.inputs) {
     if (!tensorNames.count(name))

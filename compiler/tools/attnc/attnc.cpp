@@ -8,6 +8,7 @@
 
 #include "Driver.h"
 
+#include "attnc/Dialect/Attn/IR/ScheduleRules.h"
 #include "attnc/Pipelines/Registration.h"
 #include "attnc/Version.h"
 
@@ -15,6 +16,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
@@ -168,11 +170,14 @@ int main(int argc, char **argv) {
     }
   }
 
-  mlir::registerPassManagerCLOptions();
-  mlir::registerMLIRContextCLOptions();
-  mlir::registerAsmPrinterCLOptions();
+  // Passes first: --mlir-print-ir-after=PASS knows the passes registered
+  // when it is created.
   mlir::DialectRegistry registry;
   attnc::registerEverything(registry);
+  mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerAsmPrinterCLOptions();
   if (!helpAll)
     cl::HideUnrelatedOptions({&category, &runCategory, &scheduleCategory});
   cl::SetVersionPrinter([](raw_ostream &os) {
@@ -210,9 +215,15 @@ int main(int argc, char **argv) {
     return error(kUsageError, "-Rpass-missed=" + rpassMissed + ": the only pass is 'fuse'");
   inv.explainFusion = explainFusion;
   inv.reportMissedFusion = explainFusion || !rpassMissed.empty();
-  for (auto *opt : {&blockQ, &blockK, &vectorWidth, &tileRows})
-    if (*opt < 0)
-      return error(kUsageError, "--" + opt->ArgStr.str() + " must be positive");
+  // Given, a schedule value follows the rules of the model's schedule block.
+  for (auto [opt, key] : {std::pair{&blockQ, attnc::attn::schedule::kBlockQ},
+                          {&blockK, attnc::attn::schedule::kBlockK},
+                          {&vectorWidth, attnc::attn::schedule::kVectorWidth},
+                          {&tileRows, attnc::attn::schedule::kTileRows}})
+    if (opt->getNumOccurrences())
+      if (std::string problem = attnc::attn::schedule::checkValue(key, *opt); !problem.empty())
+        return error(kUsageError,
+                     "--" + opt->ArgStr.str() + "=" + std::to_string(*opt) + ": " + problem);
   inv.blockQ = blockQ;
   inv.blockK = blockK;
   inv.vectorWidth = vectorWidth;

@@ -182,6 +182,9 @@ struct ScheduleDirective {
   Loc loc;
   std::vector<std::string> positional;
   std::vector<std::pair<std::string, int64_t>> named;
+  /// Where each argument is (its value for a keyword argument), in the
+  /// order of `positional` and `named`.
+  std::vector<Loc> positionalLocs, namedLocs;
 };
 
 struct Model {

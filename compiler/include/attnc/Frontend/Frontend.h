@@ -24,6 +24,9 @@ struct FrontendOptions {
   /// `--dim NAME=V`: fixes dim NAME in every model of the file that declares
   /// it. Naming no dim, or a dim fixed to another value, is an error.
   std::vector<std::pair<std::string, int64_t>> dimOverrides;
+  /// False for `attnc run` and `attnc bench`, where --dim gives run-time
+  /// values: they are checked the same way but the dims stay symbolic.
+  bool fixDims = true;
 };
 
 /// Larger sources are rejected before lexing.

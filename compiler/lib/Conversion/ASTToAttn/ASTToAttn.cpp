@@ -10,6 +10,7 @@
 #include "attnc/Conversion/ASTToAttn.h"
 
 #include "attnc/Dialect/Attn/IR/Attn.h"
+#include "attnc/Dialect/Attn/IR/ScheduleRules.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -19,6 +20,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
 
+#include "llvm/ADT/MapVector.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <limits>
@@ -421,35 +423,27 @@ Value Generator::emitComprehension(const A::Decl &d) {
 
 /// The model's schedule block as the attributes attn-schedule reads:
 /// tile(i = Q, j = K) -> block_q, block_k; vectorize(.., W) -> vector_width;
-/// unroll(.., R) -> tile_rows; threads(N) -> threads.
+/// unroll(.., R) -> tile_rows; threads(N) -> threads. The checker has
+/// checked every value; later directives win.
 DictionaryAttr Generator::scheduleAttr(const A::Model &m) {
-  SmallVector<NamedAttribute> entries;
-  auto set = [&](StringRef key, int64_t v) {
-    llvm::erase_if(entries, [&](NamedAttribute a) { return a.getName() == key; });
-    entries.push_back(builder.getNamedAttr(key, builder.getI64IntegerAttr(v)));
-  };
-  auto lastInteger = [](const A::ScheduleDirective &d) -> std::optional<int64_t> {
-    for (auto it = d.positional.rbegin(); it != d.positional.rend(); ++it)
-      if (!it->empty() && std::all_of(it->begin(), it->end(), ::isdigit) && it->size() < 10)
-        return std::stoll(*it);
-    return std::nullopt;
-  };
+  namespace rules = attnc::attn::schedule;
+  llvm::MapVector<StringRef, int64_t> values;
   for (const A::ScheduleDirective &d : m.schedule) {
     if (d.name == "tile") {
-      for (const auto &[key, v] : d.named) {
-        if (key == "i" || key == "q")
-          set("block_q", v);
-        else if (key == "j" || key == "k")
-          set("block_k", v);
-      }
+      for (const auto &[key, v] : d.named)
+        values[key == "i" || key == "q" ? rules::kBlockQ : rules::kBlockK] = v;
     } else if (d.name == "vectorize" || d.name == "unroll" || d.name == "threads") {
-      if (auto v = lastInteger(d))
-        set(d.name == "vectorize" ? "vector_width" : d.name == "unroll" ? "tile_rows" : "threads",
-            *v);
+      StringRef key = d.name == "vectorize" ? rules::kVectorWidth
+                      : d.name == "unroll"  ? rules::kTileRows
+                                            : rules::kThreads;
+      values[key] = std::stoll(d.positional.back());
     }
   }
-  if (entries.empty())
+  if (values.empty())
     return nullptr;
+  SmallVector<NamedAttribute> entries;
+  for (const auto &[key, v] : values)
+    entries.push_back(builder.getNamedAttr(key, builder.getI64IntegerAttr(v)));
   return builder.getDictionaryAttr(entries);
 }
 

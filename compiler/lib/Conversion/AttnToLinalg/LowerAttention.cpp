@@ -38,6 +38,7 @@
 
 #include "attnc/Conversion/Passes.h"
 #include "attnc/Dialect/Attn/IR/Attn.h"
+#include "attnc/Dialect/Attn/IR/ScheduleRules.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -203,8 +204,11 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
           return v.getInt();
       return dflt;
     };
-    const int64_t BQ = get("block_q", 64), BK = get("block_k", 64), VW = get("vector_width", 16),
-                  TR = get("tile_rows", 8);
+    namespace rules = attnc::attn::schedule;
+    const int64_t BQ = get(rules::kBlockQ, rules::kDefaultBlockQ),
+                  BK = get(rules::kBlockK, rules::kDefaultBlockK),
+                  VW = get(rules::kVectorWidth, rules::kDefaultVectorWidth),
+                  TR = get(rules::kTileRows, rules::kDefaultTileRows);
     Type f32 = b.getF32Type();
     auto resultType = cast<RankedTensorType>(op.getResult().getType());
     std::optional<DotForm> dotForm = findDotForm(op);

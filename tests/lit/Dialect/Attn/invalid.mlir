@@ -305,3 +305,160 @@ func.func @read_indices(%a: tensor<2x3xf32>, %i: index) {
   %0 = attn.read %a[%i] : tensor<2x3xf32>
   return
 }
+
+// -----
+
+// A misspelt schedule key is an error, not a block of 0.
+func.func @misspelt_key(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
+  %c32 = arith.constant 32 : index
+  // expected-error @+1 {{'attn.attention' op 'schedule': unknown schedule key 'blcok_k' (known: block_q, block_k, vector_width, tile_rows, threads)}}
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = {blcok_k = 64 : i64, block_q = 64 : i64}} : tensor<?x?x32xf32> score {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %z = arith.constant 0.0 : f32
+    attn.yield %z : f32
+  } mask {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %k = arith.constant true
+    attn.yield %k : i1
+  } value {
+  ^bb0(%bb: index, %j: index, %d: index):
+    %x = attn.read %v[%bb, %j, %d] : tensor<?x?x32xf32>
+    attn.yield %x : f32
+  }
+  return %o : tensor<?x?x32xf32>
+}
+
+// -----
+
+func.func @zero_block(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
+  %c32 = arith.constant 32 : index
+  // expected-error @+1 {{'schedule': key block 0 is not in 1..1024}}
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = {block_k = 0 : i64}} : tensor<?x?x32xf32> score {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %z = arith.constant 0.0 : f32
+    attn.yield %z : f32
+  } mask {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %k = arith.constant true
+    attn.yield %k : i1
+  } value {
+  ^bb0(%bb: index, %j: index, %d: index):
+    %x = attn.read %v[%bb, %j, %d] : tensor<?x?x32xf32>
+    attn.yield %x : f32
+  }
+  return %o : tensor<?x?x32xf32>
+}
+
+// -----
+
+func.func @bad_width(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
+  %c32 = arith.constant 32 : index
+  // expected-error @+1 {{'schedule': vector width 12 is not 4, 8, 16 or 32}}
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = {vector_width = 12 : i64}} : tensor<?x?x32xf32> score {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %z = arith.constant 0.0 : f32
+    attn.yield %z : f32
+  } mask {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %k = arith.constant true
+    attn.yield %k : i1
+  } value {
+  ^bb0(%bb: index, %j: index, %d: index):
+    %x = attn.read %v[%bb, %j, %d] : tensor<?x?x32xf32>
+    attn.yield %x : f32
+  }
+  return %o : tensor<?x?x32xf32>
+}
+
+// -----
+
+func.func @too_many_rows(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
+  %c32 = arith.constant 32 : index
+  // expected-error @+1 {{'schedule': tile rows 17 is not in 1..16}}
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = {tile_rows = 17 : i64}} : tensor<?x?x32xf32> score {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %z = arith.constant 0.0 : f32
+    attn.yield %z : f32
+  } mask {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %k = arith.constant true
+    attn.yield %k : i1
+  } value {
+  ^bb0(%bb: index, %j: index, %d: index):
+    %x = attn.read %v[%bb, %j, %d] : tensor<?x?x32xf32>
+    attn.yield %x : f32
+  }
+  return %o : tensor<?x?x32xf32>
+}
+
+// -----
+
+func.func @not_an_integer(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
+  %c32 = arith.constant 32 : index
+  // expected-error @+1 {{'schedule': 'block_q' must be an integer}}
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = {block_q = 2.0 : f32}} : tensor<?x?x32xf32> score {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %z = arith.constant 0.0 : f32
+    attn.yield %z : f32
+  } mask {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %k = arith.constant true
+    attn.yield %k : i1
+  } value {
+  ^bb0(%bb: index, %j: index, %d: index):
+    %x = attn.read %v[%bb, %j, %d] : tensor<?x?x32xf32>
+    attn.yield %x : f32
+  }
+  return %o : tensor<?x?x32xf32>
+}
+
+// -----
+
+// The lowering's default width (16 lanes) applies when the schedule has none.
+func.func @query_block_and_width(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
+  %c32 = arith.constant 32 : index
+  // expected-error @+1 {{'schedule': query block 48 is not a multiple of 32 (two vectors of 16 lanes)}}
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = {block_q = 48 : i64}} : tensor<?x?x32xf32> score {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %z = arith.constant 0.0 : f32
+    attn.yield %z : f32
+  } mask {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %k = arith.constant true
+    attn.yield %k : i1
+  } value {
+  ^bb0(%bb: index, %j: index, %d: index):
+    %x = attn.read %v[%bb, %j, %d] : tensor<?x?x32xf32>
+    attn.yield %x : f32
+  }
+  return %o : tensor<?x?x32xf32>
+}
+
+// -----
+
+// The model's schedule on a function: values are checked, the pair of
+// query block and vector width only when both are given.
+// expected-error @+1 {{'func.func' op 'attn.schedule': thread count 0 is not in 1..4096}}
+func.func @model_threads() attributes {attn.schedule = {threads = 0 : i64}} {
+  return
+}
+
+// -----
+
+func.func @model_block_alone() attributes {attn.schedule = {block_q = 48 : i64}} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op 'attn.schedule': query block 48 is not a multiple of 32 (two vectors of 16 lanes)}}
+func.func @model_block_and_width() attributes {attn.schedule = {block_q = 48 : i64, vector_width = 16 : i64}} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown attn attribute 'attn.shedule'}}
+func.func @misspelt_attribute() attributes {attn.shedule = {block_q = 64 : i64}} {
+  return
+}

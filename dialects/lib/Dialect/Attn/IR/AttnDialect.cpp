@@ -1,6 +1,7 @@
 //===- AttnDialect.cpp - The attn dialect ---------------------------------===//
 
 #include "attnc/Dialect/Attn/IR/Attn.h"
+#include "attnc/Dialect/Attn/IR/ScheduleRules.h"
 
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -22,4 +23,41 @@ void AttnDialect::initialize() {
 #define GET_ATTRDEF_LIST
 #include "attnc/Dialect/Attn/IR/AttnAttrs.cpp.inc"
       >();
+}
+
+LogicalResult attnc::attn::verifySchedule(Operation *op, Attribute attr, StringRef name,
+                                          bool applied) {
+  auto dict = dyn_cast<DictionaryAttr>(attr);
+  if (!dict)
+    return op->emitOpError() << "'" << name << "' must be a dictionary";
+  for (NamedAttribute entry : dict) {
+    StringRef key = entry.getName().strref();
+    auto value = dyn_cast<IntegerAttr>(entry.getValue());
+    std::string problem = !schedule::describe(key) || value
+                              ? schedule::checkValue(key, value ? value.getInt() : 0)
+                              : "'" + key.str() + "' must be an integer";
+    if (!problem.empty())
+      return op->emitOpError() << "'" << name << "': " << problem;
+  }
+  // The block and the width must fit each other where they are applied,
+  // missing ones taking the lowering's defaults; a model's schedule may
+  // leave the width to the target (attn-schedule checks the pair).
+  auto q = dict.getAs<IntegerAttr>(schedule::kBlockQ);
+  auto width = dict.getAs<IntegerAttr>(schedule::kVectorWidth);
+  if (!applied && !(q && width))
+    return success();
+  std::string problem =
+      schedule::checkBlockQ(q ? q.getInt() : schedule::kDefaultBlockQ,
+                            width ? width.getInt() : schedule::kDefaultVectorWidth);
+  if (!problem.empty())
+    return op->emitOpError() << "'" << name << "': " << problem;
+  return success();
+}
+
+LogicalResult AttnDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
+  if (attr.getName() == "attn.schedule")
+    return verifySchedule(op, attr.getValue(), attr.getName(), /*applied=*/false);
+  if (attr.getName() == "attn.name")
+    return success();
+  return op->emitError() << "unknown attn attribute '" << attr.getName().strref() << "'";
 }

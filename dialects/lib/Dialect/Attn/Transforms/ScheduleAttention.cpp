@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attnc/Dialect/Attn/IR/ScheduleRules.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 
 #include <algorithm>
@@ -28,11 +29,29 @@ using namespace attnc::attn;
 
 namespace {
 
+/// The first rule `values` break, or "".
+std::string firstProblem(std::initializer_list<std::pair<std::string_view, int64_t>> values) {
+  for (const auto &[key, value] : values)
+    if (std::string problem = schedule::checkValue(key, value); !problem.empty())
+      return problem;
+  return "";
+}
+
 struct ScheduleAttentionPass : attnc::attn::impl::ScheduleAttentionBase<ScheduleAttentionPass> {
   using ScheduleAttentionBase::ScheduleAttentionBase;
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    // Options: 0 is automatic; anything else must be valid.
+    for (auto [key, option] : {std::pair<std::string_view, int64_t>{schedule::kBlockQ, blockQ},
+                               {schedule::kBlockK, blockK},
+                               {schedule::kVectorWidth, vectorWidth},
+                               {schedule::kTileRows, tileRows}})
+      if (option != 0)
+        if (std::string problem = schedule::checkValue(key, option); !problem.empty()) {
+          func.emitError("attn-schedule option: ") << problem;
+          return signalPassFailure();
+        }
     auto fromModel = func->getAttrOfType<DictionaryAttr>("attn.schedule");
     auto pick = [&](int64_t option, StringRef key, int64_t automatic) -> int64_t {
       if (option > 0)
@@ -43,13 +62,13 @@ struct ScheduleAttentionPass : attnc::attn::impl::ScheduleAttentionBase<Schedule
       return automatic;
     };
     WalkResult result = func.walk([&](AttentionOp op) {
-      int64_t width = pick(vectorWidth, "vector_width", targetVectorWidth);
+      int64_t width = pick(vectorWidth, schedule::kVectorWidth, targetVectorWidth);
       // A register tile of `rows` x 2 vectors of accumulators, plus the two
       // vectors of B and one broadcast of A, must fit in the registers
       // (8 x 2 with AVX-512's 32, 6 x 2 with AVX2's 16); more spills.
       int64_t registersPerVector = std::max<int64_t>(1, width / targetVectorWidth);
       int64_t available = targetVectorRegisters / registersPerVector;
-      int64_t rows = pick(tileRows, "tile_rows", std::clamp<int64_t>((available - 3) / 2, 1, 8));
+      int64_t rows = pick(tileRows, schedule::kTileRows, std::clamp<int64_t>((available - 3) / 2, 1, 8));
       // 64 queries per task: each task streams its head's keys and values
       // once, so fewer queries per task mean more traffic per FLOP (with
       // AVX2, 32 queries were 12% slower than 64 at S = 4096, D = 128), and
@@ -60,37 +79,31 @@ struct ScheduleAttentionPass : attnc::attn::impl::ScheduleAttentionBase<Schedule
       int64_t autoQ = std::max<int64_t>(64, 2 * width);
       if (!ShapedType::isDynamic(s) && s <= 2 * width)
         autoQ = 2 * width;
-      int64_t q = pick(blockQ, "block_q", autoQ);
-      int64_t k = pick(blockK, "block_k", 64);
-      if (width != 4 && width != 8 && width != 16 && width != 32) {
-        op.emitError("schedule: vector width ") << width << " is not 4, 8, 16 or 32";
-        return WalkResult::interrupt();
-      }
-      if (q <= 0 || q % (2 * width) != 0 || q > 1024) {
-        op.emitError("schedule: query block ")
-            << q << " must be a positive multiple of " << 2 * width << " up to 1024";
-        return WalkResult::interrupt();
-      }
-      if (k <= 0 || k > 1024 || rows <= 0 || rows > 16) {
-        op.emitError("schedule: key block ") << k << " must be in 1..1024 and tile rows "
-                                             << rows << " in 1..16";
-        return WalkResult::interrupt();
-      }
-      int64_t threads = pick(0, "threads", 0);
-      if (threads < 0 || threads > 4096) {
-        op.emitError("schedule: thread count ") << threads << " must be in 1..4096";
+      int64_t q = pick(blockQ, schedule::kBlockQ, autoQ);
+      int64_t k = pick(blockK, schedule::kBlockK, 64);
+      int64_t threads = pick(0, schedule::kThreads, 0);
+      std::string problem = firstProblem({{schedule::kVectorWidth, width},
+                                          {schedule::kBlockQ, q},
+                                          {schedule::kBlockK, k},
+                                          {schedule::kTileRows, rows}});
+      if (problem.empty() && threads != 0)
+        problem = schedule::checkValue(schedule::kThreads, threads);
+      if (problem.empty())
+        problem = schedule::checkBlockQ(q, width);
+      if (!problem.empty()) {
+        op.emitError("schedule: ") << problem;
         return WalkResult::interrupt();
       }
       Builder b(op.getContext());
-      SmallVector<NamedAttribute> schedule = {
-          b.getNamedAttr("block_q", b.getI64IntegerAttr(q)),
-          b.getNamedAttr("block_k", b.getI64IntegerAttr(k)),
-          b.getNamedAttr("tile_rows", b.getI64IntegerAttr(rows)),
-          b.getNamedAttr("vector_width", b.getI64IntegerAttr(width)),
+      SmallVector<NamedAttribute> chosen = {
+          b.getNamedAttr(schedule::kBlockQ, b.getI64IntegerAttr(q)),
+          b.getNamedAttr(schedule::kBlockK, b.getI64IntegerAttr(k)),
+          b.getNamedAttr(schedule::kTileRows, b.getI64IntegerAttr(rows)),
+          b.getNamedAttr(schedule::kVectorWidth, b.getI64IntegerAttr(width)),
       };
       if (threads > 0)
-        schedule.push_back(b.getNamedAttr("threads", b.getI64IntegerAttr(threads)));
-      op.setScheduleAttr(b.getDictionaryAttr(schedule));
+        chosen.push_back(b.getNamedAttr(schedule::kThreads, b.getI64IntegerAttr(threads)));
+      op.setScheduleAttr(b.getDictionaryAttr(chosen));
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

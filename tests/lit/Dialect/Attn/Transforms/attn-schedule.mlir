@@ -82,25 +82,3 @@ func.func @from_model(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -
   }
   return %o : tensor<?x?x32xf32>
 }
-
-// -----
-
-func.func @bad_query_block(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32>
-    attributes {attn.schedule = {block_q = 48 : i64, vector_width = 16 : i64}} {
-  %c32 = arith.constant 32 : index
-  // expected-error @+1 {{schedule: query block 48 must be a positive multiple of 32 up to 1024}}
-  %o = attn.attention [%b, %s, %t, %c32] : tensor<?x?x32xf32> score {
-  ^bb0(%bb: index, %i: index, %j: index):
-    %z = arith.constant 0.0 : f32
-    attn.yield %z : f32
-  } mask {
-  ^bb0(%bb: index, %i: index, %j: index):
-    %k = arith.constant true
-    attn.yield %k : i1
-  } value {
-  ^bb0(%bb: index, %j: index, %d: index):
-    %x = attn.read %v[%bb, %j, %d] : tensor<?x?x32xf32>
-    attn.yield %x : f32
-  }
-  return %o : tensor<?x?x32xf32>
-}

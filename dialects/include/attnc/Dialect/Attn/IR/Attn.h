@@ -23,6 +23,12 @@ namespace attnc::attn {
 mlir::LogicalResult verifyElementwise(mlir::Operation *op);
 /// Returns true when the op is one of the element-wise ops above.
 bool isElementwise(mlir::Operation *op);
+/// Checks a schedule against ScheduleRules.h: `schedule` on attn.attention
+/// (`applied`: the lowering's defaults fill missing keys) or `attn.schedule`
+/// on a function (the model's, completed by attn-schedule); `name` is the
+/// attribute's.
+mlir::LogicalResult verifySchedule(mlir::Operation *op, mlir::Attribute schedule,
+                                   llvm::StringRef name, bool applied);
 } // namespace attnc::attn
 
 #define GET_OP_CLASSES

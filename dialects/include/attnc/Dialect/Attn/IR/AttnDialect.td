@@ -25,6 +25,8 @@ def Attn_Dialect : Dialect {
     tensor level and the bodies of comprehensions.
   }];
   let useDefaultAttributePrinterParser = 1;
+  // `attn.schedule` on a function: the model's schedule block.
+  let hasOperationAttrVerify = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
