@@ -46,28 +46,6 @@ bool evaluateShape(const Shape &shape, const std::vector<int64_t> &dimValues,
 
 namespace {
 
-// Integer semantics of the language: `/` floors and `%` takes the divisor's
-// sign, like Python. A zero divisor yields 0 rather than trapping.
-double floorDiv(double a, double b) {
-  if (b == 0)
-    return 0;
-  constexpr double kExact = 9007199254740992.0;  // 2^53: int64 holds these exactly
-  if (std::fabs(a) <= kExact && std::fabs(b) <= kExact) {
-    int64_t x = static_cast<int64_t>(a), y = static_cast<int64_t>(b);
-    int64_t q = x / y;
-    if (x % y != 0 && ((x < 0) != (y < 0)))
-      --q;
-    return static_cast<double>(q);
-  }
-  return std::floor(a / b);
-}
-
-double floorMod(double a, double b) {
-  if (b == 0)
-    return 0;
-  return a - floorDiv(a, b) * b;
-}
-
 // Float `%` follows Python too: the result takes the divisor's sign.
 double floatMod(double a, double b) {
   double r = std::fmod(a, b);
@@ -78,11 +56,11 @@ double floatMod(double a, double b) {
 
 double applyBinary(BinaryOp op, bool integer, double a, double b) {
   switch (op) {
-  case BinaryOp::Add: return a + b;
-  case BinaryOp::Sub: return a - b;
-  case BinaryOp::Mul: return a * b;
-  case BinaryOp::Div: return integer ? floorDiv(a, b) : a / b;
-  case BinaryOp::Mod: return integer ? floorMod(a, b) : floatMod(a, b);
+  case BinaryOp::Add: return integer ? integerArithmetic(op, a, b) : a + b;
+  case BinaryOp::Sub: return integer ? integerArithmetic(op, a, b) : a - b;
+  case BinaryOp::Mul: return integer ? integerArithmetic(op, a, b) : a * b;
+  case BinaryOp::Div: return integer ? integerArithmetic(op, a, b) : a / b;
+  case BinaryOp::Mod: return integer ? integerArithmetic(op, a, b) : floatMod(a, b);
   case BinaryOp::Pow: return integer ? std::trunc(std::pow(a, b)) : std::pow(a, b);
   case BinaryOp::Lt: return a < b;
   case BinaryOp::Le: return a <= b;
@@ -337,8 +315,14 @@ void Evaluator::run(const std::vector<Tensor> &inputs, std::vector<Tensor> &outp
   }
   outputs.clear();
   for (size_t i = 0; i < model_.decls.size(); ++i)
-    if (model_.decls[i].kind == DeclKind::Output)
+    if (model_.decls[i].kind == DeclKind::Output) {
       outputs.push_back(values_[i]);
+      // An Int output is stored as i32: the low 32 bits of the integer.
+      if (model_.decls[i].type.kind == ElemKind::Int)
+        for (double &v : outputs.back().data)
+          v = static_cast<double>(static_cast<int32_t>(
+              static_cast<uint32_t>(static_cast<uint64_t>(static_cast<int64_t>(v)))));
+    }
 }
 
 Tensor Evaluator::evalDecl(const Decl &d) {
@@ -503,7 +487,7 @@ Tensor Evaluator::computeTensor(const Expr &e) {
     const Tensor &a = tensorRef(*e.operands[0], sa);
     const Tensor &b = tensorRef(*e.operands[1], sb);
     if (e.binaryOp == BinaryOp::MatMul)
-      return matmul(a, b);
+      return matmul(a, b, e.type.kind == ElemKind::Int);
     BinaryOp op = e.binaryOp;
     bool integer = e.type.kind == ElemKind::Int;
     return broadcastMap({&a, &b}, [op, integer](const double *v) {
@@ -548,7 +532,7 @@ Tensor Evaluator::callTensor(const Expr &e) {
   case Builtin::Softmax:
     return softmax(arg(0), e.axis);
   case Builtin::ReduceAxis:
-    return reduceAxes(arg(0), e.axes, e.reduceKind);
+    return reduceAxes(arg(0), e.axes, e.reduceKind, e.type.kind == ElemKind::Int);
   case Builtin::LayerNorm:
   case Builtin::RMSNorm: {
     bool layer = e.builtin == Builtin::LayerNorm;
@@ -586,7 +570,7 @@ double Evaluator::reduceScalar(const Expr &e) {
     extents.push_back(indexExtents_[id]);
     saved.push_back(indexValues_[id]);
   }
-  Accumulator acc(e.reduceKind);
+  Accumulator acc(e.reduceKind, e.type.kind == ElemKind::Int);
   ++loopDepth_;
   for (MultiIndex it(extents); !it.done(); it.next()) {
     for (size_t k = 0; k < ids.size(); ++k)
@@ -612,7 +596,8 @@ Tensor Evaluator::reduceTensor(const Expr &e) {
   }
   std::vector<int64_t> shape = evalShape(body.type.shape, "a reduction body");
   Tensor out = makeTensor(shape);
-  std::vector<Accumulator> acc(out.data.size(), Accumulator(e.reduceKind));
+  std::vector<Accumulator> acc(out.data.size(),
+                               Accumulator(e.reduceKind, e.type.kind == ElemKind::Int));
   ++loopDepth_;
   for (MultiIndex it(extents); !it.done(); it.next()) {
     for (size_t k = 0; k < ids.size(); ++k)

@@ -111,7 +111,59 @@ std::vector<int64_t> broadcastStrides(const std::vector<int64_t> &in,
   return strides;
 }
 
-Accumulator::Accumulator(ast::ReduceKind k) : kind(k) {
+namespace {
+constexpr int64_t kMaxExactInteger = int64_t(1) << 53;
+
+double integerResult(bool overflowed, int64_t r, ast::BinaryOp op, double a, double b) {
+  if (!overflowed && r >= -kMaxExactInteger && r <= kMaxExactInteger)
+    return static_cast<double>(r);
+  fail("the integer " + std::to_string(static_cast<int64_t>(a)) + " " +
+       ast::binaryOpSpelling(op) + " " + std::to_string(static_cast<int64_t>(b)) +
+       " is beyond 2^53 in magnitude, where the reference interpreter stops being exact "
+       "(compiled code computes it in 64 bits)");
+}
+} // namespace
+
+double exactInteger(double v) {
+  if (std::fabs(v) <= static_cast<double>(kMaxExactInteger))
+    return v;
+  fail("an integer beyond 2^53 in magnitude, where the reference interpreter stops being exact "
+       "(compiled code computes it in 64 bits)");
+}
+
+double integerArithmetic(ast::BinaryOp op, double a, double b) {
+  // Exact conversions: Int values are integers within 2^53.
+  int64_t x = static_cast<int64_t>(a), y = static_cast<int64_t>(b), r = 0;
+  bool overflowed = false;
+  switch (op) {
+  case ast::BinaryOp::Add:
+    overflowed = __builtin_add_overflow(x, y, &r);
+    return integerResult(overflowed, r, op, a, b);
+  case ast::BinaryOp::Sub:
+    overflowed = __builtin_sub_overflow(x, y, &r);
+    return integerResult(overflowed, r, op, a, b);
+  case ast::BinaryOp::Mul:
+    overflowed = __builtin_mul_overflow(x, y, &r);
+    return integerResult(overflowed, r, op, a, b);
+  case ast::BinaryOp::Div:
+  case ast::BinaryOp::Mod: {
+    // Python's floor division and modulo; by 0 both give 0. (MIN / -1,
+    // which wraps in compiled code, is beyond the exact range here.)
+    if (y == 0)
+      return 0;
+    int64_t q = x / y, m = x % y;
+    if (m != 0 && ((m < 0) != (y < 0))) {
+      --q;
+      m += y;
+    }
+    return static_cast<double>(op == ast::BinaryOp::Div ? q : m);
+  }
+  default:
+    fail("internal error: not an integer arithmetic operator");
+  }
+}
+
+Accumulator::Accumulator(ast::ReduceKind k, bool integer) : kind(k), integer(integer) {
   value = k == ast::ReduceKind::Max ? -kInf : k == ast::ReduceKind::Min ? kInf : 0.0;
 }
 
@@ -120,7 +172,9 @@ void Accumulator::add(double v) {
   switch (kind) {
   case ast::ReduceKind::Sum:
   case ast::ReduceKind::Mean:
-    value += v;
+    value = integer && kind == ast::ReduceKind::Sum
+                ? integerArithmetic(ast::BinaryOp::Add, value, v)
+                : value + v;
     break;
   case ast::ReduceKind::Max:  // once NaN, `v > value` never holds: NaN sticks
     if (v > value || std::isnan(v))
@@ -134,13 +188,18 @@ void Accumulator::add(double v) {
 }
 
 double Accumulator::result() const {
+  if (integer && count == 0 && (kind == ast::ReduceKind::Max || kind == ast::ReduceKind::Min))
+    fail(std::string("the ") + (kind == ast::ReduceKind::Max ? "max" : "min") +
+         " of no integers (compiled code gives INT64_" +
+         (kind == ast::ReduceKind::Max ? "MIN" : "MAX") +
+         ", beyond the range the reference interpreter holds exactly)");
   if (kind == ast::ReduceKind::Mean)
     return count ? value / static_cast<double>(count)
                  : std::numeric_limits<double>::quiet_NaN();
   return value;
 }
 
-Tensor matmul(const Tensor &a, const Tensor &b) {
+Tensor matmul(const Tensor &a, const Tensor &b, bool integer) {
   if (a.shape.empty() || b.shape.empty())
     fail("matmul of a scalar (shapes " + shapeString(a.shape) + " and " +
          shapeString(b.shape) + ")");
@@ -182,7 +241,10 @@ Tensor matmul(const Tensor &a, const Tensor &b) {
       for (int64_t j = 0; j < m; ++j) {
         double sum = 0.0;
         for (int64_t p = 0; p < k; ++p)
-          sum += pa[i * k + p] * pb[p * m + j];
+          sum = integer ? integerArithmetic(
+                              ast::BinaryOp::Add, sum,
+                              integerArithmetic(ast::BinaryOp::Mul, pa[i * k + p], pb[p * m + j]))
+                        : sum + pa[i * k + p] * pb[p * m + j];
         out.data[flat++] = sum;
       }
   }
@@ -266,7 +328,8 @@ Tensor concat(const std::vector<const Tensor *> &parts, int64_t axis) {
   return out;
 }
 
-Tensor reduceAxes(const Tensor &x, const std::vector<int64_t> &axes, ast::ReduceKind kind) {
+Tensor reduceAxes(const Tensor &x, const std::vector<int64_t> &axes, ast::ReduceKind kind,
+                  bool integer) {
   size_t rank = x.shape.size();
   std::vector<bool> reduced(rank, false);
   for (int64_t a : axes) {
@@ -280,7 +343,7 @@ Tensor reduceAxes(const Tensor &x, const std::vector<int64_t> &axes, ast::Reduce
     if (!reduced[d])
       shape.push_back(x.shape[d]);
   Tensor out = makeTensor(shape);
-  std::vector<Accumulator> acc(out.data.size(), Accumulator(kind));
+  std::vector<Accumulator> acc(out.data.size(), Accumulator(kind, integer));
   std::vector<int64_t> outStrides = rowMajorStrides(shape);
   size_t flat = 0;
   for (MultiIndex it(x.shape); !it.done(); it.next()) {

@@ -91,21 +91,35 @@ Tensor broadcastMap(const std::vector<const Tensor *> &args, F f) {
   return out;
 }
 
+/// Int arithmetic (docs/language.md: 64-bit integers that wrap). Doubles
+/// hold integers exactly up to 2^53, so that is as far as the interpreter
+/// computes them: a value beyond is an error, never a silently inexact one.
+/// `a` and `b` are Int values; `op` is +, -, *, / or %.
+double integerArithmetic(ast::BinaryOp op, double a, double b);
+/// Fails unless `v` is within the exact range (for values computed
+/// otherwise, e.g. by a negation).
+double exactInteger(double v);
+
 /// Folds values into a sum, max, min or mean. Max and min propagate NaN as
 /// NumPy does; over no values they give -inf and +inf, mean gives NaN.
+/// With `integer`, sums are exact (integerArithmetic's rules) and max or min
+/// over no values is an error (the compiled code's identity, INT64_MIN or
+/// INT64_MAX, is beyond the exact range).
 struct Accumulator {
-  explicit Accumulator(ast::ReduceKind kind);
+  explicit Accumulator(ast::ReduceKind kind, bool integer = false);
   void add(double v);
   double result() const;
 
   ast::ReduceKind kind;
+  bool integer;
   double value;
   int64_t count = 0;
 };
 
 /// numpy.matmul: 1-D operands are promoted (and the promoted axis removed
-/// from the result), leading axes broadcast.
-Tensor matmul(const Tensor &a, const Tensor &b);
+/// from the result), leading axes broadcast. With `integer`, sums follow
+/// integerArithmetic's rules.
+Tensor matmul(const Tensor &a, const Tensor &b, bool integer = false);
 /// Result axis k is input axis perm[k] (numpy.transpose).
 Tensor permute(const Tensor &x, const std::vector<int64_t> &perm);
 /// `.T`: swaps the last two axes; identity below rank 2.
@@ -114,7 +128,8 @@ Tensor swapLastAxes(const Tensor &x);
 Tensor reshape(const Tensor &x, const std::vector<int64_t> &shape);
 Tensor concat(const std::vector<const Tensor *> &parts, int64_t axis);
 /// Reduces over the sorted, distinct `axes`, removing them.
-Tensor reduceAxes(const Tensor &x, const std::vector<int64_t> &axes, ast::ReduceKind kind);
+Tensor reduceAxes(const Tensor &x, const std::vector<int64_t> &axes, ast::ReduceKind kind,
+                  bool integer = false);
 /// Softmax along `axis`, the row max subtracted first; an all -inf row is 0.
 Tensor softmax(const Tensor &x, int64_t axis);
 /// (x - mean) / sqrt(biased variance + eps) over the last axis.

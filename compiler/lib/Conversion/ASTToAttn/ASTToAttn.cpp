@@ -60,7 +60,9 @@ private:
   Type elementType(A::ElemKind k, bool scalar) {
     switch (k) {
     case A::ElemKind::Float: return builder.getF32Type();
-    case A::ElemKind::Int: return scalar ? Type(builder.getIndexType()) : Type(builder.getI32Type());
+    // Integers are 64-bit (docs/language.md): `index` as scalars, i64 in
+    // tensors; i32 only in storage.
+    case A::ElemKind::Int: return scalar ? Type(builder.getIndexType()) : Type(builder.getI64Type());
     case A::ElemKind::Bool: return builder.getI1Type();
     }
     llvm_unreachable("unknown kind");
@@ -116,7 +118,7 @@ private:
     if (!t)
       return v;
     Value r = builder.create<ReadOp>(l, v, ValueRange{});
-    if (r.getType().isInteger(32))
+    if (r.getType().isInteger(64))
       r = builder.create<ConvertOp>(l, builder.getIndexType(), r);
     return r;
   }
@@ -139,8 +141,8 @@ private:
       return v;
     Type elem = v.getType();
     if (elem.isIndex()) {
-      v = builder.create<ConvertOp>(l, builder.getI32Type(), v);
-      elem = builder.getI32Type();
+      v = builder.create<ConvertOp>(l, builder.getI64Type(), v);
+      elem = builder.getI64Type();
     }
     return builder.create<tensor::FromElementsOp>(l, RankedTensorType::get({}, elem), v);
   }
@@ -316,7 +318,7 @@ Value Generator::emitCall(const A::Expr &e, bool element) {
     if (isFloat)
       x = asFloatTensor(x, l);
     else
-      x = convertElements(x, builder.getI32Type(), l);
+      x = convertElements(x, builder.getI64Type(), l);
     return builder.create<ReduceOp>(l, tensorType(e.type), kind, x, e.axes);
   }
   case A::Builtin::LayerNorm:
@@ -384,7 +386,7 @@ Value Generator::emitSubscript(const A::Expr &e) {
   for (size_t i = 1; i < e.operands.size(); ++i)
     indices.push_back(convertElements(emit(*e.operands[i], true), builder.getIndexType(), l));
   Value r = builder.create<ReadOp>(l, tensor, indices);
-  if (r.getType().isInteger(32))
+  if (r.getType().isInteger(64))
     r = builder.create<ConvertOp>(l, builder.getIndexType(), r);
   return r;
 }
@@ -508,7 +510,7 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
     Value t = builder.create<bufferization::ToTensorOp>(
         dl, RankedTensorType::get(memref.getShape(), memref.getElementType()), arg,
         /*restrict=*/true, /*writable=*/false);
-    Type compute = d->dtype == A::DType::I32 ? Type(builder.getI32Type()) : Type(builder.getF32Type());
+    Type compute = d->dtype == A::DType::I32 ? Type(builder.getI64Type()) : Type(builder.getF32Type());
     declValues[d - m.decls.data()] = convertElements(t, compute, dl);
   }
 

@@ -91,13 +91,20 @@ static Value pythonMod(OpBuilder &b, Location loc, Value r, Value divisor, Value
   return b.create<arith::SelectOp>(loc, adjust, adjusted, r);
 }
 
-/// Integer division and modulo by zero give 0 (as the reference does) rather
-/// than undefined behaviour.
+/// Integer division and modulo never trap (docs/language.md): by zero they
+/// give 0, and the one quotient that overflows, MIN / -1, wraps to MIN (with
+/// the remainder 0), which is what dividing by 1 instead gives.
 static Value intDivOrMod(OpBuilder &b, Location loc, Value lhs, Value rhs, bool isMod) {
   Type t = lhs.getType();
+  unsigned width = t.isIndex() ? 64 : t.getIntOrFloatBitWidth();
   Value zero = intConst(b, loc, t, 0), one = intConst(b, loc, t, 1);
+  Value min = intConst(b, loc, t, llvm::APInt::getSignedMinValue(width).getSExtValue());
   Value isZero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rhs, zero);
-  Value safe = b.create<arith::SelectOp>(loc, isZero, one, rhs);
+  Value overflows = b.create<arith::AndIOp>(
+      loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lhs, min),
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rhs, intConst(b, loc, t, -1)));
+  Value safe = b.create<arith::SelectOp>(
+      loc, b.create<arith::OrIOp>(loc, isZero, overflows), one, rhs);
   Value r = isMod ? pythonMod(b, loc, b.create<arith::RemSIOp>(loc, lhs, safe), safe, zero, false)
                   : Value(b.create<arith::FloorDivSIOp>(loc, lhs, safe));
   return b.create<arith::SelectOp>(loc, isZero, zero, r);

@@ -20,11 +20,21 @@ func.func @broadcast_add(%a: tensor<?x4xf32>, %b: tensor<4xf32>, %s: f32) -> ten
 
 // -----
 
-// Integer division on scalars is floor division, and by 0 gives 0.
+// Integer division on scalars is floor division; by 0 it gives 0, and
+// MIN / -1, the quotient that overflows, divides by 1 instead (wrapping).
 // CHECK-LABEL: func @scalar_int_div
-//       CHECK: %[[Z:.*]] = arith.cmpi eq
-//       CHECK: %[[SAFE:.*]] = arith.select %[[Z]]
-//       CHECK: %[[Q:.*]] = arith.floordivsi %{{.*}}, %[[SAFE]] : i64
+//  CHECK-SAME: (%[[I:.*]]: index, %[[J:.*]]: index)
+//   CHECK-DAG: %[[MIN:.*]] = arith.constant -9223372036854775808 : i64
+//   CHECK-DAG: %[[M1:.*]] = arith.constant -1 : i64
+//   CHECK-DAG: %[[A:.*]] = arith.index_cast %[[I]] : index to i64
+//   CHECK-DAG: %[[B:.*]] = arith.index_cast %[[J]] : index to i64
+//       CHECK: %[[Z:.*]] = arith.cmpi eq, %[[B]]
+//   CHECK-DAG: %[[BM1:.*]] = arith.cmpi eq, %[[B]], %[[M1]]
+//   CHECK-DAG: %[[AMIN:.*]] = arith.cmpi eq, %[[A]], %[[MIN]]
+//       CHECK: %[[OVF:.*]] = arith.andi %[[AMIN]], %[[BM1]]
+//       CHECK: %[[BAD:.*]] = arith.ori %[[Z]], %[[OVF]]
+//       CHECK: %[[SAFE:.*]] = arith.select %[[BAD]]
+//       CHECK: %[[Q:.*]] = arith.floordivsi %[[A]], %[[SAFE]] : i64
 //       CHECK: arith.select %[[Z]], %{{.*}}, %[[Q]] : i64
 func.func @scalar_int_div(%i: index, %j: index) -> index {
   %0 = attn.div %i, %j : index, index -> index

@@ -31,12 +31,14 @@ namespace {
 
 /// The scalar type an element of a tensor has inside a region.
 Type scalarTypeOf(Type elem) {
-  if (elem.isInteger(32))
+  if (elem.isInteger(64) || elem.isInteger(32))
     return IndexType::get(elem.getContext());
   return elem;
 }
 
-bool isComputeElement(Type t) { return t.isF32() || t.isInteger(32) || t.isInteger(1); }
+bool isComputeElement(Type t) {
+  return t.isF32() || t.isInteger(64) || t.isInteger(32) || t.isInteger(1);
+}
 
 /// Emits, inside a region under construction, the element of a tensor at
 /// given indices by inlining the tensor's producers.
@@ -161,7 +163,7 @@ private:
     auto read = b.create<ReadOp>(tensor.getLoc(), tensor, indices);
     read.setInBounds(true);
     Value v = read.getResult();
-    if (v.getType().isInteger(32))
+    if (v.getType().isInteger(64) || v.getType().isInteger(32))
       v = b.create<ConvertOp>(tensor.getLoc(), b.getIndexType(), v);
     return v;
   }

@@ -58,11 +58,13 @@ def Attn_CmpPredicateAttr : EnumAttr<Attn_Dialect, Attn_CmpPredicate, "cmp_predi
 // Type constraints
 //===----------------------------------------------------------------------===//
 
-def Attn_ElementType : AnyTypeOf<[F32, I32, I1]>;
-def Attn_Tensor : RankedTensorOf<[F32, I32, I1]>;
-def Attn_StorageTensor : RankedTensorOf<[F32, F16, BF16, I32, I1]>;
+// Integers compute in 64 bits (i64; `index` as scalars); i32 is how they are
+// stored.
+def Attn_ElementType : AnyTypeOf<[F32, I64, I32, I1]>;
+def Attn_Tensor : RankedTensorOf<[F32, I64, I32, I1]>;
+def Attn_StorageTensor : RankedTensorOf<[F32, F16, BF16, I64, I32, I1]>;
 def Attn_Scalar : AnyTypeOf<[F32, Index, I1]>;
 def Attn_Value : AnyTypeOf<[Attn_Tensor, Attn_Scalar]>;
-def Attn_AnyValue : AnyTypeOf<[Attn_StorageTensor, Attn_Scalar, I32]>;
+def Attn_AnyValue : AnyTypeOf<[Attn_StorageTensor, Attn_Scalar, I64, I32]>;
 
 #endif // ATTN_DIALECT

@@ -547,7 +547,7 @@ def Attn_YieldOp : Attn_Op<"yield",
     attn.yield %v : f32
     ```
   }];
-  let arguments = (ins AnyTypeOf<[F32, I32, I1, Index]>:$value);
+  let arguments = (ins AnyTypeOf<[F32, I64, I32, I1, Index]>:$value);
   let assemblyFormat = "$value attr-dict `:` type($value)";
 }
 
