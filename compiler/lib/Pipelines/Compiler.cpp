@@ -27,19 +27,6 @@ const char *stageName(Stage s) {
   return "?";
 }
 
-std::vector<std::string> symbolPrefixes(const ast::Module &module, const std::string &name) {
-  std::vector<std::string> out;
-  for (const ast::Model &m : module.models) {
-    if (name.empty())
-      out.push_back(m.name);
-    else if (module.models.size() == 1)
-      out.push_back(name);
-    else
-      out.push_back(name + "_" + m.name);
-  }
-  return out;
-}
-
 static bool runPasses(mlir::ModuleOp module, const CompileOptions &options,
                       llvm::function_ref<void(mlir::OpPassManager &)> build) {
   mlir::PassManager pm(module.getContext());
@@ -66,7 +53,10 @@ std::unique_ptr<llvm::Module> compileToLLVMIR(const ast::Module &module,
   mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
   context.printOpOnDiagnostic(false);
 
-  mlir::OwningOpRef<mlir::ModuleOp> m = generateAttn(context, module, options.prefixes);
+  std::vector<std::string> kernels;
+  for (const std::string &prefix : options.prefixes)
+    kernels.push_back(kernelSymbol(prefix));
+  mlir::OwningOpRef<mlir::ModuleOp> m = generateAttn(context, module, kernels);
   if (!m)
     return nullptr;
   onStage(Stage::Attn, *m);

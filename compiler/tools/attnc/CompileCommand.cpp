@@ -3,8 +3,10 @@
 #include "Driver.h"
 #include "OutputFiles.h"
 
+#include "attnc/Frontend/Diagnostics.h"
 #include "attnc/Frontend/Frontend.h"
 #include "attnc/Target/ModelInterface.h"
+#include "attnc/Target/SymbolNames.h"
 
 #include "mlir/IR/OperationSupport.h"
 
@@ -15,13 +17,41 @@
 
 #include <fstream>
 #include <iostream>
-#include <set>
 
 namespace attnc::driver {
 
 int error(int code, const std::string &message) {
   llvm::errs() << "attnc: error: " << message << "\n";
   return code;
+}
+
+/// Every model's C symbol prefix must be usable (SymbolNames.h): a bad
+/// --name is a bad command line, a bad model name an error at the name.
+static bool checkSymbolPrefixes(const Invocation &inv, const ast::Module &module,
+                                std::string_view source, int &exitCode) {
+  if (!inv.name.empty()) {
+    std::string problem = symbolPrefixProblem(inv.name);
+    if (!problem.empty()) {
+      exitCode = error(kUsageError, "--name '" + inv.name + "' " + problem);
+      return false;
+    }
+  }
+  std::vector<std::string> prefixes = symbolPrefixes(module, inv.name);
+  for (size_t i = 0; i < prefixes.size(); ++i) {
+    std::string problem = symbolPrefixProblem(prefixes[i]);
+    if (problem.empty())
+      continue;
+    const ast::Model &m = module.models[i];
+    std::string what = prefixes[i] == m.name ? "model name '" + m.name + "'"
+                                             : "C symbol prefix '" + prefixes[i] +
+                                                   "' of model '" + m.name + "'";
+    Diagnostics diag(inv.inputPath, source, std::cerr);
+    diag.error(m.loc, "the " + what + " " + problem + "; rename the model" +
+                          (module.models.size() == 1 ? " or choose a prefix with --name" : ""));
+    exitCode = kUserError;
+    return false;
+  }
+  return true;
 }
 
 std::unique_ptr<ast::Module> loadModule(const Invocation &inv, int &exitCode) {
@@ -64,8 +94,12 @@ std::unique_ptr<ast::Module> loadModule(const Invocation &inv, int &exitCode) {
     options.dimOverrides.clear();
   std::unique_ptr<ast::Module> module =
       parseAndCheck(inv.inputPath, text, options, std::cerr);
-  if (!module)
+  if (!module) {
     exitCode = kUserError;
+    return nullptr;
+  }
+  if (!checkSymbolPrefixes(inv, *module, text, exitCode))
+    return nullptr;
   return module;
 }
 
@@ -90,20 +124,6 @@ bool prepare(const Invocation &inv, const ast::Module &module, Prepared &out, in
   out.options.build = {llvm::sys::path::filename(inv.inputPath).str(),
                        "-O" + std::to_string(inv.optLevel), out.target.arch, out.target.cpu};
   out.options.applyPassManagerCLOptions = true;
-  std::set<std::string> seen;
-  for (const std::string &p : out.options.prefixes) {
-    bool valid = !p.empty() && (std::isalpha(static_cast<unsigned char>(p[0])) || p[0] == '_');
-    for (char c : p)
-      valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
-    if (!valid) {
-      exitCode = error(kUsageError, "--name '" + inv.name + "' is not a C identifier");
-      return false;
-    }
-    if (!seen.insert(p).second) {
-      exitCode = error(kUserError, "two models would define the C prefix '" + p + "'");
-      return false;
-    }
-  }
   return true;
 }
 
