@@ -1,10 +1,11 @@
 //===- fuzz_compile.cpp - libFuzzer target: a checked model to LLVM IR ----===//
 //
 // Parses and checks arbitrary bytes like fuzz_frontend; every model file that
-// checks is then compiled to LLVM IR at -O0 and at -O2, for the host, as
-// `attnc compile` does. The checker is meant to catch every user error, so a
-// checked model that does not compile (compileToLLVMIR returns null) is a
-// bug: the target aborts and libFuzzer saves the input.
+// checks (and whose model names can prefix C symbols) is then compiled to
+// LLVM IR at -O0 and at -O2, for the host, as `attnc compile` does. The
+// checker is meant to catch every user error, so a checked model that does
+// not compile (compileToLLVMIR returns null) is a bug: the target aborts and
+// libFuzzer saves the input.
 //
 //===----------------------------------------------------------------------===//
 
@@ -84,6 +85,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       attnc::parseAndCheck("fuzz.attn", source, attnc::FrontendOptions(), diagnostics);
   if (!module)
     return 0;
+  // attnc rejects models whose names cannot prefix C symbols before compiling.
+  for (const std::string &prefix : attnc::symbolPrefixes(*module, ""))
+    if (!attnc::symbolPrefixProblem(prefix).empty())
+      return 0;
   compileAt(*module, 0);
   compileAt(*module, 2);
   return 0;

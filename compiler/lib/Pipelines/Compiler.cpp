@@ -28,19 +28,6 @@ const char *stageName(Stage s) {
   return "?";
 }
 
-std::vector<std::string> symbolPrefixes(const ast::Module &module, const std::string &name) {
-  std::vector<std::string> out;
-  for (const ast::Model &m : module.models) {
-    if (name.empty())
-      out.push_back(m.name);
-    else if (module.models.size() == 1)
-      out.push_back(name);
-    else
-      out.push_back(name + "_" + m.name);
-  }
-  return out;
-}
-
 /// Runs the passes `build` adds; with timing on (--mlir-timing), under a
 /// scope named after the stage they produce.
 static bool runPasses(mlir::ModuleOp module, const CompileOptions &options,
@@ -79,7 +66,10 @@ std::unique_ptr<llvm::Module> compileToLLVMIR(const ast::Module &module,
   mlir::TimingScope root = timing.getRootScope();
 
   mlir::TimingScope generation = root.nest("generate attn");
-  mlir::OwningOpRef<mlir::ModuleOp> m = generateAttn(context, module, options.prefixes);
+  std::vector<std::string> kernels;
+  for (const std::string &prefix : options.prefixes)
+    kernels.push_back(kernelSymbol(prefix));
+  mlir::OwningOpRef<mlir::ModuleOp> m = generateAttn(context, module, kernels);
   generation.stop();
   if (!m)
     return nullptr;

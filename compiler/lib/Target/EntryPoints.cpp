@@ -3,6 +3,7 @@
 #include "attnc/Target/EntryPoints.h"
 
 #include "attnc/Target/ModelInterface.h"
+#include "attnc/Target/SymbolNames.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -84,10 +85,10 @@ void addEntryPoints(ModuleOp module, const ast::Model &model, const std::string 
       fn.removeArgAttr(i, "attn.name");
   });
   // The kernel and its C-interface wrapper are private to the object. (The
-  // wrapper's name must outlive the loop: a StringRef to a temporary string
-  // in the braced list would dangle.)
-  const std::string ciface = "_mlir_ciface_" + prefix;
-  for (StringRef name : {StringRef(prefix), StringRef(ciface)})
+  // names must outlive the loop: a StringRef to a temporary string in the
+  // braced list would dangle.)
+  const std::string kernel = kernelSymbol(prefix), ciface = "_mlir_ciface_" + kernel;
+  for (StringRef name : {StringRef(kernel), StringRef(ciface)})
     if (auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
       fn.setLinkage(LLVM::Linkage::Internal);
 

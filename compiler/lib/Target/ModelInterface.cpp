@@ -2,11 +2,10 @@
 
 #include "attnc/Target/ModelInterface.h"
 
+#include "attnc/Target/CIdentifiers.h"
 #include "attnc/Version.h"
 
-#include <cctype>
 #include <functional>
-#include <set>
 #include <sstream>
 
 namespace attnc {
@@ -76,20 +75,6 @@ std::string describeType(const Model &model, DType dtype, const Shape &shape) {
   return s + "]";
 }
 
-/// C and C++ keywords cannot name struct members; such names get a trailing
-/// underscore in the header (documented in docs/abi.md).
-static std::string cName(const std::string &name) {
-  static const std::set<std::string> reserved = {
-      "auto", "bool", "break", "case", "catch", "char", "class", "const", "continue",
-      "default", "delete", "do", "double", "else", "enum", "explicit", "extern", "false",
-      "float", "for", "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace",
-      "new", "operator", "private", "protected", "public", "register", "restrict", "return",
-      "short", "signed", "sizeof", "static", "struct", "switch", "template", "this", "throw",
-      "true", "try", "typedef", "typename", "union", "unsigned", "using", "virtual", "void",
-      "volatile", "while", "NULL"};
-  return reserved.count(name) ? name + "_" : name;
-}
-
 static const char *cElementType(DType t) {
   switch (t) {
   case DType::F32: return "float";
@@ -116,6 +101,31 @@ static std::string signatureLine(const Model &model) {
   return s + ") -> (" + list(DeclKind::Output) + ")";
 }
 
+/// The member declarations `TYPE NAME` of one struct, NAME spelt by
+/// memberSpellings.
+static std::vector<std::string> members(const std::vector<std::string> &types,
+                                        const std::vector<std::string> &names,
+                                        const std::string &guard) {
+  std::vector<std::string> spellings = memberSpellings(names, {guard});
+  std::vector<std::string> out;
+  for (size_t i = 0; i < names.size(); ++i)
+    out.push_back(types[i] + spellings[i]);
+  return out;
+}
+
+/// The pointer members of the inputs, params or outputs struct (outputs are
+/// written, the others only read).
+static std::vector<std::string> tensorMembers(const Model &m, DeclKind kind,
+                                              const std::string &guard) {
+  std::vector<std::string> types, names;
+  for (const Decl *d : interfaceDecls(m, kind)) {
+    types.push_back(std::string(kind == DeclKind::Output ? "" : "const ") +
+                    cElementType(interfaceDType(*d)) + "* ");
+    names.push_back(d->name);
+  }
+  return members(types, names, guard);
+}
+
 /// One typedef'd struct of pointers (or dims); an empty one keeps one member
 /// so that it is valid C.
 static void emitStruct(std::ostream &os, const std::string &prefix, const char *suffix,
@@ -140,10 +150,8 @@ std::string generateHeader(const Module &module, const std::vector<std::string> 
     os << ": " << signatureLine(m) << "\n";
   }
   os << " */\n";
-  std::string guard = "ATTNC_GENERATED_";
-  for (char c : prefixes.empty() ? std::string("MODEL") : prefixes[0])
-    guard += std::isalnum(static_cast<unsigned char>(c)) ? std::toupper(c) : '_';
-  guard += "_H";
+  // The prefix as spelt: models M and m have distinct headers.
+  std::string guard = "ATTNC_GENERATED_" + (prefixes.empty() ? "MODEL" : prefixes[0]) + "_H";
   os << "#ifndef " << guard << "\n#define " << guard << "\n\n";
   os << "#include <stddef.h>\n#include <stdint.h>\n#include <attnc/runtime.h>\n\n";
   os << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n";
@@ -151,15 +159,14 @@ std::string generateHeader(const Module &module, const std::vector<std::string> 
     const Model &m = module.models[i];
     const std::string &p = prefixes[i];
     os << "\n/* Model '" << m.name << "': " << signatureLine(m) << " */\n";
-    std::vector<std::string> dims, inputs, params, outputs;
+    std::vector<std::string> dimNames;
     for (int d : m.symbolicDims())
-      dims.push_back("int64_t " + cName(m.dims[d].name));
-    for (const Decl *d : interfaceDecls(m, DeclKind::Input))
-      inputs.push_back(std::string("const ") + cElementType(d->dtype) + "* " + cName(d->name));
-    for (const Decl *d : interfaceDecls(m, DeclKind::Param))
-      params.push_back(std::string("const ") + cElementType(d->dtype) + "* " + cName(d->name));
-    for (const Decl *d : interfaceDecls(m, DeclKind::Output))
-      outputs.push_back(std::string(cElementType(d->type.dtype)) + "* " + cName(d->name));
+      dimNames.push_back(m.dims[d].name);
+    std::vector<std::string> dims =
+        members(std::vector<std::string>(dimNames.size(), "int64_t "), dimNames, guard);
+    std::vector<std::string> inputs = tensorMembers(m, DeclKind::Input, guard);
+    std::vector<std::string> params = tensorMembers(m, DeclKind::Param, guard);
+    std::vector<std::string> outputs = tensorMembers(m, DeclKind::Output, guard);
     emitStruct(os, p, "dims", dims, "symbolic dims, declaration order");
     emitStruct(os, p, "inputs", inputs, "inputs, declaration order");
     emitStruct(os, p, "params", params, "params, declaration order");

@@ -43,7 +43,8 @@ struct Invocation {
 /// Prints `attnc: error: message` and returns the exit code.
 int error(int code, const std::string &message);
 
-/// Reads the model file and runs the frontend; prints diagnostics.
+/// Reads the model file, runs the frontend and checks that its models can
+/// have C symbols (SymbolNames.h); prints diagnostics.
 std::unique_ptr<ast::Module> loadModule(const Invocation &inv, int &exitCode);
 
 /// Everything the compile paths share: prefixes, build info, the target.

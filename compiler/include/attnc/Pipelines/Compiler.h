@@ -12,6 +12,7 @@
 #include "attnc/Pipelines/Pipelines.h"
 #include "attnc/Target/MachineCode.h"
 #include "attnc/Target/ModelInterface.h"
+#include "attnc/Target/SymbolNames.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -39,10 +40,6 @@ struct CompileOptions {
 
 /// Called after each MLIR stage with the module as it stands.
 using StageCallback = llvm::function_ref<void(Stage, mlir::ModuleOp)>;
-
-/// The C symbol prefixes of a file's models for a `--name` (empty: none):
-/// the model's name, or PREFIX for a one-model file, or PREFIX_MODEL.
-std::vector<std::string> symbolPrefixes(const ast::Module &module, const std::string &name);
 
 /// Compiles every model of the file into one LLVM module for `machine`.
 /// Returns null after printing a diagnostic (an internal error: user errors

@@ -12,7 +12,7 @@ namespace attnc {
 
 /// Adds to a module lowered to the LLVM dialect the symbols of
 /// docs/internals/abi.md for one model whose kernel function is named
-/// `prefix`: the signature and strings, `prefix__entry`, the public
+/// `kernelSymbol(prefix)`: the signature and strings, `prefix__entry`, the public
 /// `prefix_run`, `prefix_run_tensors`, `prefix_output_elements` and
 /// `prefix_manifest_json`, which forward to the runtime. The kernel itself
 /// becomes internal, so that several models link into one program.

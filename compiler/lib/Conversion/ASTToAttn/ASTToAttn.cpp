@@ -544,7 +544,7 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
 } // namespace
 
 OwningOpRef<ModuleOp> attnc::generateAttn(MLIRContext &context, const ast::Module &module,
-                                          const std::vector<std::string> &symbolPrefixes) {
+                                          const std::vector<std::string> &kernelNames) {
   context.loadDialect<AttnDialect, arith::ArithDialect, bufferization::BufferizationDialect,
                       func::FuncDialect, LLVM::LLVMDialect, memref::MemRefDialect,
                       tensor::TensorDialect>();
@@ -552,7 +552,7 @@ OwningOpRef<ModuleOp> attnc::generateAttn(MLIRContext &context, const ast::Modul
       ModuleOp::create(FileLineColLoc::get(&context, module.fileName, 1, 1));
   Generator gen(context, module);
   for (auto [i, m] : llvm::enumerate(module.models))
-    gen.generateModel(m, symbolPrefixes[i], *result);
+    gen.generateModel(m, kernelNames[i], *result);
   if (failed(verify(*result))) {
     llvm::errs() << "attnc: internal error: the generated attn module does not verify\n";
     return nullptr;
