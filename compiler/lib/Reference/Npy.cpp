@@ -11,6 +11,7 @@
 #include "attnc/Reference/Npy.h"
 #include "attnc/Reference/Storage.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <fstream>
@@ -44,6 +45,22 @@ void appendLE(std::string &out, uint64_t v, size_t n) {
     out.push_back(static_cast<char>(v & 0xff));
 }
 
+/// `s` for a message: bytes that are not printable ASCII as \xNN.
+std::string printable(const std::string &s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    const char hex[] = "0123456789abcdef";
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
 // A parser for the small subset of Python literals that .npy headers use.
 class HeaderParser {
 public:
@@ -61,7 +78,9 @@ public:
       if (!parseString(key))
         return fail("expected a quoted key in the header", error);
       if (!expect(':'))
-        return fail("expected ':' after '" + key + "'", error);
+        return fail("expected ':' after '" + printable(key) + "'", error);
+      // As Python's dict literals (NumPy reads the header with
+      // ast.literal_eval), a repeated key keeps its last value.
       if (key == "descr") {
         if (!parseString(descr))
           return fail("'descr' is not a string", error);
@@ -71,11 +90,12 @@ public:
           return fail("'fortran_order' is not True or False", error);
         haveFortran = true;
       } else if (key == "shape") {
+        shape.clear();
         if (!parseShape(shape, error))
           return false;
         haveShape = true;
       } else {
-        return fail("unexpected key '" + key + "' in the header", error);
+        return fail("unexpected key '" + printable(key) + "' in the header", error);
       }
       skipSpace();
       if (peek() == ',') {
@@ -85,6 +105,10 @@ public:
       if (peek() != '}')
         return fail("expected ',' or '}' in the header", error);
     }
+    ++pos_;  // '}'
+    skipSpace();
+    if (pos_ != s_.size())
+      return fail("unexpected text after the header's dict", error);
     if (!haveDescr || !haveFortran || !haveShape)
       return fail("header lacks 'descr', 'fortran_order' or 'shape'", error);
     return true;
@@ -107,17 +131,36 @@ private:
     ++pos_;
     return true;
   }
+  /// A Python string literal: quotes, and the escapes \\ \' \" \xNN.
   bool parseString(std::string &out) {
     skipSpace();
     char quote = peek();
     if (quote != '\'' && quote != '"')
       return false;
-    size_t end = s_.find(quote, pos_ + 1);
-    if (end == std::string::npos)
-      return false;
-    out = s_.substr(pos_ + 1, end - pos_ - 1);
-    pos_ = end + 1;
-    return true;
+    out.clear();
+    for (size_t i = pos_ + 1; i < s_.size(); ++i) {
+      char c = s_[i];
+      if (c == quote) {
+        pos_ = i + 1;
+        return true;
+      }
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (++i == s_.size())
+        return false;
+      if (s_[i] == 'x' && i + 2 < s_.size() && std::isxdigit(static_cast<unsigned char>(s_[i + 1])) &&
+          std::isxdigit(static_cast<unsigned char>(s_[i + 2]))) {
+        out += static_cast<char>(std::stoi(s_.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else if (s_[i] == '\\' || s_[i] == '\'' || s_[i] == '"') {
+        out += s_[i];
+      } else {
+        return false;
+      }
+    }
+    return false;
   }
   bool parseBool(bool &out) {
     skipSpace();
@@ -170,10 +213,16 @@ bool descrType(const std::string &descr, NpyType &type, std::string &error) {
       type = t;
       return true;
     }
+  for (NpyType t : {NpyType::F32, NpyType::F64, NpyType::F16, NpyType::I32})
+    if (descr.size() > 3 && descr.compare(0, 3, npyDescr(t)) == 0) {
+      error = "the element type '" + printable(descr) + "' has trailing characters after '" +
+              npyDescr(t) + "'";
+      return false;
+    }
   if (!descr.empty() && descr[0] == '>')
-    error = "big-endian data ('" + descr + "') is not supported";
+    error = "big-endian data ('" + printable(descr) + "') is not supported";
   else
-    error = "unsupported element type '" + descr + "' (expected <f4, <f8, <f2 or <i4)";
+    error = "unsupported element type '" + printable(descr) + "' (expected <f4, <f8, <f2 or <i4)";
   return false;
 }
 
@@ -235,9 +284,32 @@ const char *npyDescr(NpyType type) {
   return "?";
 }
 
-bool parseNpy(const std::string &bytes, Tensor &out, std::string &error, NpyType *typeOut) {
-  const auto *p = reinterpret_cast<const unsigned char *>(bytes.data());
-  if (bytes.size() < kMagicSize + 2 || bytes.compare(0, kMagicSize, kMagic) != 0) {
+namespace {
+
+/// NumPy refuses headers above 10 000 bytes unless told otherwise; this
+/// reader allows far more, but not so much that a corrupt length costs
+/// memory.
+constexpr uint64_t kMaxHeaderBytes = uint64_t(1) << 20;
+/// The magic, the version and a header length of up to 4 bytes.
+constexpr size_t kPreludeBytes = kMagicSize + 2 + 4;
+
+/// What the fixed start and the header of a file say about it.
+struct Layout {
+  uint64_t headerStart = 0, headerLength = 0;
+  NpyType type = NpyType::F32;
+  std::vector<int64_t> shape;
+  int64_t count = 0;
+  std::string descr;
+  uint64_t dataStart() const { return headerStart + headerLength; }
+  uint64_t dataBytes() const { return static_cast<uint64_t>(count) * itemSize(type); }
+};
+
+/// The magic, the version and the header's length, from the file's first
+/// bytes (`prelude`, fewer than kPreludeBytes when the file is shorter).
+bool parsePrelude(const std::string &prelude, uint64_t fileSize, Layout &layout,
+                  std::string &error) {
+  const auto *p = reinterpret_cast<const unsigned char *>(prelude.data());
+  if (prelude.size() < kMagicSize + 2 || prelude.compare(0, kMagicSize, kMagic) != 0) {
     error = "not a .npy file (bad magic string)";
     return false;
   }
@@ -248,49 +320,72 @@ bool parseNpy(const std::string &bytes, Tensor &out, std::string &error, NpyType
     return false;
   }
   size_t lengthBytes = major == 1 ? 2 : 4;
-  size_t headerStart = kMagicSize + 2 + lengthBytes;
-  if (bytes.size() < headerStart) {
+  layout.headerStart = kMagicSize + 2 + lengthBytes;
+  if (prelude.size() < layout.headerStart) {
     error = "truncated .npy header";
     return false;
   }
-  uint64_t headerLength = readLE(p + kMagicSize + 2, lengthBytes);
-  if (headerLength > bytes.size() - headerStart) {
-    error = "truncated .npy header (it claims " + std::to_string(headerLength) + " bytes)";
+  layout.headerLength = readLE(p + kMagicSize + 2, lengthBytes);
+  if (layout.headerLength > fileSize - layout.headerStart) {
+    error = "truncated .npy header (it claims " + std::to_string(layout.headerLength) + " bytes)";
     return false;
   }
-  std::string header = bytes.substr(headerStart, headerLength);
-  std::string descr;
+  if (layout.headerLength > kMaxHeaderBytes) {
+    error = ".npy header of " + std::to_string(layout.headerLength) + " bytes (the limit is " +
+            std::to_string(kMaxHeaderBytes) + ")";
+    return false;
+  }
+  return true;
+}
+
+/// The header's dict, checked against the size of the file: everything is
+/// known to be right before a byte of data is read.
+bool parseHeader(const std::string &header, uint64_t fileSize, Layout &layout,
+                 std::string &error) {
   bool fortran = false;
-  std::vector<int64_t> shape;
-  if (!HeaderParser(header).parse(descr, fortran, shape, error)) {
+  if (!HeaderParser(header).parse(layout.descr, fortran, layout.shape, error)) {
     error = "malformed .npy header: " + error;
     return false;
   }
-  NpyType type;
-  if (!descrType(descr, type, error))
+  if (!descrType(layout.descr, layout.type, error))
     return false;
   if (fortran) {
     error = "Fortran-order arrays are not supported (save with C order)";
     return false;
   }
-  int64_t count = 0;
-  if (!elementCount(shape, count, error))
+  if (!elementCount(layout.shape, layout.count, error))
     return false;
-  uint64_t dataStart = headerStart + headerLength;
-  uint64_t expected = static_cast<uint64_t>(count) * itemSize(type);  // < 2^35
-  uint64_t present = bytes.size() - dataStart;
+  uint64_t expected = layout.dataBytes(); // < 2^35
+  uint64_t present = fileSize - layout.dataStart();
   if (present != expected) {
-    error = "shape " + shapeString(shape) + " of " + descr + " needs " +
+    error = "shape " + shapeString(layout.shape) + " of " + printable(layout.descr) + " needs " +
             std::to_string(expected) + " bytes of data but the file has " +
             std::to_string(present) + (present < expected ? " (truncated)" : "");
     return false;
   }
-  out.shape = shape;
-  out.data.resize(static_cast<size_t>(count));
+  return true;
+}
+
+void decodeData(const unsigned char *data, const Layout &layout, Tensor &out) {
+  out.shape = layout.shape;
+  out.data.resize(static_cast<size_t>(layout.count));
+  size_t item = itemSize(layout.type);
   for (size_t i = 0; i < out.data.size(); ++i)
-    out.data[i] = decodeElement(p + dataStart + i * itemSize(type), type);
+    out.data[i] = decodeElement(data + i * item, layout.type);
+}
+
+} // namespace
+
+bool parseNpy(const std::string &bytes, Tensor &out, std::string &error, NpyType *typeOut) {
+  Layout layout;
+  if (!parsePrelude(bytes.substr(0, kPreludeBytes), bytes.size(), layout, error) ||
+      !parseHeader(bytes.substr(layout.headerStart, layout.headerLength), bytes.size(), layout,
+                   error))
+    return false;
+  decodeData(reinterpret_cast<const unsigned char *>(bytes.data()) + layout.dataStart(), layout,
+             out);
   if (typeOut)
-    *typeOut = type;
+    *typeOut = layout.type;
   return true;
 }
 
@@ -301,21 +396,34 @@ bool readNpy(const std::string &path, Tensor &out, std::string &error, NpyType *
     return false;
   }
   std::streamoff size = in.tellg();
-  // The largest acceptable file: kMaxElements doubles plus a generous header.
-  if (size < 0 || static_cast<uint64_t>(size) > static_cast<uint64_t>(kMaxElements) * 8 + (1u << 20)) {
-    error = path + ": file is too large or unreadable";
+  if (size < 0) {
+    error = path + ": cannot read file";
     return false;
   }
-  std::string bytes(static_cast<size_t>(size), '\0');
-  in.seekg(0);
-  if (!in.read(bytes.data(), size)) {
-    error = path + ": read error";
+  uint64_t fileSize = static_cast<uint64_t>(size);
+  // The header first, then the data it announces, once it is known to fit.
+  auto readAt = [&](uint64_t offset, uint64_t n, std::string &bytes) {
+    bytes.assign(static_cast<size_t>(n), '\0');
+    in.seekg(static_cast<std::streamoff>(offset));
+    return static_cast<bool>(in.read(bytes.data(), static_cast<std::streamsize>(n)));
+  };
+  Layout layout;
+  std::string prelude, header, data;
+  bool ok = readAt(0, std::min<uint64_t>(kPreludeBytes, fileSize), prelude) &&
+            parsePrelude(prelude, fileSize, layout, error) &&
+            readAt(layout.headerStart, layout.headerLength, header) &&
+            parseHeader(header, fileSize, layout, error);
+  if (ok && !readAt(layout.dataStart(), layout.dataBytes(), data)) {
+    error = "read error";
+    ok = false;
+  }
+  if (!ok) {
+    error = path + ": " + (error.empty() ? "read error" : error);
     return false;
   }
-  if (!parseNpy(bytes, out, error, type)) {
-    error = path + ": " + error;
-    return false;
-  }
+  decodeData(reinterpret_cast<const unsigned char *>(data.data()), layout, out);
+  if (type)
+    *type = layout.type;
   return true;
 }
 

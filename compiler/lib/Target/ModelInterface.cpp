@@ -3,6 +3,7 @@
 #include "attnc/Target/ModelInterface.h"
 
 #include "attnc/Target/CIdentifiers.h"
+#include "attnc/Target/Json.h"
 #include "attnc/Version.h"
 
 #include <functional>
@@ -192,16 +193,6 @@ std::string generateHeader(const Module &module, const std::vector<std::string> 
   }
   os << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
   return os.str();
-}
-
-static std::string jsonString(const std::string &s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "\"";
 }
 
 static std::string jsonShape(const Model &m, const Shape &shape) {

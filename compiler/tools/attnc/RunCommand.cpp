@@ -13,6 +13,7 @@
 #include "attnc/Reference/Interpreter.h"
 #include "attnc/Reference/Npy.h"
 #include "attnc/Target/HostJit.h"
+#include "attnc/Target/Json.h"
 #include "attnc/Target/ModelInterface.h"
 #include "attnc/runtime.h"
 
@@ -289,7 +290,8 @@ int runModel(const Invocation &inv) {
 
     if (!inv.json)
       llvm::outs() << "model " << model.name << " (" << dimsText << ")\n";
-    json += std::string(json.size() > 1 ? ",\n " : "") + "{\"model\": \"" + model.name + "\", \"outputs\": [";
+    json += std::string(json.size() > 1 ? ",\n " : "") + "{\"model\": " + jsonString(model.name) +
+            ", \"outputs\": [";
     for (size_t oi = 0; oi < outputs.size(); ++oi) {
       const ast::Decl &d = *outputs[oi];
       ref::Tensor got;
@@ -303,7 +305,7 @@ int runModel(const Invocation &inv) {
         sum += v;
         absSum += std::fabs(v);
       }
-      std::string entry = "{\"name\": \"" + d.name + "\", \"shape\": " +
+      std::string entry = "{\"name\": " + jsonString(d.name) + ", \"shape\": " +
                           shapeText(outBufs[oi].shape) + ", \"sum\": " + jsonNumber(sum) +
                           ", \"abs_sum\": " + jsonNumber(absSum);
       if (!inv.json) {
@@ -339,7 +341,7 @@ int runModel(const Invocation &inv) {
                                        shapeText(expected[oi].shape));
         Comparison c = compare(file, expected[oi], d.type.dtype);
         allOk = allOk && c.ok;
-        entry += ", \"check\": {\"file\": \"" + path + "\", \"max_abs_error\": " +
+        entry += ", \"check\": {\"file\": " + jsonString(path) + ", \"max_abs_error\": " +
                  jsonNumber(c.maxAbsError) + ", \"ok\": " + (c.ok ? "true" : "false") + "}";
         if (!inv.json)
           llvm::outs() << "    " << path << " vs reference: max abs error "

@@ -142,6 +142,63 @@ TEST(Npy, MalformedFilesGiveClearErrors) {
   EXPECT_TRUE(contains(parseError(npyFile("{'descr': '<f4", data)), "malformed"));
 }
 
+// As NumPy reads headers (ast.literal_eval of a dict literal).
+TEST(Npy, HeaderIsAPythonDictLiteral) {
+  Tensor t;
+  std::string error;
+  // A repeated key keeps its last value, the shape included.
+  ASSERT_TRUE(parseNpy(npyFile("{'descr': '<i4', 'shape': (5, 7), 'fortran_order': False, "
+                               "'shape': (2,), 'descr': '<f4'}",
+                               std::string(8, '\0')),
+                       t, error))
+      << error;
+  EXPECT_EQ(t.shape, std::vector<int64_t>({2}));
+  // Escapes in strings, double quotes.
+  ASSERT_TRUE(parseNpy(npyFile("{\"descr\": '\\x3cf4', 'fortran_order': False, 'shape': (2,)}",
+                               std::string(8, '\0')),
+                       t, error))
+      << error;
+  // Trailing characters after the element type, or after the dict.
+  EXPECT_EQ(parseError(npyFile("{'descr': '<f4x', 'fortran_order': False, 'shape': (2,)}",
+                               std::string(8, '\0'))),
+            "the element type '<f4x' has trailing characters after '<f4'");
+  EXPECT_EQ(parseError(npyFile(std::string("{'descr': '<f4\0\x01', 'fortran_order': False, "
+                                           "'shape': (2,)}",
+                                           57),
+                               std::string(8, '\0'))),
+            "the element type '<f4\\x00\\x01' has trailing characters after '<f4'");
+  EXPECT_EQ(parseError(npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} x",
+                               std::string(8, '\0'))),
+            "malformed .npy header: unexpected text after the header's dict");
+}
+
+// The header is validated against the file's size before the data is read:
+// a file that claims 2^31 elements of 8 bytes is refused without reading
+// them, and so is one whose header claims more bytes than the file has.
+TEST(Npy, ReadNpyChecksTheHeaderFirst) {
+  std::string path = ::testing::TempDir() + "/attnc_npy_header_first.npy";
+  auto write = [&](const std::string &bytes) {
+    FILE *f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  };
+  Tensor t;
+  std::string error;
+  write(npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1073741824, 2), }", "12345678"));
+  EXPECT_FALSE(readNpy(path, t, error));
+  EXPECT_NE(error.find("needs 17179869184 bytes of data but the file has 8 (truncated)"),
+            std::string::npos)
+      << error;
+  std::string huge = npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", "");
+  huge[8] = '\xff';
+  huge[9] = '\xff';
+  write(huge);
+  EXPECT_FALSE(readNpy(path, t, error));
+  EXPECT_NE(error.find("truncated .npy header (it claims 65535 bytes)"), std::string::npos) << error;
+  std::remove(path.c_str());
+}
+
 TEST(Npy, CorruptedBytesNeverCrash) {
   Tensor t{{3, 5}, {}};
   for (int i = 0; i < 15; ++i)

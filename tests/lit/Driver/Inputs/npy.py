@@ -1,9 +1,15 @@
-"""Writes a 1-D .npy file: npy.py OUT.npy DTYPE VALUE... (DTYPE <i4 or <f4)."""
+"""Writes a .npy file: npy.py OUT.npy DTYPE [shape=A,B,...] VALUE...
+
+DTYPE is <i4 or <f4; without shape= the array is 1-D."""
 import struct
 import sys
 
 out, dtype, values = sys.argv[1], sys.argv[2], sys.argv[3:]
-header = "{'descr': '%s', 'fortran_order': False, 'shape': (%d,), }" % (dtype, len(values))
+shape = (len(values),)
+if values and values[0].startswith("shape="):
+    shape = tuple(int(e) for e in values[0][len("shape="):].split(","))
+    values = values[1:]
+header = "{'descr': '%s', 'fortran_order': False, 'shape': %r, }" % (dtype, shape)
 header += " " * (63 - (10 + len(header)) % 64) + "\n"
 pack = {"<i4": lambda v: struct.pack("<i", int(v)), "<f4": lambda v: struct.pack("<f", float(v))}
 with open(out, "wb") as f:
