@@ -12,12 +12,11 @@ namespace attnc {
 
 namespace {
 
-/// Checks `--dim` values against the parsed dims and, with `fix`, applies
-/// them before checking, so that the checker sees them exactly like
-/// `dim NAME = V` in the file.
-bool applyDimOverrides(ast::Module &module,
-                       const std::vector<std::pair<std::string, int64_t>> &overrides, bool fix,
-                       Diagnostics &diag) {
+/// Checks `--dim` values against the parsed dims (of `opts.dimModel` only,
+/// when given) and, with `opts.fixDims`, applies them before checking, so
+/// that the checker sees them exactly like `dim NAME = V` in the file.
+bool applyDimOverrides(ast::Module &module, const FrontendOptions &opts, Diagnostics &diag) {
+  const auto &overrides = opts.dimOverrides;
   std::map<std::string, int64_t> given;
   for (const auto &[name, value] : overrides) {
     std::string flag = "--dim " + name + "=" + std::to_string(value) + ": ";
@@ -35,7 +34,7 @@ bool applyDimOverrides(ast::Module &module,
     bool found = false;
     for (ast::Model &m : module.models)
       for (ast::DimDecl &d : m.dims) {
-        if (d.name != name)
+        if (d.name != name || (!opts.dimModel.empty() && m.name != opts.dimModel))
           continue;
         found = true;
         if (d.isFixed && d.fixedValue != value) {
@@ -43,13 +42,15 @@ bool applyDimOverrides(ast::Module &module,
                      std::to_string(d.fixedValue));
           return false;
         }
-        if (!fix)
+        if (!opts.fixDims)
           continue;
         d.isFixed = true;
         d.fixedValue = value;
       }
     if (!found) {
-      diag.error(flag + "no model declares a dim named '" + name + "'");
+      diag.error(flag + (opts.dimModel.empty() ? "no model declares a"
+                                               : "model '" + opts.dimModel + "' declares no") +
+                 " dim named '" + name + "'");
       return false;
     }
   }
@@ -67,7 +68,7 @@ std::unique_ptr<ast::Module> parseAndCheck(const std::string &fileName, std::str
     return nullptr;
   }
   std::unique_ptr<ast::Module> module = parseFile(fileName, source, diag);
-  if (!module || !applyDimOverrides(*module, opts.dimOverrides, opts.fixDims, diag) ||
+  if (!module || !applyDimOverrides(*module, opts, diag) ||
       !checkModule(*module, diag))
     return nullptr;
   return module;

@@ -91,6 +91,7 @@ std::unique_ptr<ast::Module> loadModule(const Invocation &inv, int &exitCode) {
   options.dimOverrides = inv.dims;
   // For run and bench, --dim gives run-time values; the model stays symbolic.
   options.fixDims = inv.command == Command::Compile;
+  options.dimModel = inv.model;
   std::unique_ptr<ast::Module> module =
       parseAndCheck(inv.inputPath, text, options, std::cerr);
   if (!module) {

@@ -27,6 +27,9 @@ struct FrontendOptions {
   /// False for `attnc run` and `attnc bench`, where --dim gives run-time
   /// values: they are checked the same way but the dims stay symbolic.
   bool fixDims = true;
+  /// When not empty, --dim concerns only this model of the file (`attnc run
+  /// --model NAME`).
+  std::string dimModel;
 };
 
 /// Larger sources are rejected before lexing.

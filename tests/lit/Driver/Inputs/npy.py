@@ -7,7 +7,7 @@ import sys
 out, dtype, values = sys.argv[1], sys.argv[2], sys.argv[3:]
 shape = (len(values),)
 if values and values[0].startswith("shape="):
-    shape = tuple(int(e) for e in values[0][len("shape="):].split(","))
+    shape = tuple(int(e) for e in values[0][len("shape="):].split(",") if e)
     values = values[1:]
 header = "{'descr': '%s', 'fortran_order': False, 'shape': %r, }" % (dtype, shape)
 header += " " * (63 - (10 + len(header)) % 64) + "\n"
