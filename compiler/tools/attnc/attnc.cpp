@@ -256,7 +256,13 @@ int main(int argc, char **argv) {
   if (inv.command != Command::Compile && !inv.emit.empty())
     return error(kUsageError, "--emit applies to attnc compile only");
 
-  if (inv.command == Command::Compile)
-    return runCompile(inv);
-  return runModel(inv);
+  int code = inv.command == Command::Compile ? runCompile(inv) : runModel(inv);
+  // What went to stdout (-o -, attnc run's results) must have arrived: a
+  // full disk is an error, not LLVM's abort when the stream closes.
+  llvm::outs().flush();
+  if (std::error_code ec = llvm::outs().error()) {
+    llvm::outs().clear_error();
+    return error(kUserError, "cannot write to standard output: " + ec.message());
+  }
+  return code;
 }
