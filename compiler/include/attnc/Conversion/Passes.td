@@ -69,8 +69,11 @@ def BuffersToRuntime : Pass<"attnc-buffers-to-runtime", "::mlir::ModuleOp"> {
     source location, and the rest of the kernel, which the pass puts under
     an `scf.if`, does not run: no output is written, nothing leaks. The
     buffers belong to the run and are freed after it, so the kernel has no
-    `memref.dealloc`. A buffer whose size is known and overflows 64 bits is
-    a compile-time error; a heap buffer inside a loop is an internal one.
+    `memref.dealloc`. Buffers of loop iterations (a heap buffer freed in the
+    loop, a stack buffer whose size is known only at run time or is above
+    64 KiB) become slices of a per-thread scratch the same call allocates,
+    so that the stack never grows with the input or the schedule. A buffer
+    whose size is known and overflows 64 bits is a compile-time error.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
                            "::mlir::LLVM::LLVMDialect", "::mlir::func::FuncDialect",

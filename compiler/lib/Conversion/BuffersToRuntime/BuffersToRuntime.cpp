@@ -96,7 +96,8 @@ bool viewsOneOf(Value v, const llvm::SmallPtrSetImpl<Value> &buffers) {
 }
 
 /// A buffer the pass takes over: a memref.alloc, or a memref.alloca whose
-/// size is known only at run time (the stack must not grow with the input).
+/// size is known only at run time or is large (the stack must not grow with
+/// the input or the schedule).
 struct Buffer {
   Operation *op;
   MemRefType type;
@@ -105,6 +106,22 @@ struct Buffer {
   /// Allocated inside a loop: one copy per thread, reused by each iteration.
   bool perThread;
 };
+
+/// The most a stack buffer of a kernel may take. A task's tiles take a few
+/// of them (16 KiB each with the default schedule), so a kernel's stack stays
+/// within a few hundred KiB whatever the schedule and the input.
+constexpr int64_t kMaxStackBufferBytes = 64 << 10;
+
+/// Whether a stack buffer may stay on the stack: its size is known and small.
+bool fitsTheStack(MemRefType type, const DataLayout &layout) {
+  if (!type.hasStaticShape())
+    return false;
+  int64_t bytes = static_cast<int64_t>(layout.getTypeSize(type.getElementType()));
+  for (int64_t extent : type.getShape())
+    if (__builtin_mul_overflow(bytes, extent, &bytes))
+      return false;
+  return bytes <= kMaxStackBufferBytes;
+}
 
 /// Whether `op` may be moved or copied to the start of the kernel to compute
 /// a buffer's size there: pure arithmetic, extents, reads of the dims.
@@ -171,7 +188,7 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     WalkResult walk = kernel.walk([&](Operation *op) {
       auto alloc = dyn_cast<memref::AllocOp>(op);
       auto alloca = dyn_cast<memref::AllocaOp>(op);
-      if (!alloc && !(alloca && !alloca.getDynamicSizes().empty()))
+      if (!alloc && !(alloca && !fitsTheStack(alloca.getType(), layout)))
         return WalkResult::advance();
       auto type = cast<MemRefType>(op->getResult(0).getType());
       Buffer b{op, type, SmallVector<Value>(op->getOperands()),

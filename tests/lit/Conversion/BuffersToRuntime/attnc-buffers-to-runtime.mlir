@@ -111,3 +111,27 @@ func.func @escapes(%ctx: !llvm.ptr, %dims: memref<1xi64>, %n: index) {
   }
   return
 }
+
+// -----
+
+// A stack buffer of a known size stays on the stack up to 64 KiB; a larger
+// one (a tile of a large schedule) takes a per-thread slice instead.
+// CHECK-LABEL: func.func @stack_sizes(
+//       CHECK:   call @attnc_kernel_alloc_buffers
+//       CHECK:   scf.parallel
+//       CHECK:     memref.alloca() : memref<128x128xf32>
+//       CHECK:     func.call @attnc_ctx_thread_index
+//       CHECK:     memref.view {{.*}} : memref<?xi8> to memref<128x129xf32>
+func.func @stack_sizes(%ctx: !llvm.ptr, %dims: memref<1xi64>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %small = memref.alloca() : memref<128x128xf32>
+    %large = memref.alloca() : memref<128x129xf32>
+    memref.store %f, %small[%c0, %c0] : memref<128x128xf32>
+    memref.store %f, %large[%c0, %c0] : memref<128x129xf32>
+    scf.reduce
+  }
+  return
+}
