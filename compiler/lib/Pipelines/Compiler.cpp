@@ -88,8 +88,9 @@ std::unique_ptr<llvm::Module> compileToLLVMIR(const ast::Module &module,
         buildLinalgToLLVMPipeline(pm, options.pipeline);
       }))
     return nullptr;
+  mlir::SymbolTable symbols(*m);
   for (size_t i = 0; i < module.models.size(); ++i)
-    addEntryPoints(*m, module.models[i], options.prefixes[i],
+    addEntryPoints(*m, symbols, module.models[i], options.prefixes[i],
                    generateManifest(module.models[i], options.prefixes[i], options.build));
   if (mlir::failed(mlir::verify(*m))) {
     llvm::errs() << "attnc: internal error: the lowered module does not verify\n";

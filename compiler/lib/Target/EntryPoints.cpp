@@ -8,6 +8,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/SymbolTable.h"
 
 using namespace mlir;
 
@@ -17,12 +18,13 @@ namespace {
 
 struct EntryPointBuilder {
   ModuleOp module;
+  SymbolTable &symbols;
   OpBuilder b;
   Location loc;
   Type ptr, i32, i64, voidType;
 
-  explicit EntryPointBuilder(ModuleOp m)
-      : module(m), b(m.getContext()), loc(m.getLoc()) {
+  EntryPointBuilder(ModuleOp m, SymbolTable &symbols)
+      : module(m), symbols(symbols), b(m.getContext()), loc(m.getLoc()) {
     MLIRContext *ctx = m.getContext();
     ptr = LLVM::LLVMPointerType::get(ctx);
     i32 = IntegerType::get(ctx, 32);
@@ -33,20 +35,21 @@ struct EntryPointBuilder {
 
   /// Declares an external runtime function once per module.
   void declare(StringRef name, Type result, ArrayRef<Type> args) {
-    if (module.lookupSymbol(name))
+    if (symbols.lookup(name))
       return;
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(module.getBody());
-    b.create<LLVM::LLVMFuncOp>(loc, name, LLVM::LLVMFunctionType::get(result, args));
+    symbols.insert(
+        b.create<LLVM::LLVMFuncOp>(loc, name, LLVM::LLVMFunctionType::get(result, args)));
   }
 
   void constantGlobal(StringRef name, Type type, Attribute value) {
-    b.create<LLVM::GlobalOp>(loc, type, /*isConstant=*/true, LLVM::Linkage::Internal, name,
-                             value);
+    symbols.insert(b.create<LLVM::GlobalOp>(loc, type, /*isConstant=*/true,
+                                            LLVM::Linkage::Internal, name, value));
   }
 
   Value address(StringRef symbol) {
-    Operation *op = module.lookupSymbol(symbol);
+    Operation *op = symbols.lookup(symbol);
     if (auto g = dyn_cast<LLVM::GlobalOp>(op))
       return b.create<LLVM::AddressOfOp>(loc, g);
     return b.create<LLVM::AddressOfOp>(loc, cast<LLVM::LLVMFuncOp>(op));
@@ -56,6 +59,7 @@ struct EntryPointBuilder {
   void define(StringRef name, Type result, ArrayRef<Type> args,
               function_ref<Value(ValueRange)> body) {
     auto fn = b.create<LLVM::LLVMFuncOp>(loc, name, LLVM::LLVMFunctionType::get(result, args));
+    symbols.insert(fn);
     OpBuilder::InsertionGuard guard(b);
     Block *entry = fn.addEntryBlock(b);
     b.setInsertionPointToStart(entry);
@@ -64,33 +68,45 @@ struct EntryPointBuilder {
   }
 
   Value call(StringRef callee, Type result, ValueRange args) {
-    auto fn = cast<LLVM::LLVMFuncOp>(module.lookupSymbol(callee));
+    auto fn = symbols.lookup<LLVM::LLVMFuncOp>(callee);
     auto c = b.create<LLVM::CallOp>(loc, fn, args);
     return isa<LLVM::LLVMVoidType>(result) ? Value() : c.getResult();
   }
 };
 
+/// Argument names are for readers of the attn dump; LLVM has no use for
+/// them. (All at once: removing one rebuilds the attributes of every argument.)
+void dropArgumentNames(LLVM::LLVMFuncOp fn) {
+  ArrayAttr all = fn.getArgAttrsAttr();
+  if (!all)
+    return;
+  SmallVector<DictionaryAttr> kept;
+  for (Attribute a : all) {
+    NamedAttrList attrs(cast<DictionaryAttr>(a));
+    attrs.erase("attn.name");
+    kept.push_back(attrs.getDictionary(fn.getContext()));
+  }
+  fn.setAllArgAttrs(kept);
+}
+
 } // namespace
 
-void addEntryPoints(ModuleOp module, const ast::Model &model, const std::string &prefix,
-                    const std::string &manifestJson) {
-  EntryPointBuilder e(module);
+void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &model,
+                    const std::string &prefix, const std::string &manifestJson) {
+  EntryPointBuilder e(module, symbols);
   OpBuilder &b = e.b;
   MLIRContext *ctx = module.getContext();
   Type ptr = e.ptr, i32 = e.i32, i64 = e.i64;
 
-  // Argument names are for readers of the attn dump; LLVM has no use for them.
-  module.walk([](LLVM::LLVMFuncOp fn) {
-    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
-      fn.removeArgAttr(i, "attn.name");
-  });
   // The kernel and its C-interface wrapper are private to the object. (The
   // names must outlive the loop: a StringRef to a temporary string in the
   // braced list would dangle.)
   const std::string kernel = kernelSymbol(prefix), ciface = "_mlir_ciface_" + kernel;
   for (StringRef name : {StringRef(kernel), StringRef(ciface)})
-    if (auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+    if (auto fn = symbols.lookup<LLVM::LLVMFuncOp>(name)) {
+      dropArgumentNames(fn);
       fn.setLinkage(LLVM::Linkage::Internal);
+    }
 
   EncodedSignature sig = encodeSignature(model);
   auto words = RankedTensorType::get({static_cast<int64_t>(sig.words.size())}, i64);

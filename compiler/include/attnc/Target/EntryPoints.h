@@ -5,6 +5,7 @@
 #include "attnc/Frontend/AST.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
 
 #include <string>
 
@@ -16,8 +17,10 @@ namespace attnc {
 /// `prefix_run`, `prefix_run_tensors`, `prefix_output_elements` and
 /// `prefix_manifest_json`, which forward to the runtime. The kernel itself
 /// becomes internal, so that several models link into one program.
-void addEntryPoints(mlir::ModuleOp module, const ast::Model &model, const std::string &prefix,
-                    const std::string &manifestJson);
+/// `symbols` is the module's table, shared by the calls for every model so
+/// that each lookup is constant time; the new symbols are added to it.
+void addEntryPoints(mlir::ModuleOp module, mlir::SymbolTable &symbols, const ast::Model &model,
+                    const std::string &prefix, const std::string &manifestJson);
 
 } // namespace attnc
 

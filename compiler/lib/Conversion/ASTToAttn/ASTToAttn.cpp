@@ -472,13 +472,19 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
         order.push_back(&d);
         argTypes.push_back(memrefFor(d));
       }
+  // All argument names at once: setting them one by one would rebuild the
+  // array of every argument's attributes per argument.
+  auto named = [&](StringRef name) {
+    return builder.getDictionaryAttr(
+        builder.getNamedAttr("attn.name", builder.getStringAttr(name)));
+  };
+  SmallVector<DictionaryAttr> argAttrs = {named("ctx"), named("dims")};
+  for (const A::Decl *d : order)
+    argAttrs.push_back(named(d->name));
   builder.setInsertionPointToEnd(into.getBody());
-  auto func = builder.create<func::FuncOp>(l, symbol, builder.getFunctionType(argTypes, {}));
+  auto func = builder.create<func::FuncOp>(l, symbol, builder.getFunctionType(argTypes, {}),
+                                           ArrayRef<NamedAttribute>{}, argAttrs);
   func->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
-  func.setArgAttr(0, "attn.name", builder.getStringAttr("ctx"));
-  func.setArgAttr(1, "attn.name", builder.getStringAttr("dims"));
-  for (auto [i, d] : llvm::enumerate(order))
-    func.setArgAttr(i + 2, "attn.name", builder.getStringAttr(d->name));
   if (DictionaryAttr schedule = scheduleAttr(m))
     func->setAttr("attn.schedule", schedule);
   Block *entry = func.addEntryBlock();
