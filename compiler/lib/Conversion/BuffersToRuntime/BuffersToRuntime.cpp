@@ -164,18 +164,21 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     for (auto f : module.getOps<func::FuncOp>())
       if (isKernel(f))
         kernels.push_back(f);
+    SymbolTable symbols(module);
     for (func::FuncOp kernel : kernels)
-      if (failed(convert(kernel)))
+      if (failed(convert(kernel, symbols)))
         return signalPassFailure();
   }
 
   /// The runtime function `name`, declared once per module.
-  func::FuncOp runtimeFunction(ModuleOp module, StringRef name, FunctionType type) {
-    if (auto f = module.lookupSymbol<func::FuncOp>(name))
+  func::FuncOp runtimeFunction(ModuleOp module, SymbolTable &symbols, StringRef name,
+                               FunctionType type) {
+    if (auto f = symbols.lookup<func::FuncOp>(name))
       return f;
     OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
     auto f = b.create<func::FuncOp>(module.getLoc(), name, type);
     f.setPrivate();
+    symbols.insert(f);
     return f;
   }
 
@@ -221,7 +224,7 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     return failure(walk.wasInterrupted());
   }
 
-  LogicalResult convert(func::FuncOp kernel) {
+  LogicalResult convert(func::FuncOp kernel, SymbolTable &symbols) {
     SmallVector<Buffer> buffers;
     if (failed(collect(kernel, buffers)))
       return failure();
@@ -303,7 +306,7 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
         mb.getStringAttr(names));
     Value kernelCtx = kernel.getArgument(0);
     func::FuncOp allocate = runtimeFunction(
-        module, kAllocBuffers, FunctionType::get(ctx, {ptr, ptr, ptr, i64, i64, ptr, ptr}, {i32}));
+        module, symbols, kAllocBuffers, FunctionType::get(ctx, {ptr, ptr, ptr, i64, i64, ptr, ptr}, {i32}));
     Value status = b.create<func::CallOp>(
                         loc, allocate,
                         ValueRange{kernelCtx, b.create<LLVM::AddressOfOp>(loc, text), requests,
@@ -325,7 +328,7 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     LLVMTypeConverter types(ctx);
     auto bytesType = MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
     Type descriptor = types.convertType(bytesType);
-    func::FuncOp threadIndex = runtimeFunction(module, kThreadIndex,
+    func::FuncOp threadIndex = runtimeFunction(module, symbols, kThreadIndex,
                                                FunctionType::get(ctx, {ptr}, {i32}));
     OpBuilder top = OpBuilder::atBlockBegin(body);
     Value threadStride = perThreadCount ? top.create<LLVM::LoadOp>(loc, i64, stride).getResult()

@@ -115,10 +115,13 @@ struct ParallelLoopsToRuntimePass
     Block *to = chunk.getBody();
     to->getOperations().splice(std::prev(to->end()), body.getOperations());
     body.getArgument(0).replaceAllUsesWith(iv);
-    for (Value v : used)
-      v.replaceUsesWithIf(inside.lookup(v), [&](OpOperand &use) {
-        return fn->isProperAncestor(use.getOwner());
-      });
+    // Visits the moved operands rather than every use of each captured value:
+    // a value that every loop of the kernel uses has uses in all of them.
+    chunk.getBody()->walk([&](Operation *op) {
+      for (OpOperand &operand : op->getOpOperands())
+        if (Value replacement = inside.lookupOrNull(operand.get()))
+          operand.set(replacement);
+    });
     // Stack buffers whose sizes are known before the chunk are allocated
     // once per chunk, not once per iteration: an alloca in a loop would grow
     // the stack with every iteration. (Nested ones too: no buffer outlives
@@ -174,7 +177,8 @@ struct ParallelLaunchToLLVMPass
     if (launches.empty())
       return;
     Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
-    auto runtime = module.lookupSymbol<LLVM::LLVMFuncOp>("attnc_parallel_for");
+    SymbolTable symbols(module);
+    auto runtime = symbols.lookup<LLVM::LLVMFuncOp>("attnc_parallel_for");
     if (!runtime) {
       OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
       runtime = b.create<LLVM::LLVMFuncOp>(
@@ -182,7 +186,7 @@ struct ParallelLaunchToLLVMPass
           LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr, i64, i64, ptr, ptr}));
     }
     for (ParallelLaunchOp op : launches) {
-      auto body = module.lookupSymbol<LLVM::LLVMFuncOp>(op.getBody());
+      auto body = symbols.lookup<LLVM::LLVMFuncOp>(op.getBody());
       if (!body) {
         op.emitOpError("refers to ") << op.getBody() << ", which is not an llvm.func yet";
         return signalPassFailure();
