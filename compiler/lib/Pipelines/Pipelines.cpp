@@ -48,6 +48,7 @@ void attnc::buildAttnToLinalgPipeline(OpPassManager &pm, const PipelineOptions &
 void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm, const PipelineOptions &options) {
   (void)options;
   // Kernel arguments are memrefs already; only the bodies are bufferised.
+  pm.addPass(createSeparateInitTensors());
   bufferization::OneShotBufferizationOptions bufferization;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   bufferization::BufferDeallocationPipelineOptions deallocation;

@@ -39,6 +39,21 @@ def ApproximateMath : Pass<"attnc-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def SeparateInitTensors : Pass<"attnc-separate-init-tensors"> {
+  let summary = "Bound the uses of each tensor.empty, and of each linalg.fill of one";
+  let description = [{
+    CSE makes one `tensor.empty` (or fill of one) the destination of every op
+    of its shape, which lets One-Shot Bufferize reuse the buffer of a dead
+    result, but its in-place analysis compares every write into such aliases
+    with every other one: time cubic in the number of ops. This pass leaves
+    each such value its first 32 uses in program order and gives every
+    further 32 a copy placed beside it (a fill's copy fills a copy of its
+    empty tensor). Run just before bufferization; models below the bound
+    are unchanged.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def ParallelLoopsToRuntime : Pass<"attnc-parallel-loops-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Run 1-D scf.parallel loops on the runtime's thread pool";
   let description = [{
