@@ -60,6 +60,7 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm, const PipelineOptions &
   if (options.optLevel > 0)
     pm.addPass(createApproximateMath());
   pm.addPass(createParallelLoopsToRuntime());
+  pm.addPass(createPackKernelArguments());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

@@ -74,21 +74,6 @@ struct EntryPointBuilder {
   }
 };
 
-/// Argument names are for readers of the attn dump; LLVM has no use for
-/// them. (All at once: removing one rebuilds the attributes of every argument.)
-void dropArgumentNames(LLVM::LLVMFuncOp fn) {
-  ArrayAttr all = fn.getArgAttrsAttr();
-  if (!all)
-    return;
-  SmallVector<DictionaryAttr> kept;
-  for (Attribute a : all) {
-    NamedAttrList attrs(cast<DictionaryAttr>(a));
-    attrs.erase("attn.name");
-    kept.push_back(attrs.getDictionary(fn.getContext()));
-  }
-  fn.setAllArgAttrs(kept);
-}
-
 } // namespace
 
 void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &model,
@@ -98,15 +83,9 @@ void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &mod
   MLIRContext *ctx = module.getContext();
   Type ptr = e.ptr, i32 = e.i32, i64 = e.i64;
 
-  // The kernel and its C-interface wrapper are private to the object. (The
-  // names must outlive the loop: a StringRef to a temporary string in the
-  // braced list would dangle.)
-  const std::string kernel = kernelSymbol(prefix), ciface = "_mlir_ciface_" + kernel;
-  for (StringRef name : {StringRef(kernel), StringRef(ciface)})
-    if (auto fn = symbols.lookup<LLVM::LLVMFuncOp>(name)) {
-      dropArgumentNames(fn);
-      fn.setLinkage(LLVM::Linkage::Internal);
-    }
+  // The kernel is private to the object.
+  if (auto kernel = symbols.lookup<LLVM::LLVMFuncOp>(kernelSymbol(prefix)))
+    kernel.setLinkage(LLVM::Linkage::Internal);
 
   EncodedSignature sig = encodeSignature(model);
   auto words = RankedTensorType::get({static_cast<int64_t>(sig.words.size())}, i64);
@@ -121,18 +100,10 @@ void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &mod
   stringGlobal(prefix + "__manifest", manifestJson);
 
   // prefix__entry(void **args): args[0] is the runtime context, the others
-  // point at memref descriptors, as the kernel's C interface takes them.
-  size_t numArgs = 2 + interfaceDecls(model, ast::DeclKind::Input).size() +
-                   interfaceDecls(model, ast::DeclKind::Param).size() +
-                   interfaceDecls(model, ast::DeclKind::Output).size();
+  // point at memref descriptors; the kernel takes the array as it is
+  // (attnc-pack-kernel-arguments).
   e.define(prefix + "__entry", e.voidType, {ptr}, [&](ValueRange a) -> Value {
-    SmallVector<Value> loaded;
-    for (size_t i = 0; i < numArgs; ++i) {
-      Value slot = b.create<LLVM::GEPOp>(e.loc, ptr, ptr, a[0],
-                                         ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
-      loaded.push_back(b.create<LLVM::LoadOp>(e.loc, ptr, slot));
-    }
-    e.call(ciface, e.voidType, loaded);
+    e.call(kernelSymbol(prefix), e.voidType, a);
     return Value();
   });
 

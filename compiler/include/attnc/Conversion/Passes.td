@@ -95,6 +95,21 @@ def BuffersToRuntime : Pass<"attnc-buffers-to-runtime", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def PackKernelArguments : Pass<"attnc-pack-kernel-arguments", "::mlir::ModuleOp"> {
+  let summary = "A kernel takes the runtime's array of argument pointers";
+  let description = [{
+    A kernel (a function with `llvm.emit_c_interface` whose first argument is
+    the runtime context, `!llvm.ptr`) becomes `(args: !llvm.ptr)`, the array
+    that `NAME__entry` receives (docs/internals/abi.md): entry 0 is the
+    context, entry i points at the memref descriptor of argument i. The
+    kernel loads, at its start, the entries of the arguments it uses, and
+    loses its C-interface attribute. Spread over one LLVM argument per
+    descriptor field, a model with thousands of tensors made LLVM's
+    interprocedural passes take minutes.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def ParallelLaunchToLLVM : Pass<"attnc-parallel-launch-to-llvm", "::mlir::ModuleOp"> {
   let summary = "Turn attn.parallel_launch into a call of attnc_parallel_for";
   let description = [{
