@@ -61,6 +61,7 @@ void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm, const PipelineOptions &
     pm.addPass(createApproximateMath());
   pm.addPass(createParallelLoopsToRuntime());
   pm.addPass(createPackKernelArguments());
+  pm.addPass(createSplitLargeFunctions());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

@@ -21,6 +21,13 @@ namespace attnc {
 /// On an scf.parallel: the most threads its iterations may run on (an
 /// integer); attnc-parallel-loops-to-runtime sizes the chunks to match.
 inline constexpr llvm::StringLiteral kMaxThreadsAttr = "attnc.max_threads";
+/// On an operation that reads memory: nothing writes that memory once the
+/// block holding the operation has started (the runtime's argument array, the
+/// descriptors it points at, the addresses of the kernel's buffers), so the
+/// operation may move to the start of its block and be repeated anywhere
+/// after. attnc-split-large-functions recomputes such values where they are
+/// needed rather than passing them, and drops the mark.
+inline constexpr llvm::StringLiteral kRepeatableReadAttr = "attnc.repeatable_read";
 
 #define GEN_PASS_DECL
 #include "attnc/Conversion/Passes.h.inc"

@@ -61,8 +61,9 @@ def ParallelLoopsToRuntime : Pass<"attnc-parallel-loops-to-runtime", "::mlir::Mo
     `!llvm.ptr`), each outermost one-dimensional `scf.parallel` becomes a
     function `KERNEL__parN(captures, begin, end)` that runs the iterations
     `[begin, end)` as an `scf.for`, and an `attn.parallel_launch` of it. The
-    values the body uses travel in a stack struct of their LLVM types
-    (unrealized casts on both sides fold away in the LLVM conversion).
+    values the body uses travel in a stack struct of their LLVM types, stored
+    and loaded field by field (unrealized casts on both sides fold away in
+    the LLVM conversion).
     Elsewhere the loop is left alone (and runs sequentially). A loop with
     `attnc.max_threads = n` is launched with a grain of ceil(count / n)
     iterations, so that its at most n chunks occupy at most n threads.
@@ -108,6 +109,23 @@ def PackKernelArguments : Pass<"attnc-pack-kernel-arguments", "::mlir::ModuleOp"
     interprocedural passes take minutes.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def SplitLargeFunctions : Pass<"attnc-split-large-functions", "::mlir::ModuleOp"> {
+  let summary = "Cut functions of more than 2048 operations into calls of smaller ones";
+  let description = [{
+    Several of LLVM's passes take time quadratic in the size of a function,
+    and a model of N declarations lowers to a kernel of about N loop nests.
+    In a function of more than 2048 operations, the blocks that run once
+    (the body, and the blocks of the scf.if ops in it, never a loop body)
+    are cut into segments of about 1024 operations, never between a stack
+    allocation and its last use. Each segment moves into a private,
+    never-inlined function `NAME__segment0`, `NAME__segment1`, ... called
+    where it was: the values it uses arrive in a record on the caller's
+    stack (constants are recreated), those it defines for later code come
+    back in another. Smaller functions are left as they are.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::func::FuncDialect"];
 }
 
 def ParallelLaunchToLLVM : Pass<"attnc-parallel-launch-to-llvm", "::mlir::ModuleOp"> {

@@ -336,7 +336,10 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     llvm::SmallPtrSet<Value, 16> replaced;
     for (auto [i, buffer] : llvm::enumerate(buffers)) {
       Location at = buffer.op->getLoc();
-      Value base = top.create<LLVM::LoadOp>(at, ptr, slotOf(top, pointers, ptr, i));
+      auto load = top.create<LLVM::LoadOp>(at, ptr, slotOf(top, pointers, ptr, i));
+      // The runtime filled the array before the kernel's body runs.
+      load->setAttr(attnc::kRepeatableReadAttr, top.getUnitAttr());
+      Value base = load;
       OpBuilder here(ctx);
       if (buffer.perThread) {
         here.setInsertionPoint(buffer.op);

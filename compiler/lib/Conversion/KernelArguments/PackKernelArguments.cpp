@@ -29,6 +29,7 @@ namespace attnc {
 } // namespace attnc
 
 using namespace mlir;
+using attnc::kRepeatableReadAttr;
 
 namespace {
 
@@ -64,17 +65,20 @@ struct PackKernelArgumentsPass
         continue;
       Value slot = b.create<LLVM::GEPOp>(loc, ptr, ptr, args,
                                          ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
-      Value pointer = b.create<LLVM::LoadOp>(loc, ptr, slot);
+      auto pointer = b.create<LLVM::LoadOp>(loc, ptr, slot);
+      pointer->setAttr(kRepeatableReadAttr, b.getUnitAttr());
       if (isa<LLVM::LLVMPointerType>(arg.getType())) {
-        arg.replaceAllUsesWith(pointer);
+        arg.replaceAllUsesWith(pointer.getResult());
         continue;
       }
       if (!isa<MemRefType>(arg.getType()))
         return kernel.emitOpError("internal error: a kernel argument of type ")
                << arg.getType() << ", neither a pointer nor a memref";
-      Value descriptor = b.create<LLVM::LoadOp>(loc, types.convertType(arg.getType()), pointer);
+      auto descriptor = b.create<LLVM::LoadOp>(loc, types.convertType(arg.getType()), pointer);
+      descriptor->setAttr(kRepeatableReadAttr, b.getUnitAttr());
       arg.replaceAllUsesWith(
-          b.create<UnrealizedConversionCastOp>(loc, arg.getType(), descriptor).getResult(0));
+          b.create<UnrealizedConversionCastOp>(loc, arg.getType(), descriptor.getResult())
+              .getResult(0));
     }
     entry.eraseArguments(0, count);
     kernel.setFunctionType(FunctionType::get(ctx, {ptr}, {}));

@@ -10,6 +10,8 @@
 
 #include "attnc/Conversion/Passes.h"
 
+#include "../Outlining/Records.h"
+
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -67,21 +69,12 @@ struct ParallelLoopsToRuntimePass
     // The chunk maps its iterations back through the loop's bounds.
     used.insert(loop.getLowerBound()[0]);
     used.insert(loop.getStep()[0]);
-    for (Value v : used) {
-      Operation *def = v.getDefiningOp();
-      if (def && def->hasTrait<OpTrait::ConstantLike>())
-        constants.push_back(def);
-      else
-        captured.insert(v);
-    }
-    SmallVector<Type> fields;
-    for (Value v : captured) {
-      Type t = types.convertType(v.getType());
-      if (!t)
-        return loop.emitOpError("captures a value of a type with no LLVM form: ") << v.getType();
-      fields.push_back(t);
-    }
-    auto record = LLVM::LLVMStructType::getLiteral(ctx, fields);
+    attnc::partitionUsedValues(used, constants, captured);
+    Value unconvertible;
+    auto record = attnc::recordType(types, captured.getArrayRef(), &unconvertible);
+    if (!record)
+      return loop.emitOpError("captures a value of a type with no LLVM form: ")
+             << unconvertible.getType();
 
     // The chunk function: unpack the captures, loop over [begin, end).
     OpBuilder mb(kernel);
@@ -90,15 +83,8 @@ struct ParallelLoopsToRuntimePass
     fn->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
     Block *entry = fn.addEntryBlock();
     OpBuilder b = OpBuilder::atBlockBegin(entry);
-    Value data = b.create<LLVM::LoadOp>(loc, record, entry->getArgument(0));
     IRMapping inside;
-    for (auto [i, v] : llvm::enumerate(captured)) {
-      Value field = b.create<LLVM::ExtractValueOp>(loc, data, ArrayRef<int64_t>{static_cast<int64_t>(i)});
-      Value back = field.getType() == v.getType()
-                       ? field
-                       : b.create<UnrealizedConversionCastOp>(loc, v.getType(), field).getResult(0);
-      inside.map(v, back);
-    }
+    attnc::loadRecord(b, loc, record, entry->getArgument(0), captured.getArrayRef(), inside);
     for (Operation *c : constants)
       inside.map(c->getResult(0), b.clone(*c)->getResult(0));
     Value begin = b.create<arith::IndexCastOp>(loc, b.getIndexType(), entry->getArgument(1));
@@ -115,13 +101,7 @@ struct ParallelLoopsToRuntimePass
     Block *to = chunk.getBody();
     to->getOperations().splice(std::prev(to->end()), body.getOperations());
     body.getArgument(0).replaceAllUsesWith(iv);
-    // Visits the moved operands rather than every use of each captured value:
-    // a value that every loop of the kernel uses has uses in all of them.
-    chunk.getBody()->walk([&](Operation *op) {
-      for (OpOperand &operand : op->getOpOperands())
-        if (Value replacement = inside.lookupOrNull(operand.get()))
-          operand.set(replacement);
-    });
+    attnc::remapOperands(chunk.getRegion(), inside);
     // Stack buffers whose sizes are known before the chunk are allocated
     // once per chunk, not once per iteration: an alloca in a loop would grow
     // the stack with every iteration. (Nested ones too: no buffer outlives
@@ -151,16 +131,8 @@ struct ParallelLoopsToRuntimePass
           lbld.create<arith::ConstantIndexOp>(loc, 1));
       grain = lbld.create<arith::IndexCastOp>(loc, i64, perChunk);
     }
-    Value one = lbld.create<LLVM::ConstantOp>(loc, i64, lbld.getI64IntegerAttr(1));
-    Value slot = lbld.create<LLVM::AllocaOp>(loc, ptr, record, one);
-    Value agg = lbld.create<LLVM::UndefOp>(loc, record);
-    for (auto [i, v] : llvm::enumerate(captured)) {
-      Value field = v.getType() == fields[i]
-                        ? v
-                        : lbld.create<UnrealizedConversionCastOp>(loc, fields[i], v).getResult(0);
-      agg = lbld.create<LLVM::InsertValueOp>(loc, agg, field, ArrayRef<int64_t>{static_cast<int64_t>(i)});
-    }
-    lbld.create<LLVM::StoreOp>(loc, agg, slot);
+    Value slot = attnc::allocateRecord(lbld, loc, record);
+    attnc::storeRecord(lbld, loc, record, captured.getArrayRef(), slot);
     lbld.create<ParallelLaunchOp>(loc, SymbolRefAttr::get(fn), kernel.getArgument(0), n, grain, slot);
     loop.erase();
     return success();

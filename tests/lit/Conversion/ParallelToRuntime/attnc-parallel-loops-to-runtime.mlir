@@ -6,12 +6,14 @@
 // CHECK-LABEL: func.func @kernel(
 //  CHECK-SAME: %[[CTX:.*]]: !llvm.ptr, %[[BUF:.*]]: memref<?xf32>
 //       CHECK:   %[[SLOT:.*]] = llvm.alloca {{.*}} x !llvm.struct<(struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>)>
-//       CHECK:   llvm.store
+//       CHECK:   %[[FIELD:.*]] = llvm.getelementptr inbounds %[[SLOT]][0, 0]
+//       CHECK:   llvm.store %{{.*}}, %[[FIELD]]
 //       CHECK:   attn.parallel_launch @kernel__par0(%[[CTX]], %{{.*}}, %{{.*}}, %[[SLOT]]) : !llvm.ptr, !llvm.ptr
 //   CHECK-NOT:   scf.parallel
 // CHECK-LABEL: func.func @kernel__par0(
 //  CHECK-SAME: %{{.*}}: !llvm.ptr, %[[BEGIN:.*]]: i64, %[[END:.*]]: i64) attributes {llvm.linkage = #llvm.linkage<internal>}
-//       CHECK:   llvm.load
+//       CHECK:   %[[AT:.*]] = llvm.getelementptr inbounds %{{.*}}[0, 0]
+//       CHECK:   llvm.load %[[AT]]
 //       CHECK:   %[[B:.*]] = builtin.unrealized_conversion_cast {{.*}} to memref<?xf32>
 //       CHECK:   arith.constant 2.000000e+00 : f32
 //       CHECK:   memref.alloca() : memref<4xf32>
