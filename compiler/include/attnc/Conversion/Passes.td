@@ -118,7 +118,7 @@ def SplitLargeFunctions : Pass<"attnc-split-large-functions", "::mlir::ModuleOp"
     and a model of N declarations lowers to a kernel of about N loop nests.
     In a function of more than 2048 operations, the blocks that run once
     (the body, and the blocks of the scf.if ops in it, never a loop body)
-    are cut into segments of about 1024 operations, never between a stack
+    are cut into segments of about 256 operations, never between a stack
     allocation and its last use. Each segment moves into a private,
     never-inlined function `NAME__segment0`, `NAME__segment1`, ... called
     where it was: the values it uses arrive in a record on the caller's

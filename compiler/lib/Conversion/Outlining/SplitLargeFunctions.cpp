@@ -58,15 +58,28 @@ struct Segment {
   Operation *first, *last;
 };
 
+/// Whether `type` holds an address or a size: what the kernel derives from
+/// its arguments and buffers before any computation.
+bool isAddressOrSize(Type type) {
+  return isa<IndexType, MemRefType, LLVM::LLVMPointerType, LLVM::LLVMStructType>(type);
+}
+
 /// The operations whose results a segment recomputes rather than receives:
-/// no regions, no side effects but a read marked kRepeatableReadAttr, and
-/// operands from outside their block or from such operations before them in
-/// it (so that they can all move to the start of their block).
+/// constants, and the cheap steps from the kernel's arguments to addresses
+/// and sizes (reads marked kRepeatableReadAttr, side-effect-free operations
+/// with results of address or size types; never the model's arithmetic,
+/// which would stay whole in the caller). Their operands come from outside
+/// their block or from such operations before them in it, so that they can
+/// all move to the start of their block.
 DenseSet<Operation *> findRecomputable(func::FuncOp function) {
   DenseSet<Operation *> recomputable;
   function.walk<WalkOrder::PreOrder>([&](Operation *op) {
-    if (op->getNumRegions() != 0 ||
-        !(isMemoryEffectFree(op) || op->hasAttr(attnc::kRepeatableReadAttr)))
+    if (op->getNumRegions() != 0)
+      return;
+    bool cheap = op->hasTrait<OpTrait::ConstantLike>() ||
+                 op->hasAttr(attnc::kRepeatableReadAttr) ||
+                 (isMemoryEffectFree(op) && llvm::all_of(op->getResultTypes(), isAddressOrSize));
+    if (!cheap)
       return;
     if (llvm::all_of(op->getOperands(), [&](Value v) {
           Operation *def = v.getDefiningOp();

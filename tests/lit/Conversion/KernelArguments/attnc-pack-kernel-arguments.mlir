@@ -2,18 +2,19 @@
 
 // A kernel takes the runtime's array: entry 0 is the context itself, entry i
 // points at the descriptor of argument i. Only the arguments in use are
-// loaded (here not %unused, entry 2), and the C interface goes.
+// loaded (here not %unused, entry 2), and the C interface goes. The loads
+// are marked as reads of memory nothing writes while the kernel runs.
 // CHECK-LABEL: func.func @kernel(
 //  CHECK-SAME: %[[ARGS:.*]]: !llvm.ptr) {
 //       CHECK:   %[[S0:.*]] = llvm.getelementptr %[[ARGS]][0] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
-//       CHECK:   %[[CTX:.*]] = llvm.load %[[S0]] : !llvm.ptr -> !llvm.ptr
+//       CHECK:   %[[CTX:.*]] = llvm.load %[[S0]] {attnc.repeatable_read} : !llvm.ptr -> !llvm.ptr
 //       CHECK:   %[[S1:.*]] = llvm.getelementptr %[[ARGS]][1]
-//       CHECK:   %[[P1:.*]] = llvm.load %[[S1]] : !llvm.ptr -> !llvm.ptr
-//       CHECK:   %[[D1:.*]] = llvm.load %[[P1]] : !llvm.ptr -> !llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>
+//       CHECK:   %[[P1:.*]] = llvm.load %[[S1]] {attnc.repeatable_read} : !llvm.ptr -> !llvm.ptr
+//       CHECK:   %[[D1:.*]] = llvm.load %[[P1]] {attnc.repeatable_read} : !llvm.ptr -> !llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>
 //       CHECK:   %[[DIMS:.*]] = builtin.unrealized_conversion_cast %[[D1]] : {{.*}} to memref<1xi64>
 //       CHECK:   %[[S3:.*]] = llvm.getelementptr %[[ARGS]][3]
-//       CHECK:   %[[P3:.*]] = llvm.load %[[S3]] : !llvm.ptr -> !llvm.ptr
-//       CHECK:   %[[D3:.*]] = llvm.load %[[P3]] : !llvm.ptr -> !llvm.struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>
+//       CHECK:   %[[P3:.*]] = llvm.load %[[S3]] {attnc.repeatable_read} : !llvm.ptr -> !llvm.ptr
+//       CHECK:   %[[D3:.*]] = llvm.load %[[P3]] {attnc.repeatable_read} : !llvm.ptr -> !llvm.struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>
 //       CHECK:   %[[OUT:.*]] = builtin.unrealized_conversion_cast %[[D3]] : {{.*}} to memref<?x4xf32>
 //   CHECK-NOT:   llvm.getelementptr %[[ARGS]]
 //       CHECK:   call @use_ctx(%[[CTX]])

@@ -16,7 +16,9 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <optional>
 
 namespace attnc::attn {
@@ -40,19 +42,69 @@ bool isComputeElement(Type t) {
   return t.isF32() || t.isInteger(64) || t.isInteger(32) || t.isInteger(1);
 }
 
+/// Whether the comprehension sums or reduces over an index of its own.
+bool reduces(ComprehensionOp comp) {
+  return comp.getBody().walk([](IndexReduceOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
 /// Emits, inside a region under construction, the element of a tensor at
 /// given indices by inlining the tensor's producers.
+///
+/// Two rules keep the inlined code as cheap as the attention it feeds. An
+/// element is built once per (tensor, indices) and reused, so a value used
+/// twice (`a * 0.5 + a`) is not computed twice, and a chain of such lets does
+/// not grow exponentially. And at most one contraction (a matmul, a
+/// comprehension that reduces) is inlined per element: the score's own
+/// `q @ k.T`. A contraction inside it (a projection `x @ wq`) is read from
+/// its materialised tensor, computed once, rather than once per (i, j).
 class ElementInliner {
 public:
-  explicit ElementInliner(OpBuilder &b) : b(b) {}
+  /// `insideContraction`: the element is already summed over (the value of
+  /// a weighted sum), so no contraction may be inlined into it.
+  explicit ElementInliner(OpBuilder &b, bool insideContraction = false)
+      : b(b), contractions(insideContraction ? 1 : 0) {
+    built.emplace_back();
+  }
 
   Value element(Value tensor, ArrayRef<Value> indices) {
+    ElementKey key{tensor, SmallVector<Value, 4>(indices)};
+    for (const auto &scope : llvm::reverse(built))
+      if (auto it = scope.find(key); it != scope.end())
+        return it->second;
+    Value v = build(tensor, indices);
+    built.back().emplace(std::move(key), v);
+    return v;
+  }
+
+private:
+  OpBuilder &b;
+  /// How many contractions enclose the element being built.
+  int contractions;
+  using ElementKey = std::pair<Value, SmallVector<Value, 4>>;
+  struct KeyLess {
+    bool operator()(const ElementKey &x, const ElementKey &y) const {
+      auto ptrs = [](const ElementKey &k) {
+        SmallVector<void *, 5> p = {k.first.getAsOpaquePointer()};
+        for (Value v : k.second)
+          p.push_back(v.getAsOpaquePointer());
+        return p;
+      };
+      auto px = ptrs(x), py = ptrs(y);
+      return std::lexicographical_compare(px.begin(), px.end(), py.begin(), py.end());
+    }
+  };
+  /// The elements built so far, one scope per block being filled: those of
+  /// an inlined matmul's body are not visible after it.
+  SmallVector<std::map<ElementKey, Value, KeyLess>> built;
+
+  Value build(Value tensor, ArrayRef<Value> indices) {
     Operation *def = tensor.getDefiningOp();
     auto type = cast<RankedTensorType>(tensor.getType());
     if (def && isElementwise(def) && allComputeOperands(def))
       return elementwise(def, type, indices);
     if (auto mm = dyn_cast_or_null<MatmulOp>(def))
-      if (cast<RankedTensorType>(mm.getLhs().getType()).getRank() >= 2 &&
+      if (contractions == 0 && cast<RankedTensorType>(mm.getLhs().getType()).getRank() >= 2 &&
           cast<RankedTensorType>(mm.getRhs().getType()).getRank() >= 2)
         return matmul(mm, indices);
     if (auto tr = dyn_cast_or_null<TransposeOp>(def)) {
@@ -62,12 +114,10 @@ public:
       return element(tr.getInput(), src);
     }
     if (auto comp = dyn_cast_or_null<ComprehensionOp>(def))
-      return comprehension(comp, indices);
+      if (contractions == 0 || !reduces(comp))
+        return comprehension(comp, indices);
     return leaf(tensor, indices);
   }
-
-private:
-  OpBuilder &b;
 
   static bool allComputeOperands(Operation *op) {
     for (Value v : op->getOperands())
@@ -128,8 +178,12 @@ private:
       idx.append({row, col});
       return idx;
     };
+    ++contractions;
+    built.emplace_back();
     Value a = element(mm.getLhs(), operandIndices(ta, indices[batch], kk));
     Value c = element(mm.getRhs(), operandIndices(tb, kk, indices[batch + 1]));
+    built.pop_back();
+    --contractions;
     Value p = b.create<MulOp>(loc, b.getF32Type(), a, c);
     b.create<YieldOp>(loc, p);
     return reduce.getResult();
@@ -137,7 +191,8 @@ private:
 
   /// Clones the comprehension's body at `indices`; its reads at exactly its
   /// own indices are in bounds (the checker inferred the extents from such
-  /// plain uses), so they are inlined in turn.
+  /// plain uses), so they are inlined in turn. (Those reads are outside any
+  /// reduction of the body, which is cloned with its own reads.)
   Value comprehension(ComprehensionOp comp, ArrayRef<Value> indices) {
     Block &block = comp.getBody().front();
     IRMapping map;
@@ -286,7 +341,7 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
                               : args[offset + a]);
         }
         idx.append({args[batch], args[batch + 1]});
-        return ElementInliner(b).element(v, idx);
+        return ElementInliner(b, /*insideContraction=*/true).element(v, idx);
       };
       return std::nullopt;
     }

@@ -29,7 +29,7 @@ def function(name, count, body="plain"):
     elif body == "loop":
         print("  scf.for %i = %c0 to %n step %c1 {")
         indent = "    "
-    last = chain(0, count, indent, stack_at=1000 if body == "plain" else None)
+    last = chain(0, count, indent, stack_at=200 if body == "plain" else None)
     print(f"{indent}memref.store %x{last}, %buf[%c0] : memref<8xf32>")
     if body != "plain":
         print("  }")
