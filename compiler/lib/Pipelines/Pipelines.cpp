@@ -42,7 +42,7 @@ void attnc::buildAttnToLinalgPipeline(OpPassManager &pm, const PipelineOptions &
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertAttnToLinalg());
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  pm.addPass(createLinearCSE());
 }
 
 void attnc::buildLinalgToLLVMPipeline(OpPassManager &pm, const PipelineOptions &options) {

@@ -39,6 +39,19 @@ def ApproximateMath : Pass<"attnc-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def LinearCSE : Pass<"attnc-linear-cse"> {
+  let summary = "Merge equal region-free operations, in time linear in the IR";
+  let description = [{
+    Common-subexpression elimination for operations without regions and
+    without memory effects (constants, dims, empty tensors, index and scalar
+    arithmetic): each is replaced by an equal one that dominates it, in its
+    block or in a block enclosing it. Operations with regions
+    (`linalg.generic`) are left alone: MLIR's `--cse` hashes them without
+    their regions and so compares each with every other of the same shape,
+    time quadratic in a model with many outputs of one input.
+  }];
+}
+
 def SeparateInitTensors : Pass<"attnc-separate-init-tensors"> {
   let summary = "Bound the uses of each tensor.empty, and of each linalg.fill of one";
   let description = [{

@@ -28,11 +28,14 @@ namespace {
 /// in-place analysis stays linear in the number of ops.
 constexpr size_t kUsesPerCopy = 32;
 
-/// A tensor.empty, or a linalg.fill of one: an op whose copies are equal.
+/// A tensor.empty, a linalg.fill of one, or a read-only view of an argument
+/// (a to_tensor that is not writable): an op whose copies are equal.
 Operation *initTensorOp(Value v) {
   Operation *def = v.getDefiningOp();
   if (isa_and_nonnull<tensor::EmptyOp>(def))
     return def;
+  if (auto view = dyn_cast_or_null<bufferization::ToTensorOp>(def))
+    return view.getWritable() ? nullptr : def;
   if (auto fill = dyn_cast_or_null<linalg::FillOp>(def))
     if (fill.getNumResults() == 1 && fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>())
       return def;

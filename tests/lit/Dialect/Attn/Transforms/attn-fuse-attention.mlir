@@ -197,3 +197,61 @@ func.func @decoder_step(%x: tensor<?x?xf32>, %enc: tensor<?x?x8xf32>, %b: index,
   }
   return %o : tensor<?x8xf32>
 }
+
+// -----
+
+// An element used twice is built once: a chain of lets that each use the
+// previous one twice inlines into a score that grows linearly, not
+// exponentially (here three adds, one per let, and one read of each of q, k).
+// CHECK-LABEL: func @shared_elements
+//       CHECK: attn.attention {{.*}} score {
+//       CHECK:   attn.index_reduce
+// CHECK-COUNT-2:   attn.read
+//   CHECK-NOT:   attn.read
+// CHECK-COUNT-3:   attn.add
+//   CHECK-NOT:   attn.add
+//       CHECK:   attn.yield
+//       CHECK: } mask {
+func.func @shared_elements(%q: tensor<?x8xf32>, %k: tensor<?x8xf32>, %v: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %kt = attn.transpose %k [1, 0] : tensor<?x8xf32> -> tensor<8x?xf32>
+  %s = attn.matmul %q, %kt : tensor<?x8xf32>, tensor<8x?xf32> -> tensor<?x?xf32>
+  %a1 = attn.add %s, %s : tensor<?x?xf32>, tensor<?x?xf32> -> tensor<?x?xf32>
+  %a2 = attn.add %a1, %a1 : tensor<?x?xf32>, tensor<?x?xf32> -> tensor<?x?xf32>
+  %a3 = attn.add %a2, %a2 : tensor<?x?xf32>, tensor<?x?xf32> -> tensor<?x?xf32>
+  %w = attn.softmax %a3 axis = 1 : tensor<?x?xf32> -> tensor<?x?xf32>
+  %o = attn.matmul %w, %v : tensor<?x?xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return %o : tensor<?x8xf32>
+}
+
+// -----
+
+// softmax((x @ wq) @ (x @ wk).T) @ (x @ wv): the score inlines its own
+// contraction only; the projections inside it, and the one in the value of
+// the weighted sum, are read from their tensors (computed once, not once per
+// query and key).
+// CHECK-LABEL: func @projections_stay_tensors
+//       CHECK: %[[Q:.*]] = attn.matmul
+//       CHECK: %[[K:.*]] = attn.matmul
+//       CHECK: %[[V:.*]] = attn.matmul
+//       CHECK: attn.attention {{.*}} score {
+//  CHECK-NEXT: ^bb0(%[[I:.*]]: index, %[[J:.*]]: index):
+//  CHECK-NEXT:   attn.index_reduce {{ *}}sum
+//  CHECK-NEXT:   ^bb0(%[[D:.*]]: index):
+//  CHECK-NEXT:     attn.read %[[Q]][%[[I]], %[[D]]] {in_bounds}
+//  CHECK-NEXT:     attn.read %[[K]][%[[J]], %[[D]]] {in_bounds}
+//   CHECK-NOT:   attn.index_reduce
+//       CHECK: } value {
+//  CHECK-NEXT: ^bb0(%[[VJ:.*]]: index, %[[VD:.*]]: index):
+//  CHECK-NEXT:   attn.read %[[V]][%[[VJ]], %[[VD]]] {in_bounds}
+//  CHECK-NEXT:   attn.yield
+func.func @projections_stay_tensors(%x: tensor<?x8xf32>, %wq: tensor<8x8xf32>, %wk: tensor<8x8xf32>,
+                                    %wv: tensor<8x8xf32>) -> tensor<?x8xf32> {
+  %q = attn.matmul %x, %wq : tensor<?x8xf32>, tensor<8x8xf32> -> tensor<?x8xf32>
+  %k = attn.matmul %x, %wk : tensor<?x8xf32>, tensor<8x8xf32> -> tensor<?x8xf32>
+  %v = attn.matmul %x, %wv : tensor<?x8xf32>, tensor<8x8xf32> -> tensor<?x8xf32>
+  %kt = attn.transpose %k [1, 0] : tensor<?x8xf32> -> tensor<8x?xf32>
+  %s = attn.matmul %q, %kt : tensor<?x8xf32>, tensor<8x?xf32> -> tensor<?x?xf32>
+  %w = attn.softmax %s axis = 1 : tensor<?x?xf32> -> tensor<?x?xf32>
+  %o = attn.matmul %w, %v : tensor<?x?xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return %o : tensor<?x8xf32>
+}
