@@ -125,18 +125,19 @@ def PackKernelArguments : Pass<"attnc-pack-kernel-arguments", "::mlir::ModuleOp"
 }
 
 def SplitLargeFunctions : Pass<"attnc-split-large-functions", "::mlir::ModuleOp"> {
-  let summary = "Cut functions of more than 2048 operations into calls of smaller ones";
+  let summary = "Cut functions of more than 512 operations into calls of smaller ones";
   let description = [{
     Several of LLVM's passes take time quadratic in the size of a function,
     and a model of N declarations lowers to a kernel of about N loop nests.
-    In a function of more than 2048 operations, the blocks that run once
+    In a function of more than 512 operations, the blocks that run once
     (the body, and the blocks of the scf.if ops in it, never a loop body)
-    are cut into segments of about 256 operations, never between a stack
+    are cut into segments of about 128 operations, never between a stack
     allocation and its last use. Each segment moves into a private,
     never-inlined function `NAME__segment0`, `NAME__segment1`, ... called
     where it was: the values it uses arrive in a record on the caller's
-    stack (constants are recreated), those it defines for later code come
-    back in another. Smaller functions are left as they are.
+    stack (constants and address computations are recreated), those it
+    defines for later code come back in another. Smaller functions are left
+    as they are.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::func::FuncDialect"];
 }

@@ -1,4 +1,4 @@
-"""Functions of more than 2048 operations, and smaller ones:
+"""Functions of more than 512 operations, and smaller ones:
 attnc-split-large-functions' test input."""
 
 
@@ -29,7 +29,7 @@ def function(name, count, body="plain"):
     elif body == "loop":
         print("  scf.for %i = %c0 to %n step %c1 {")
         indent = "    "
-    last = chain(0, count, indent, stack_at=200 if body == "plain" else None)
+    last = chain(0, count, indent, stack_at=100 if body == "plain" else None)
     print(f"{indent}memref.store %x{last}, %buf[%c0] : memref<8xf32>")
     if body != "plain":
         print("  }")
