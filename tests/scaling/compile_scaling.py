@@ -42,8 +42,10 @@ def compile_once(attnc, source, work):
     seconds = time.monotonic() - start
     stderr = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"compile_scaling: attnc failed on {path}:\n{stderr}")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
+        sys.exit(f"compile_scaling: attnc {how} on {path}:\n{stderr}")
     return seconds, usage.ru_maxrss
 
 
