@@ -139,6 +139,19 @@ bool parseDim(const std::string &text, std::pair<std::string, int64_t> &out) {
   std::_Exit(kUserError);
 }
 
+/// At exit: standard output that could not be written (--help or --version
+/// into a full disk; they print and exit inside the option parser) is a
+/// diagnostic and exit status 1, not LLVM's abort when the stream closes.
+void reportUnwrittenStdout() {
+  llvm::outs().flush();
+  std::error_code ec = llvm::outs().error();
+  if (!ec)
+    return;
+  llvm::outs().clear_error();
+  llvm::errs() << "attnc: error: cannot write to standard output: " << ec.message() << "\n";
+  std::_Exit(kUserError);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -184,6 +197,10 @@ int main(int argc, char **argv) {
     os << "attnc version " << ATTNC_VERSION_STRING << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";
   });
+  // outs() exists before the handler is registered, so the handler runs
+  // before the stream is destroyed.
+  llvm::outs();
+  std::atexit(reportUnwrittenStdout);
   std::string parseErrors;
   raw_string_ostream errs(parseErrors);
   if (!cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(), kOverview, &errs)) {
