@@ -24,10 +24,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from generate_model import model  # noqa: E402
 
 # (family, N): 4 N takes one to a few seconds on a 2-core machine.
-TEST_SIZES = [("inputs", 2000), ("outputs", 200), ("softmax", 30), ("lets", 30),
-              ("shared", 50), ("layers", 4)]
+TEST_SIZES = [("inputs", 2000), ("outputs", 400), ("softmax", 30), ("lets", 30),
+              ("shared", 50), ("layers", 4), ("models", 100)]
 LARGE_SIZES = [("inputs", 4000), ("inputs", 100000), ("outputs", 10000),
-               ("softmax", 250), ("lets", 200), ("shared", 200), ("layers", 50)]
+               ("softmax", 250), ("lets", 200), ("shared", 200), ("layers", 50),
+               ("models", 2000)]
 
 
 def compile_once(attnc, source, work):

@@ -11,6 +11,7 @@ Families (SIZE is the N of each):
     lets      N chained lets a_k = softmax(a_{k-1}) + a_{k-1}
     shared    N chained lets that each use the previous one twice, in a score
     layers    N attention layers with a projection each, symbolic S
+    models    N models in one file
 """
 import sys
 
@@ -77,7 +78,15 @@ def layers(n):
     yield "}"
 
 
-FAMILIES = {f.__name__: f for f in (inputs, outputs, softmax, lets, shared, layers)}
+def models(n):
+    for i in range(n):
+        yield f"model m{i} {{"
+        yield "  input x: f32[4]"
+        yield f"  output y = x * {i + 1}"
+        yield "}"
+
+
+FAMILIES = {f.__name__: f for f in (inputs, outputs, softmax, lets, shared, layers, models)}
 
 
 def model(family, n):
