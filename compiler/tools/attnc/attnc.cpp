@@ -139,17 +139,17 @@ bool parseDim(const std::string &text, std::pair<std::string, int64_t> &out) {
   std::_Exit(kUserError);
 }
 
-/// At exit: standard output that could not be written (--help or --version
-/// into a full disk; they print and exit inside the option parser) is a
-/// diagnostic and exit status 1, not LLVM's abort when the stream closes.
+/// At exit: standard output that could not be written (-o -, attnc run's
+/// results, --help or --version, which print and exit inside the option
+/// parser, into a full disk) is a diagnostic and exit status 1, not LLVM's
+/// abort when the stream closes.
 void reportUnwrittenStdout() {
   llvm::outs().flush();
   std::error_code ec = llvm::outs().error();
   if (!ec)
     return;
   llvm::outs().clear_error();
-  llvm::errs() << "attnc: error: cannot write to standard output: " << ec.message() << "\n";
-  std::_Exit(kUserError);
+  std::_Exit(error(kUserError, "cannot write to standard output: " + ec.message()));
 }
 
 } // namespace
@@ -273,13 +273,7 @@ int main(int argc, char **argv) {
   if (inv.command != Command::Compile && !inv.emit.empty())
     return error(kUsageError, "--emit applies to attnc compile only");
 
-  int code = inv.command == Command::Compile ? runCompile(inv) : runModel(inv);
-  // What went to stdout (-o -, attnc run's results) must have arrived: a
-  // full disk is an error, not LLVM's abort when the stream closes.
-  llvm::outs().flush();
-  if (std::error_code ec = llvm::outs().error()) {
-    llvm::outs().clear_error();
-    return error(kUserError, "cannot write to standard output: " + ec.message());
-  }
-  return code;
+  // What went to stdout (-o -, attnc run's results) is checked at exit
+  // (reportUnwrittenStdout).
+  return inv.command == Command::Compile ? runCompile(inv) : runModel(inv);
 }

@@ -29,6 +29,16 @@ inline constexpr llvm::StringLiteral kMaxThreadsAttr = "attnc.max_threads";
 /// needed rather than passing them, and drops the mark.
 inline constexpr llvm::StringLiteral kRepeatableReadAttr = "attnc.repeatable_read";
 
+/// A model's kernel as ASTToAttn builds it, (ctx: !llvm.ptr, dims: memref,
+/// tensors...), until attnc-pack-kernel-arguments packs its arguments. (The
+/// chunks of a parallel loop take (!llvm.ptr, i64, i64).)
+inline bool isModelKernel(mlir::func::FuncOp f) {
+  llvm::ArrayRef<mlir::Type> inputs = f.getFunctionType().getInputs();
+  return !f.isExternal() && inputs.size() > 1 &&
+         llvm::isa<mlir::LLVM::LLVMPointerType>(inputs[0]) &&
+         llvm::isa<mlir::MemRefType>(inputs[1]);
+}
+
 #define GEN_PASS_DECL
 #include "attnc/Conversion/Passes.h.inc"
 

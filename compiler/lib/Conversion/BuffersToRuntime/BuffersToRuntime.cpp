@@ -40,13 +40,6 @@ namespace {
 constexpr llvm::StringLiteral kAllocBuffers = "attnc_kernel_alloc_buffers";
 constexpr llvm::StringLiteral kThreadIndex = "attnc_ctx_thread_index";
 
-/// A model's kernel: (ctx: !llvm.ptr, dims: memref, tensors...).
-bool isKernel(func::FuncOp f) {
-  ArrayRef<Type> inputs = f.getFunctionType().getInputs();
-  return !f.isExternal() && inputs.size() > 1 && isa<LLVM::LLVMPointerType>(inputs[0]) &&
-         isa<MemRefType>(inputs[1]);
-}
-
 /// What a buffer holds, for the runtime's messages: "'h' at encoder.attn:29:11"
 /// when the source location carries a name, else "the value at ...".
 std::string describe(Location loc) {
@@ -162,7 +155,7 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     ModuleOp module = getOperation();
     SmallVector<func::FuncOp> kernels;
     for (auto f : module.getOps<func::FuncOp>())
-      if (isKernel(f))
+      if (attnc::isModelKernel(f))
         kernels.push_back(f);
     SymbolTable symbols(module);
     for (func::FuncOp kernel : kernels)

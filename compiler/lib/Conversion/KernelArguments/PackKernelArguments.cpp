@@ -35,18 +35,11 @@ namespace {
 
 constexpr llvm::StringLiteral kCInterface = "llvm.emit_c_interface";
 
-/// A model's kernel: C interface, and the runtime context first.
-bool isKernel(func::FuncOp f) {
-  ArrayRef<Type> inputs = f.getFunctionType().getInputs();
-  return !f.isExternal() && f->hasAttr(kCInterface) && !inputs.empty() &&
-         isa<LLVM::LLVMPointerType>(inputs[0]);
-}
-
 struct PackKernelArgumentsPass
     : attnc::impl::PackKernelArgumentsBase<PackKernelArgumentsPass> {
   void runOnOperation() override {
     for (auto f : getOperation().getOps<func::FuncOp>())
-      if (isKernel(f) && failed(pack(f)))
+      if (attnc::isModelKernel(f) && failed(pack(f)))
         return signalPassFailure();
   }
 

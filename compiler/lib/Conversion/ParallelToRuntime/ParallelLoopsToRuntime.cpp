@@ -28,11 +28,6 @@ using attnc::attn::ParallelLaunchOp;
 
 namespace {
 
-bool isKernel(func::FuncOp f) {
-  ArrayRef<Type> inputs = f.getFunctionType().getInputs();
-  return !f.isExternal() && !inputs.empty() && isa<LLVM::LLVMPointerType>(inputs[0]);
-}
-
 struct ParallelLoopsToRuntimePass
     : attnc::impl::ParallelLoopsToRuntimeBase<ParallelLoopsToRuntimePass> {
   void runOnOperation() override {
@@ -42,7 +37,7 @@ struct ParallelLoopsToRuntimePass
     Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
     SmallVector<func::FuncOp> kernels;
     for (auto f : module.getOps<func::FuncOp>())
-      if (isKernel(f))
+      if (attnc::isModelKernel(f))
         kernels.push_back(f);
     for (func::FuncOp kernel : kernels) {
       SmallVector<scf::ParallelOp> loops;

@@ -33,7 +33,8 @@ func.func @kernel(%ctx: !llvm.ptr {attn.name = "ctx"}, %dims: memref<1xi64> {att
   return
 }
 
-// Without the C interface a function is not a kernel: it keeps its arguments.
+// A function that does not take (!llvm.ptr, memref, ...), such as a parallel
+// loop's chunk, is not a kernel: it keeps its arguments.
 // CHECK-LABEL: func.func @chunk(
 //  CHECK-SAME: %{{.*}}: !llvm.ptr, %{{.*}}: i64)
 //   CHECK-NOT:   llvm.getelementptr

@@ -16,7 +16,6 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
-#include <algorithm>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -68,7 +67,9 @@ public:
   }
 
   Value element(Value tensor, ArrayRef<Value> indices) {
-    ElementKey key{tensor, SmallVector<Value, 4>(indices)};
+    ElementKey key = {tensor.getAsOpaquePointer()};
+    for (Value i : indices)
+      key.push_back(i.getAsOpaquePointer());
     for (const auto &scope : llvm::reverse(built))
       if (auto it = scope.find(key); it != scope.end())
         return it->second;
@@ -81,22 +82,11 @@ private:
   OpBuilder &b;
   /// How many contractions enclose the element being built.
   int contractions;
-  using ElementKey = std::pair<Value, SmallVector<Value, 4>>;
-  struct KeyLess {
-    bool operator()(const ElementKey &x, const ElementKey &y) const {
-      auto ptrs = [](const ElementKey &k) {
-        SmallVector<void *, 5> p = {k.first.getAsOpaquePointer()};
-        for (Value v : k.second)
-          p.push_back(v.getAsOpaquePointer());
-        return p;
-      };
-      auto px = ptrs(x), py = ptrs(y);
-      return std::lexicographical_compare(px.begin(), px.end(), py.begin(), py.end());
-    }
-  };
+  /// A tensor and the indices of one of its elements.
+  using ElementKey = SmallVector<const void *, 5>;
   /// The elements built so far, one scope per block being filled: those of
   /// an inlined matmul's body are not visible after it.
-  SmallVector<std::map<ElementKey, Value, KeyLess>> built;
+  SmallVector<std::map<ElementKey, Value>> built;
 
   Value build(Value tensor, ArrayRef<Value> indices) {
     Operation *def = tensor.getDefiningOp();
