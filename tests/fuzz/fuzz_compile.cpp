@@ -4,14 +4,14 @@
 // checks (and whose model names can prefix C symbols) is then compiled to
 // LLVM IR at -O0 and at -O2, for the host, as `attnc compile` does. The
 // checker is meant to catch every user error, so a checked model that does
-// not compile (compileToLLVMIR returns null) is a bug: the target aborts and
+// not compile (compile or translate returns null) is a bug: the target aborts and
 // libFuzzer saves the input.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Frontend/Frontend.h"
 #include "attnc/Pipelines/Compiler.h"
-#include "attnc/Target/MachineCode.h"
+#include "attnc/Backends/CPU/CPUBackend.h"
 
 #include "llvm/IR/LLVMContext.h"
 
@@ -24,40 +24,31 @@
 
 namespace {
 
-/// The host's target machine, created once.
-struct Host {
-  attnc::TargetSpec spec;
-  std::unique_ptr<llvm::TargetMachine> machine;
-  attnc::VectorUnit unit;
-
-  Host() {
+/// The host's CPU backend, created once.
+attnc::cpu::CPUBackend &host() {
+  static std::unique_ptr<attnc::cpu::CPUBackend> backend = [] {
     std::string error;
-    if (!attnc::resolveTarget("host", "host", spec, error) ||
-        !(machine = attnc::createTargetMachine(spec, error))) {
-      std::fprintf(stderr, "fuzz_compile: no target machine: %s\n", error.c_str());
+    auto b = attnc::cpu::CPUBackend::create({"host", "host", ""}, error);
+    if (!b) {
+      std::fprintf(stderr, "fuzz_compile: no host backend: %s\n", error.c_str());
       std::abort();
     }
-    unit = attnc::vectorUnitOf(*machine);
-  }
-};
-
-Host &host() {
-  static Host h;
-  return h;
+    return b;
+  }();
+  return *backend;
 }
 
 void compileAt(const attnc::ast::Module &module, unsigned optLevel) {
-  Host &h = host();
+  attnc::cpu::CPUBackend &backend = host();
   attnc::CompileOptions options;
   options.pipeline.optLevel = optLevel;
-  options.pipeline.targetVectorWidth = h.unit.width;
-  options.pipeline.targetVectorRegisters = h.unit.registers;
+  backend.describeTarget(options.pipeline);
   options.prefixes = attnc::symbolPrefixes(module, "");
-  options.build = {"fuzz.attn", "-O" + std::to_string(optLevel), h.spec.arch, h.spec.cpu};
+  options.build = backend.buildInfo("fuzz.attn", optLevel);
+  std::unique_ptr<attnc::Compilation> compilation =
+      attnc::compile(module, options, backend, [](const std::string &, mlir::ModuleOp) {});
   llvm::LLVMContext context;
-  std::unique_ptr<llvm::Module> ir = attnc::compileToLLVMIR(
-      module, options, *h.machine, context, [](attnc::Stage, mlir::ModuleOp) {});
-  if (!ir) {
+  if (!compilation || !backend.translate(compilation->module(), context)) {
     std::fprintf(stderr, "fuzz_compile: a checked model failed to compile at -O%u\n", optLevel);
     std::abort();
   }

@@ -2,6 +2,7 @@
 
 #include "attnc/Pipelines/Registration.h"
 
+#include "attnc/Backends/CPU/CPUBackend.h"
 #include "attnc/Conversion/Passes.h"
 #include "attnc/Dialect/Attn/IR/Attn.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
@@ -27,4 +28,5 @@ void attnc::registerEverything(mlir::DialectRegistry &registry) {
   registerAttncConversionPasses();
   attn::registerAttnPasses();
   registerPipelines();
+  cpu::registerPasses();
 }

@@ -103,13 +103,16 @@ std::unique_ptr<ast::Module> loadModule(const Invocation &inv, int &exitCode) {
   return module;
 }
 
-bool prepare(const Invocation &inv, const ast::Module &module, Prepared &out, int &exitCode) {
+std::unique_ptr<Backend> selectBackend(const Invocation &inv, int &exitCode) {
   std::string message;
-  if (!resolveTarget(inv.target, inv.cpu, out.target, message) ||
-      !(out.machine = createTargetMachine(out.target, message))) {
+  std::unique_ptr<Backend> backend =
+      createBackend({inv.target, inv.cpu, inv.offloadArch}, message);
+  if (!backend)
     exitCode = error(kUserError, message);
-    return false;
-  }
+  return backend;
+}
+
+void prepare(const Invocation &inv, const ast::Module &module, Prepared &out) {
   out.options.pipeline.optLevel = inv.optLevel;
   out.options.pipeline.reportMissedFusion = inv.reportMissedFusion;
   out.options.pipeline.reportFusion = inv.explainFusion;
@@ -117,109 +120,121 @@ bool prepare(const Invocation &inv, const ast::Module &module, Prepared &out, in
   out.options.pipeline.blockK = inv.blockK;
   out.options.pipeline.vectorWidth = inv.vectorWidth;
   out.options.pipeline.tileRows = inv.tileRows;
-  VectorUnit unit = vectorUnitOf(*out.machine);
-  out.options.pipeline.targetVectorWidth = unit.width;
-  out.options.pipeline.targetVectorRegisters = unit.registers;
+  out.backend->describeTarget(out.options.pipeline);
   out.options.prefixes = symbolPrefixes(module, inv.name);
-  out.options.build = {llvm::sys::path::filename(inv.inputPath).str(),
-                       "-O" + std::to_string(inv.optLevel), out.target.arch, out.target.cpu};
+  out.options.build =
+      out.backend->buildInfo(llvm::sys::path::filename(inv.inputPath).str(), inv.optLevel);
   out.options.applyPassManagerCLOptions = true;
-  return true;
 }
 
 namespace {
 
-/// The --emit kinds: where each goes beside the object, and what messages
-/// call it.
+/// An --emit kind: where it goes beside the object, and what messages call
+/// it. The stages' kinds are `.STAGE.mlir` files.
 struct EmitKind {
-  const char *name, *extension, *description;
+  std::string name, extension, description;
+  bool textual = true;
+  bool artifact = false;  // made by the backend after its last stage
 };
-const EmitKind kKinds[] = {
-    {"obj", ".o", "the object"},
-    {"header", ".h", "the header"},
-    {"attn", ".attn.mlir", "the attn IR"},
-    {"fused", ".fused.mlir", "the fused IR"},
-    {"linalg", ".linalg.mlir", "the linalg IR"},
-    {"llvm-mlir", ".llvm-mlir.mlir", "the llvm-mlir IR"},
-    {"llvm", ".ll", "the LLVM IR"},
-    {"asm", ".s", "the assembly"},
-    {"manifest", ".json", "the manifest"},
-    {"ptx", ".ptx", "the PTX"}};
 
-const EmitKind *findKind(const std::string &name) {
-  for (const EmitKind &k : kKinds)
-    if (name == k.name)
-      return &k;
-  return nullptr;
+/// The kinds of a compile for `backend`: every stage, the backend's
+/// artifacts, and the header and manifest, which every backend has.
+std::vector<EmitKind> emitKinds(const Backend &backend) {
+  std::vector<EmitKind> kinds;
+  for (const ArtifactKind &a : backend.artifacts())
+    if (!a.textual)
+      kinds.push_back({a.name, a.extension, a.description, false, true});
+  kinds.push_back({"header", ".h", "the header"});
+  for (const std::string &stage : stageNames(backend))
+    kinds.push_back({stage, "." + stage + ".mlir", "the " + stage + " IR"});
+  for (const ArtifactKind &a : backend.artifacts())
+    if (a.textual)
+      kinds.push_back({a.name, a.extension, a.description, true, true});
+  kinds.push_back({"manifest", ".json", "the manifest"});
+  return kinds;
 }
-
-bool isTextual(const std::string &kind) { return kind != "obj"; }
-
-/// --dump-dir numbers its files: the stages 01 to 04, then these.
-constexpr int kDumpLLVMIR = 5, kDumpAssembly = 6;
 
 /// Where each requested kind is written: -o names the only kind, or the
 /// object; the others go beside it, named after its stem. A device or FIFO
 /// (-o /dev/null) takes every kind: nothing can go beside it.
 struct OutputPlan {
+  std::vector<EmitKind> known;
   std::vector<std::string> kinds;
+  std::vector<std::string> stages;  // in order: --dump-dir numbers them from 01
+  std::vector<ArtifactKind> dumpedArtifacts;  // numbered after the stages
   std::string stem;                 // path without extension
   std::string single;               // -o for a single kind ("-" = stdout)
   std::string dumpDir, modelStem;   // --dump-dir and the model file's stem
 
+  const EmitKind *find(const std::string &name) const {
+    for (const EmitKind &k : known)
+      if (k.name == name)
+        return &k;
+    return nullptr;
+  }
   std::string pathFor(const std::string &kind) const {
     if (!single.empty() && (kinds.size() == 1 || kind == "obj" || writtenInPlace(single)))
       return single;
-    return stem + findKind(kind)->extension;
+    return stem + find(kind)->extension;
   }
   bool wants(const std::string &kind) const {
     return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
   }
-  std::string dumpPath(int number, const std::string &extension) const {
+  std::string dumpPath(size_t number, const std::string &extension) const {
     char prefix[8];
-    std::snprintf(prefix, sizeof prefix, "%02d-", number);
+    std::snprintf(prefix, sizeof prefix, "%02zu-", number);
     return dumpDir + "/" + prefix + modelStem + "." + extension;
   }
-  std::string dumpPath(Stage stage) const {
-    return dumpPath(static_cast<int>(stage) + 1, std::string(stageName(stage)) + ".mlir");
+  std::string stageDumpPath(const std::string &stage) const {
+    size_t index = std::find(stages.begin(), stages.end(), stage) - stages.begin();
+    return dumpPath(index + 1, stage + ".mlir");
+  }
+  std::string artifactDumpPath(size_t i) const {
+    return dumpPath(stages.size() + i + 1, dumpedArtifacts[i].extension.substr(1));
   }
   /// Every file the command would write.
   std::vector<OutputFile> files() const {
     std::vector<OutputFile> out;
     for (const std::string &kind : kinds)
-      out.push_back({pathFor(kind), findKind(kind)->description});
+      out.push_back({pathFor(kind), find(kind)->description});
     if (dumpDir.empty())
       return out;
-    for (Stage s : {Stage::Attn, Stage::Fused, Stage::Linalg, Stage::LLVMDialect})
-      out.push_back({dumpPath(s), "the --dump-dir file"});
-    out.push_back({dumpPath(kDumpLLVMIR, "ll"), "the --dump-dir file"});
-    out.push_back({dumpPath(kDumpAssembly, "s"), "the --dump-dir file"});
+    for (const std::string &stage : stages)
+      out.push_back({stageDumpPath(stage), "the --dump-dir file"});
+    for (size_t i = 0; i < dumpedArtifacts.size(); ++i)
+      out.push_back({artifactDumpPath(i), "the --dump-dir file"});
     return out;
   }
 };
 
-bool makePlan(const Invocation &inv, OutputPlan &plan, int &exitCode) {
+bool makePlan(const Invocation &inv, const Backend &backend, OutputPlan &plan, int &exitCode) {
+  plan.known = emitKinds(backend);
+  plan.stages = stageNames(backend);
+  for (const ArtifactKind &a : backend.artifacts())
+    if (a.dumped)
+      plan.dumpedArtifacts.push_back(a);
   // A kind named twice is written once.
   for (const std::string &k : inv.emit)
     if (!plan.wants(k))
       plan.kinds.push_back(k);
   if (plan.kinds.empty())
     plan.kinds = {"obj", "header"};
-  for (const std::string &k : plan.kinds)
-    if (!findKind(k)) {
-      std::string known;
-      for (const EmitKind &kind : kKinds)
-        known += (known.empty() ? "" : ", ") + std::string(kind.name);
-      exitCode = error(kUsageError, "unknown --emit kind '" + k + "' (expected " + known + ")");
+  for (const std::string &k : plan.kinds) {
+    if (plan.find(k))
+      continue;
+    if (k == "ptx") {
+      exitCode = error(kUserError, "--emit=ptx needs --target=cuda, which this version of attnc "
+                                   "does not support");
       return false;
     }
-  if (inv.outputPath == "-" && (plan.kinds.size() != 1 || !isTextual(plan.kinds[0]))) {
-    exitCode = error(kUsageError, "-o - needs exactly one textual --emit kind");
+    std::string known;
+    for (const EmitKind &kind : plan.known)
+      known += (known.empty() ? "" : ", ") + kind.name;
+    exitCode = error(kUsageError, "unknown --emit kind '" + k + "' (expected " + known + ")");
     return false;
   }
-  if (plan.wants("ptx")) {
-    exitCode = error(kUserError, "--emit=ptx needs --target=cuda, which this version of attnc "
-                                 "does not support");
+  if (inv.outputPath == "-" && (plan.kinds.size() != 1 || !plan.find(plan.kinds[0])->textual)) {
+    exitCode = error(kUsageError, "-o - needs exactly one textual --emit kind");
     return false;
   }
   std::string base = inv.outputPath.empty() || inv.outputPath == "-"
@@ -237,10 +252,10 @@ bool makePlan(const Invocation &inv, OutputPlan &plan, int &exitCode) {
   return true;
 }
 
-std::string printed(mlir::ModuleOp m, Stage stage) {
+std::string printed(mlir::ModuleOp m, const std::string &stage) {
   mlir::OpPrintingFlags flags;
   // The attn stage shows where every op came from in the model file.
-  if (stage == Stage::Attn)
+  if (stage == kAttnStage)
     flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false).useLocalScope();
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -248,33 +263,15 @@ std::string printed(mlir::ModuleOp m, Stage stage) {
   return text;
 }
 
-std::string printed(const llvm::Module &ir) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  ir.print(os, nullptr);
-  return text;
-}
-
-/// The object file, or assembly, of `ir`; reports a failure.
-bool machineCode(llvm::Module &ir, const Prepared &prep, bool assembly, std::string &out,
-                 int &exitCode) {
-  llvm::SmallString<0> code;
-  llvm::raw_svector_ostream os(code);
-  std::string message;
-  if (!emitMachineCode(ir, *prep.machine, assembly, os, message)) {
-    exitCode = error(kUserError, message);
-    return false;
-  }
-  out = code.str().str();
-  return true;
-}
-
 } // namespace
 
 int runCompile(const Invocation &inv) {
   int exitCode = kSuccess;
+  Prepared prep;
+  if (!(prep.backend = selectBackend(inv, exitCode)))
+    return exitCode;
   OutputPlan plan;
-  if (!makePlan(inv, plan, exitCode))
+  if (!makePlan(inv, *prep.backend, plan, exitCode))
     return exitCode;
   if (!inv.syntaxOnly && !checkOutputsDistinct(inv.inputPath, plan.files(), exitCode))
     return exitCode;
@@ -282,9 +279,7 @@ int runCompile(const Invocation &inv) {
   std::unique_ptr<ast::Module> module = loadModule(inv, exitCode);
   if (!module || inv.syntaxOnly)
     return exitCode;
-  Prepared prep;
-  if (!prepare(inv, *module, prep, exitCode))
-    return exitCode;
+  prepare(inv, *module, prep);
 
   if (!inv.dumpDir.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(inv.dumpDir))
@@ -295,42 +290,45 @@ int runCompile(const Invocation &inv) {
   // so that they show how far a failing compile got.
   std::vector<OutputContents> outputs;
   bool failedDump = false;
-  auto onStage = [&](Stage stage, mlir::ModuleOp m) {
-    std::string kind = stageName(stage);
-    if (!plan.wants(kind) && (inv.dumpDir.empty() || failedDump))
+  auto onStage = [&](const std::string &stage, mlir::ModuleOp m) {
+    if (!plan.wants(stage) && (inv.dumpDir.empty() || failedDump))
       return;
     std::string text = printed(m, stage);
     if (!inv.dumpDir.empty() && !failedDump)
-      failedDump = !writeOutputs({{plan.dumpPath(stage), text}}, exitCode);
-    if (plan.wants(kind))
-      outputs.push_back({plan.pathFor(kind), std::move(text)});
+      failedDump = !writeOutputs({{plan.stageDumpPath(stage), text}}, exitCode);
+    if (plan.wants(stage))
+      outputs.push_back({plan.pathFor(stage), std::move(text)});
   };
-  auto context = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> ir =
-      compileToLLVMIR(*module, prep.options, *prep.machine, *context, onStage);
+  std::unique_ptr<Compilation> compilation =
+      compile(*module, prep.options, *prep.backend, onStage);
   if (failedDump)
     return exitCode;
-  if (!ir)
+  if (!compilation)
     return kUserError;
 
+  // The backend's artifacts, in its order: those requested, and with
+  // --dump-dir the dumped ones.
   bool dumping = !inv.dumpDir.empty();
-  std::string llvmIR = plan.wants("llvm") || dumping ? printed(*ir) : "";
-  if (dumping && !writeOutputs({{plan.dumpPath(kDumpLLVMIR, "ll"), llvmIR}}, exitCode))
-    return exitCode;
-  std::string assembly, object;
-  if ((plan.wants("asm") || dumping) &&
-      !machineCode(*ir, prep, /*assembly=*/true, assembly, exitCode))
-    return exitCode;
-  if (dumping && !writeOutputs({{plan.dumpPath(kDumpAssembly, "s"), assembly}}, exitCode))
-    return exitCode;
-  if (plan.wants("obj") && !machineCode(*ir, prep, /*assembly=*/false, object, exitCode))
-    return exitCode;
-  if (plan.wants("llvm"))
-    outputs.push_back({plan.pathFor("llvm"), llvmIR});
-  if (plan.wants("asm"))
-    outputs.push_back({plan.pathFor("asm"), assembly});
-  if (plan.wants("obj"))
-    outputs.push_back({plan.pathFor("obj"), object});
+  std::vector<std::string> made;
+  for (const ArtifactKind &a : prep.backend->artifacts())
+    if (plan.wants(a.name) || (dumping && a.dumped))
+      made.push_back(a.name);
+  std::vector<std::string> contents;
+  std::string message;
+  {
+    mlir::TimingScope timing = compilation->time("emit");
+    if (!made.empty() &&
+        !prep.backend->emit(compilation->module(), made, contents, message))
+      return error(kUserError, message);
+  }
+  for (size_t i = 0; i < made.size(); ++i) {
+    if (plan.wants(made[i]))
+      outputs.push_back({plan.pathFor(made[i]), contents[i]});
+    for (size_t d = 0; dumping && d < plan.dumpedArtifacts.size(); ++d)
+      if (plan.dumpedArtifacts[d].name == made[i] &&
+          !writeOutputs({{plan.artifactDumpPath(d), contents[i]}}, exitCode))
+        return exitCode;
+  }
   if (plan.wants("header"))
     outputs.push_back({plan.pathFor("header"),
                        generateHeader(*module, prep.options.prefixes, prep.options.build)});

@@ -47,13 +47,16 @@ int error(int code, const std::string &message);
 /// have C symbols (SymbolNames.h); prints diagnostics.
 std::unique_ptr<ast::Module> loadModule(const Invocation &inv, int &exitCode);
 
-/// Everything the compile paths share: prefixes, build info, the target.
+/// The backend --target selects, or null after an error.
+std::unique_ptr<Backend> selectBackend(const Invocation &inv, int &exitCode);
+
+/// Everything the compile paths share: the backend, prefixes, build info.
 struct Prepared {
   CompileOptions options;
-  TargetSpec target;
-  std::unique_ptr<llvm::TargetMachine> machine;
+  std::unique_ptr<Backend> backend;
 };
-bool prepare(const Invocation &inv, const ast::Module &module, Prepared &out, int &exitCode);
+/// Fills `out.options` for `out.backend`.
+void prepare(const Invocation &inv, const ast::Module &module, Prepared &out);
 
 int runCompile(const Invocation &inv);
 int runModel(const Invocation &inv);   // `attnc run` and `attnc bench`

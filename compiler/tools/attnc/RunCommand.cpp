@@ -12,7 +12,8 @@
 #include "attnc/Reference/Inputs.h"
 #include "attnc/Reference/Interpreter.h"
 #include "attnc/Reference/Npy.h"
-#include "attnc/Target/HostJit.h"
+#include "attnc/Backends/CPU/CPUBackend.h"
+#include "attnc/Backends/CPU/HostJit.h"
 #include "attnc/Target/Json.h"
 #include "attnc/Target/ModelInterface.h"
 #include "attnc/runtime.h"
@@ -165,15 +166,23 @@ int runModel(const Invocation &inv) {
       return error(kUsageError, "--input " + name + "=" + text + ": " + message);
   }
 
+  // The host's CPU backend: its LLVM IR loads into this process.
+  std::string message;
+  std::unique_ptr<cpu::CPUBackend> host = cpu::CPUBackend::create({"host", "host", ""}, message);
+  if (!host)
+    return error(kUserError, message);
+  cpu::CPUBackend &hostBackend = *host;
   Prepared prep;
-  if (!prepare(inv, *module, prep, exitCode))
-    return exitCode;
+  prep.backend = std::move(host);
+  prepare(inv, *module, prep);
+  std::unique_ptr<Compilation> compilation =
+      compile(*module, prep.options, hostBackend, [](const std::string &, mlir::ModuleOp) {});
+  if (!compilation)
+    return kUserError;
   auto context = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> ir = compileToLLVMIR(*module, prep.options, *prep.machine,
-                                                     *context, [](Stage, mlir::ModuleOp) {});
+  std::unique_ptr<llvm::Module> ir = hostBackend.translate(compilation->module(), *context);
   if (!ir)
     return kUserError;
-  std::string message;
   std::unique_ptr<HostJit> jit = HostJit::create(std::move(ir), std::move(context), message);
   if (!jit)
     return error(kUserError, "cannot load the compiled code: " + message);

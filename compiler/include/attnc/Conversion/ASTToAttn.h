@@ -12,10 +12,11 @@
 
 namespace attnc {
 
-/// Builds one kernel function per model, model i's named `kernelNames[i]`.
-/// The function's arguments follow docs/internals/abi.md: the runtime
-/// context, the dims, then one memref per input, param and output in
-/// declaration order. Its body reads the inputs as tensors, computes with
+/// Builds one function per model, model i's named `kernelNames[i]` and
+/// marked `attn.model`: a pure tensor function, free of any target. Its
+/// arguments are the dims, then one memref per input, param and output in
+/// declaration order (docs/internals/abi.md; each backend adds what its
+/// calling convention needs). Its body reads the inputs as tensors, computes with
 /// attn ops located at their source positions, and writes each output in
 /// place. The module is verified; on failure an error is printed and the
 /// result is null (that would be a compiler bug, not a user error).

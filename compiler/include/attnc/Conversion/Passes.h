@@ -7,7 +7,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -18,27 +17,6 @@
 #include "mlir/Pass/Pass.h"
 
 namespace attnc {
-/// On an scf.parallel: the most threads its iterations may run on (an
-/// integer); attnc-parallel-loops-to-runtime sizes the chunks to match.
-inline constexpr llvm::StringLiteral kMaxThreadsAttr = "attnc.max_threads";
-/// On an operation that reads memory: nothing writes that memory once the
-/// block holding the operation has started (the runtime's argument array, the
-/// descriptors it points at, the addresses of the kernel's buffers), so the
-/// operation may move to the start of its block and be repeated anywhere
-/// after. attnc-split-large-functions recomputes such values where they are
-/// needed rather than passing them, and drops the mark.
-inline constexpr llvm::StringLiteral kRepeatableReadAttr = "attnc.repeatable_read";
-
-/// A model's kernel as ASTToAttn builds it, (ctx: !llvm.ptr, dims: memref,
-/// tensors...), until attnc-pack-kernel-arguments packs its arguments. (The
-/// chunks of a parallel loop take (!llvm.ptr, i64, i64).)
-inline bool isModelKernel(mlir::func::FuncOp f) {
-  llvm::ArrayRef<mlir::Type> inputs = f.getFunctionType().getInputs();
-  return !f.isExternal() && inputs.size() > 1 &&
-         llvm::isa<mlir::LLVM::LLVMPointerType>(inputs[0]) &&
-         llvm::isa<mlir::MemRefType>(inputs[1]);
-}
-
 #define GEN_PASS_DECL
 #include "attnc/Conversion/Passes.h.inc"
 

@@ -1,33 +1,43 @@
-//===- Compiler.h - A checked model file to LLVM IR, stage by stage -*- C++ -*-===//
+//===- Compiler.h - A checked model file through a backend's stages -*- C++ -*-===//
 //
-// The one path from a checked AST to LLVM IR that `attnc compile`, `attnc
-// run`, `attnc bench` and the tests share. Each stage is handed to a callback
-// so that the driver can print or dump it (--emit, --dump-dir).
+// The one path from a checked AST to a backend's last stage that `attnc
+// compile`, `attnc run`, `attnc bench` and the tests share: the attn dialect
+// as generated (`attn`), fused and scheduled (`fused`), then each stage the
+// backend declares. Each stage is handed to a callback so that the driver
+// can print or dump it (--emit, --dump-dir).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_PIPELINES_COMPILER_H
 #define ATTNC_PIPELINES_COMPILER_H
 
 #include "attnc/Frontend/AST.h"
+#include "attnc/Pipelines/Backend.h"
 #include "attnc/Pipelines/Pipelines.h"
-#include "attnc/Target/MachineCode.h"
 #include "attnc/Target/ModelInterface.h"
-#include "attnc/Target/SymbolNames.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Support/Timing.h"
 
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/Support/SourceMgr.h"
 
 #include <memory>
 #include <string>
 #include <vector>
 
+namespace mlir {
+class SourceMgrDiagnosticHandler;
+} // namespace mlir
+
 namespace attnc {
 
-/// The MLIR stages, in order; their names are the `--emit` kinds.
-enum class Stage { Attn, Fused, Linalg, LLVMDialect };
-const char *stageName(Stage s);
+/// The target-neutral stages, before the backend's.
+inline constexpr const char *kAttnStage = "attn", *kFusedStage = "fused";
+
+/// Every stage's name, in order: `attn`, `fused`, then the backend's.
+std::vector<std::string> stageNames(const Backend &backend);
 
 struct CompileOptions {
   PipelineOptions pipeline;
@@ -38,17 +48,36 @@ struct CompileOptions {
   bool applyPassManagerCLOptions = false;
 };
 
-/// Called after each MLIR stage with the module as it stands.
-using StageCallback = llvm::function_ref<void(Stage, mlir::ModuleOp)>;
+/// Called after each stage with its name and the module as it stands.
+using StageCallback = llvm::function_ref<void(const std::string &stage, mlir::ModuleOp)>;
 
-/// Compiles every model of the file into one LLVM module for `machine`.
-/// Returns null after printing a diagnostic (an internal error: user errors
-/// are all caught by the checker).
-std::unique_ptr<llvm::Module> compileToLLVMIR(const ast::Module &module,
-                                              const CompileOptions &options,
-                                              llvm::TargetMachine &machine,
-                                              llvm::LLVMContext &llvmContext,
-                                              StageCallback onStage);
+/// A model file after the backend's last stage, with the context that owns
+/// it; diagnostics point into the model file.
+class Compilation {
+public:
+  Compilation(const std::string &modelFile, bool applyTimingCLOptions);
+  ~Compilation();
+  mlir::ModuleOp module() { return *moduleOp; }
+  /// A timer under the root of the --mlir-timing report, which is printed
+  /// when the compilation ends.
+  mlir::TimingScope time(const std::string &what) { return root.nest(what); }
+
+private:
+  friend std::unique_ptr<Compilation> compile(const ast::Module &, const CompileOptions &,
+                                              const Backend &, StageCallback);
+  mlir::MLIRContext context;
+  llvm::SourceMgr sources;
+  std::unique_ptr<mlir::SourceMgrDiagnosticHandler> diagnostics;
+  mlir::DefaultTimingManager timing;
+  mlir::TimingScope root;
+  mlir::OwningOpRef<mlir::ModuleOp> moduleOp;
+};
+
+/// Runs every model of the file through every stage. Returns null after
+/// printing a diagnostic (an internal error: user errors are all caught by
+/// the checker).
+std::unique_ptr<Compilation> compile(const ast::Module &module, const CompileOptions &options,
+                                     const Backend &backend, StageCallback onStage);
 
 } // namespace attnc
 

@@ -14,7 +14,6 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
@@ -423,7 +422,7 @@ Value Generator::emitComprehension(const A::Decl &d) {
   return op.getResult();
 }
 
-/// The model's schedule block as the attributes attn-schedule reads:
+/// The model's schedule block as the attributes attnc-schedule-attention reads:
 /// tile(i = Q, j = K) -> block_q, block_k; vectorize(.., W) -> vector_width;
 /// unroll(.., R) -> tile_rows; threads(N) -> threads. The checker has
 /// checked every value; later directives win.
@@ -457,13 +456,13 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
   indexValues.clear();
   Location l = loc(m.loc);
 
-  // Signature: ctx, dims, inputs, params, outputs (docs/internals/abi.md).
+  // Signature: dims, inputs, params, outputs; each backend adds what its
+  // calling convention needs (docs/internals/abi.md).
   auto memrefFor = [&](const A::Decl &d) {
     return MemRefType::get(staticShape(d.kind == A::DeclKind::Output ? d.type.shape : d.shape),
                            storageType(d.kind == A::DeclKind::Output ? d.type.dtype : d.dtype));
   };
-  SmallVector<Type> argTypes = {LLVM::LLVMPointerType::get(&ctx),
-                                MemRefType::get({std::max<int64_t>(m.dims.size(), 1)},
+  SmallVector<Type> argTypes = {MemRefType::get({std::max<int64_t>(m.dims.size(), 1)},
                                                 builder.getI64Type())};
   SmallVector<const A::Decl *> order;
   for (A::DeclKind kind : {A::DeclKind::Input, A::DeclKind::Param, A::DeclKind::Output})
@@ -476,20 +475,20 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
   // array of every argument's attributes per argument.
   auto named = [&](StringRef name) {
     return builder.getDictionaryAttr(
-        builder.getNamedAttr("attn.name", builder.getStringAttr(name)));
+        builder.getNamedAttr(kNameAttr, builder.getStringAttr(name)));
   };
-  SmallVector<DictionaryAttr> argAttrs = {named("ctx"), named("dims")};
+  SmallVector<DictionaryAttr> argAttrs = {named("dims")};
   for (const A::Decl *d : order)
     argAttrs.push_back(named(d->name));
   builder.setInsertionPointToEnd(into.getBody());
   auto func = builder.create<func::FuncOp>(l, symbol, builder.getFunctionType(argTypes, {}),
                                            ArrayRef<NamedAttribute>{}, argAttrs);
-  func->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
+  func->setAttr(kModelAttr, builder.getUnitAttr());
   if (DictionaryAttr schedule = scheduleAttr(m))
-    func->setAttr("attn.schedule", schedule);
+    func->setAttr(kScheduleAttr, schedule);
   Block *entry = func.addEntryBlock();
   for (auto [i, d] : llvm::enumerate(order))
-    entry->getArgument(i + 2).setLoc(loc(d->loc));
+    entry->getArgument(i + 1).setLoc(loc(d->loc));
   builder.setInsertionPointToStart(entry);
 
   for (auto [i, dim] : llvm::enumerate(m.dims)) {
@@ -498,7 +497,7 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
       dimValues.push_back(indexConst(dl, dim.fixedValue));
       continue;
     }
-    Value raw = builder.create<memref::LoadOp>(dl, entry->getArgument(1),
+    Value raw = builder.create<memref::LoadOp>(dl, entry->getArgument(0),
                                                ValueRange{indexConst(dl, i)});
     dimValues.push_back(builder.create<arith::IndexCastOp>(dl, builder.getIndexType(), raw));
   }
@@ -506,7 +505,7 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
   // Inputs and params become tensors of the compute element type.
   std::map<const A::Decl *, Value> outputArgs;
   for (auto [i, d] : llvm::enumerate(order)) {
-    Value arg = entry->getArgument(i + 2);
+    Value arg = entry->getArgument(i + 1);
     if (d->kind == A::DeclKind::Output) {
       outputArgs[d] = arg;
       continue;
@@ -552,8 +551,7 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
 OwningOpRef<ModuleOp> attnc::generateAttn(MLIRContext &context, const ast::Module &module,
                                           const std::vector<std::string> &kernelNames) {
   context.loadDialect<AttnDialect, arith::ArithDialect, bufferization::BufferizationDialect,
-                      func::FuncDialect, LLVM::LLVMDialect, memref::MemRefDialect,
-                      tensor::TensorDialect>();
+                      func::FuncDialect, memref::MemRefDialect, tensor::TensorDialect>();
   OwningOpRef<ModuleOp> result =
       ModuleOp::create(FileLineColLoc::get(&context, module.fileName, 1, 1));
   Generator gen(context, module);

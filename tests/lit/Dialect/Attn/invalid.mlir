@@ -462,3 +462,10 @@ func.func @model_block_and_width() attributes {attn.schedule = {block_q = 48 : i
 func.func @misspelt_attribute() attributes {attn.shedule = {block_q = 64 : i64}} {
   return
 }
+
+// -----
+
+// expected-error @+1 {{'attn.model' is a unit attribute of a function}}
+func.func @model_with_a_value() attributes {attn.model = "sdpa"} {
+  return
+}

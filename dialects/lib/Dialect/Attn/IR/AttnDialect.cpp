@@ -4,6 +4,8 @@
 #include "attnc/Dialect/Attn/IR/ScheduleRules.h"
 
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -41,7 +43,7 @@ LogicalResult attnc::attn::verifySchedule(Operation *op, Attribute attr, StringR
   }
   // The block and the width must fit each other where they are applied,
   // missing ones taking the lowering's defaults; a model's schedule may
-  // leave the width to the target (attn-schedule checks the pair).
+  // leave the width to the target (attnc-schedule-attention checks the pair).
   auto q = dict.getAs<IntegerAttr>(schedule::kBlockQ);
   auto width = dict.getAs<IntegerAttr>(schedule::kVectorWidth);
   if (!applied && !(q && width))
@@ -55,9 +57,14 @@ LogicalResult attnc::attn::verifySchedule(Operation *op, Attribute attr, StringR
 }
 
 LogicalResult AttnDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
-  if (attr.getName() == "attn.schedule")
+  if (attr.getName() == kScheduleAttr)
     return verifySchedule(op, attr.getValue(), attr.getName(), /*applied=*/false);
-  if (attr.getName() == "attn.name")
+  if (attr.getName() == kNameAttr)
     return success();
+  if (attr.getName() == kModelAttr) {
+    if (!isa<UnitAttr>(attr.getValue()) || !isa<FunctionOpInterface>(op))
+      return op->emitError() << "'" << kModelAttr << "' is a unit attribute of a function";
+    return success();
+  }
   return op->emitError() << "unknown attn attribute '" << attr.getName().strref() << "'";
 }

@@ -49,10 +49,10 @@ struct ScheduleAttentionPass : attnc::attn::impl::ScheduleAttentionBase<Schedule
                                {schedule::kTileRows, tileRows}})
       if (option != 0)
         if (std::string problem = schedule::checkValue(key, option); !problem.empty()) {
-          func.emitError("attn-schedule option: ") << problem;
+          func.emitError("attnc-schedule-attention option: ") << problem;
           return signalPassFailure();
         }
-    auto fromModel = func->getAttrOfType<DictionaryAttr>("attn.schedule");
+    auto fromModel = func->getAttrOfType<DictionaryAttr>(kScheduleAttr);
     auto pick = [&](int64_t option, StringRef key, int64_t automatic) -> int64_t {
       if (option > 0)
         return option;

@@ -4,7 +4,6 @@
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
@@ -18,6 +17,12 @@
 #include "attnc/Dialect/Attn/IR/AttnAttrs.h.inc"
 
 namespace attnc::attn {
+/// Discardable attributes of the dialect: a function argument's name in the
+/// model (`attn.name`), the mark of a function that computes one model
+/// (`attn.model`, until a backend gives it its calling convention) and the
+/// model's schedule block (`attn.schedule`, on that function).
+inline constexpr llvm::StringLiteral kNameAttr = "attn.name", kModelAttr = "attn.model",
+                                     kScheduleAttr = "attn.schedule";
 /// Shared verifier of the element-wise ops: operand and result shapes follow
 /// NumPy broadcasting, scalars mix freely with tensors.
 mlir::LogicalResult verifyElementwise(mlir::Operation *op);
@@ -25,7 +30,7 @@ mlir::LogicalResult verifyElementwise(mlir::Operation *op);
 bool isElementwise(mlir::Operation *op);
 /// Checks a schedule against ScheduleRules.h: `schedule` on attn.attention
 /// (`applied`: the lowering's defaults fill missing keys) or `attn.schedule`
-/// on a function (the model's, completed by attn-schedule); `name` is the
+/// on a function (the model's, completed by attnc-schedule-attention); `name` is the
 /// attribute's.
 mlir::LogicalResult verifySchedule(mlir::Operation *op, mlir::Attribute schedule,
                                    llvm::StringRef name, bool applied);

@@ -27,7 +27,7 @@ def Attn_Dialect : Dialect {
   let useDefaultAttributePrinterParser = 1;
   // `attn.schedule` on a function: the model's schedule block.
   let hasOperationAttrVerify = 1;
-  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::LLVM::LLVMDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
 class Attn_Op<string mnemonic, list<Trait> traits = []>

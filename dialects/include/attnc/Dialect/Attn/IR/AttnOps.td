@@ -7,7 +7,6 @@ include "attnc/Dialect/Attn/IR/AttnDialect.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/IR/RegionKindInterface.td"
-include "mlir/Dialect/LLVMIR/LLVMOpBase.td"
 
 //===----------------------------------------------------------------------===//
 // Element-wise operations (tensors with NumPy broadcasting, or scalars)
@@ -471,7 +470,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, RecursiveMemoryEffects,
     score_mod and mask_mod but for any score. The op never materialises the
     S x T weights: it lowers to the online-softmax loop nest.
 
-    `schedule` records the tiling chosen by `attn-schedule` (or the user):
+    `schedule` records the tiling chosen by `attnc-schedule-attention` (or the user):
     `block_q`, `block_k` (query and key block), `vector_width`, `tile_rows`
     (register tile rows).
 
@@ -506,31 +505,6 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, RecursiveMemoryEffects,
   let extraClassDeclaration = [{
     /// Number of leading batch dimensions of the result.
     unsigned getNumBatchDims() { return getExtents().size() - 3; }
-  }];
-}
-
-def Attn_ParallelLaunchOp : Attn_Op<"parallel_launch", []> {
-  let summary = "run an outlined loop body on the runtime's thread pool";
-  let description = [{
-    Calls `body(captures, begin, end)` for chunks `[begin, end)` of
-    `[0, count)`, of at least `grain` iterations, on the threads of the
-    runtime context `ctx` (the runtime's `attnc_parallel_for`). `body` is a
-    function `(!llvm.ptr, i64, i64) -> ()` made by
-    `attnc-parallel-loops-to-runtime` from an `scf.parallel`; `captures`
-    points at the values its body uses. All operands are LLVM types, so the
-    op survives the conversions to the LLVM dialect untouched, and
-    `attnc-parallel-launch-to-llvm` then turns it into the call.
-
-    Example:
-
-    ```mlir
-    attn.parallel_launch @sdpa__par0(%ctx, %count, %grain, %captures) : !llvm.ptr, !llvm.ptr
-    ```
-  }];
-  let arguments = (ins FlatSymbolRefAttr:$body, LLVM_AnyPointer:$ctx, I64:$count, I64:$grain,
-                       LLVM_AnyPointer:$captures);
-  let assemblyFormat = [{
-    $body `(` $ctx `,` $count `,` $grain `,` $captures `)` attr-dict `:` type($ctx) `,` type($captures)
   }];
 }
 

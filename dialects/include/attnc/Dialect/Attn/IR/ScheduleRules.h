@@ -4,7 +4,7 @@
 // line (--block-q ...), the model's `schedule` block (checked by the
 // frontend, at the value), the `schedule` attribute of attn.attention and
 // the function's `attn.schedule` (checked by the dialect's verifiers, so
-// attnc-opt too), and the attn-schedule pass, which combines them. Plain
+// attnc-opt too), and the attnc-schedule-attention pass, which combines them. Plain
 // C++ without MLIR, so that the frontend can use it.
 //
 //===----------------------------------------------------------------------===//
@@ -23,7 +23,7 @@ inline constexpr std::string_view kBlockQ = "block_q", kBlockK = "block_k",
                                   kThreads = "threads";
 
 /// What the lowering assumes for a key a schedule lacks (attnc-opt inputs;
-/// attn-schedule always records all four).
+/// attnc-schedule-attention always records all four).
 inline constexpr int64_t kDefaultBlockQ = 64, kDefaultBlockK = 64, kDefaultVectorWidth = 16,
                          kDefaultTileRows = 8;
 

@@ -5,7 +5,7 @@
 
 include "mlir/Pass/PassBase.td"
 
-def FuseAttention : Pass<"attn-fuse-attention", "::mlir::func::FuncOp"> {
+def FuseAttention : Pass<"attnc-fuse-attention", "::mlir::func::FuncOp"> {
   let summary = "Fuse score -> softmax -> weighted-sum chains into attn.attention";
   let description = [{
     Finds every `softmax(X, axis = last) @ V` (and the comprehension form
@@ -29,7 +29,7 @@ def FuseAttention : Pass<"attn-fuse-attention", "::mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
-def ScheduleAttention : Pass<"attn-schedule", "::mlir::func::FuncOp"> {
+def ScheduleAttention : Pass<"attnc-schedule-attention", "::mlir::func::FuncOp"> {
   let summary = "Choose and record the tiling of every attn.attention";
   let description = [{
     Sets the `schedule` attribute of each `attn.attention` op: query block,

@@ -1,0 +1,75 @@
+//===- HostJit.cpp - Run compiled models in the compiler's process --------===//
+
+#include "attnc/Backends/CPU/HostJit.h"
+
+#include "attnc/runtime.h"
+
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/TargetSelect.h"
+
+namespace attnc {
+
+struct HostJit::Impl {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+};
+
+HostJit::HostJit(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
+HostJit::~HostJit() = default;
+
+std::unique_ptr<HostJit> HostJit::create(std::unique_ptr<llvm::Module> module,
+                                         std::unique_ptr<llvm::LLVMContext> context,
+                                         std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto jit = llvm::orc::LLJITBuilder().create();
+  if (!jit) {
+    error = llvm::toString(jit.takeError());
+    return nullptr;
+  }
+  llvm::orc::JITDylib &lib = (*jit)->getMainJITDylib();
+  // The runtime entry points the generated code calls, from this process.
+  llvm::orc::SymbolMap runtime;
+  auto add = [&](const char *name, void *address) {
+    runtime[(*jit)->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                               llvm::JITSymbolFlags::Exported};
+  };
+  add("attnc_model_run", reinterpret_cast<void *>(&attnc_model_run));
+  add("attnc_model_run_tensors", reinterpret_cast<void *>(&attnc_model_run_tensors));
+  add("attnc_model_output_elements", reinterpret_cast<void *>(&attnc_model_output_elements));
+  add("attnc_parallel_for", reinterpret_cast<void *>(&attnc_parallel_for));
+  add("attnc_kernel_alloc_buffers", reinterpret_cast<void *>(&attnc_kernel_alloc_buffers));
+  add("attnc_ctx_thread_index", reinterpret_cast<void *>(&attnc_ctx_thread_index));
+  if (llvm::Error e = lib.define(llvm::orc::absoluteSymbols(runtime))) {
+    error = llvm::toString(std::move(e));
+    return nullptr;
+  }
+  // libm and libc functions the kernels call (tanhf, erff, memcpy, malloc).
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!process) {
+    error = llvm::toString(process.takeError());
+    return nullptr;
+  }
+  lib.addGenerator(std::move(*process));
+  module->setDataLayout((*jit)->getDataLayout());
+  if (llvm::Error e = (*jit)->addIRModule(
+          llvm::orc::ThreadSafeModule(std::move(module), std::move(context)))) {
+    error = llvm::toString(std::move(e));
+    return nullptr;
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->jit = std::move(*jit);
+  return std::unique_ptr<HostJit>(new HostJit(std::move(impl)));
+}
+
+void *HostJit::lookup(const std::string &symbol, std::string &error) {
+  auto address = impl->jit->lookup(symbol);
+  if (!address) {
+    error = llvm::toString(address.takeError());
+    return nullptr;
+  }
+  return address->toPtr<void *>();
+}
+
+} // namespace attnc

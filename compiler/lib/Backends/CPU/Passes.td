@@ -1,0 +1,121 @@
+//===- Passes.td - The CPU backend's passes ----------------*- tablegen -*-===//
+//
+// Everything here is specific to CPUs and the host runtime: the attention
+// kernel's loop nest over vector tiles, loops on the runtime's thread pool,
+// buffers from the runtime, and the C calling convention of kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_BACKENDS_CPU_PASSES
+#define ATTNC_BACKENDS_CPU_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def LowerAttention : Pass<"attnc-cpu-lower-attention", "::mlir::ModuleOp"> {
+  let summary = "Lower attn.attention to the CPU's online-softmax loop nest";
+  let description = [{
+    Each `attn.attention` becomes one task per (batch index, block of
+    `block_q` queries) in an `scf.parallel`, a loop over key blocks carrying
+    the running maximum, running sum and accumulator in stack buffers, and
+    register-tiled inner products vectorised over queries (sizes from the
+    op's schedule). The score, mask and value regions are cloned into the
+    loops as scalar attn ops, which `attnc-convert-attn-to-linalg` lowers
+    next. See LowerAttention.cpp for the loop nest.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::vector::VectorDialect", "::mlir::bufferization::BufferizationDialect"
+  ];
+}
+
+def WrapKernels : Pass<"attnc-cpu-wrap-kernels", "::mlir::ModuleOp"> {
+  let summary = "Give each model's function the CPU kernel's calling convention";
+  let description = [{
+    The front end makes each model a target-free function `(dims, tensors...)`
+    marked `attn.model`. On the CPU a kernel also takes the runtime context,
+    which its parallel loops and its buffers need: this pass adds it as a
+    leading `!llvm.ptr {attn.name = "ctx"}` argument and drops the mark.
+    The layout is that of docs/internals/abi.md, which
+    `attnc-pack-kernel-arguments` then turns into one array of pointers.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def ParallelLoopsToRuntime : Pass<"attnc-parallel-loops-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Run 1-D scf.parallel loops on the runtime's thread pool";
+  let description = [{
+    In a kernel (a function whose first argument is the runtime context,
+    `!llvm.ptr`), each outermost one-dimensional `scf.parallel` becomes a
+    function `KERNEL__parN(captures, begin, end)` that runs the iterations
+    `[begin, end)` as an `scf.for`, and a call of the runtime's
+    `attnc_parallel_for(ctx, count, grain, KERNEL__parN, captures)`. The
+    values the body uses travel in a stack struct of their LLVM types, stored
+    and loaded field by field (unrealized casts on both sides fold away in
+    the LLVM conversion).
+    Elsewhere the loop is left alone (and runs sequentially). A loop with
+    `attnc.max_threads = n` is launched with a grain of ceil(count / n)
+    iterations, so that its at most n chunks occupy at most n threads.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::LLVM::LLVMDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
+def BuffersToRuntime : Pass<"attnc-buffers-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Allocate a kernel's heap buffers through the runtime, all at once, checked";
+  let description = [{
+    In a kernel (a function whose first argument is the runtime context,
+    `!llvm.ptr`), every `memref.alloc` is moved to the start, with the
+    computation of its sizes, and replaced by a view of a buffer that one
+    call of the runtime's `attnc_kernel_alloc_buffers` allocates for all of
+    them. The call checks every size (nothing can wrap) and every
+    allocation; when one fails it records why, naming the buffer by its
+    source location, and the rest of the kernel, which the pass puts under
+    an `scf.if`, does not run: no output is written, nothing leaks. The
+    buffers belong to the run and are freed after it, so the kernel has no
+    `memref.dealloc`. Buffers of loop iterations (a heap buffer freed in the
+    loop, a stack buffer whose size is known only at run time or is above
+    64 KiB) become slices of a per-thread scratch the same call allocates,
+    so that the stack never grows with the input or the schedule. A buffer
+    whose size is known and overflows 64 bits is a compile-time error.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def PackKernelArguments : Pass<"attnc-pack-kernel-arguments", "::mlir::ModuleOp"> {
+  let summary = "A kernel takes the runtime's array of argument pointers";
+  let description = [{
+    A kernel (a function `(ctx: !llvm.ptr, dims: memref, ...)`, as
+    `attnc-cpu-wrap-kernels` makes it) becomes `(args: !llvm.ptr)`, the array
+    that `NAME__entry` receives (docs/internals/abi.md): entry 0 is the
+    context, entry i points at the memref descriptor of argument i. The
+    kernel loads, at its start, the entries of the arguments it uses.
+    Spread over one LLVM argument per
+    descriptor field, a model with thousands of tensors made LLVM's
+    interprocedural passes take minutes.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def SplitLargeFunctions : Pass<"attnc-split-large-functions", "::mlir::ModuleOp"> {
+  let summary = "Cut functions of more than 512 operations into calls of smaller ones";
+  let description = [{
+    Several of LLVM's passes take time quadratic in the size of a function,
+    and a model of N declarations lowers to a kernel of about N loop nests.
+    In a function of more than 512 operations, the blocks that run once
+    (the body, and the blocks of the scf.if ops in it, never a loop body)
+    are cut into segments of about 128 operations, never between a stack
+    allocation and its last use. Each segment moves into a private,
+    never-inlined function `NAME__segment0`, `NAME__segment1`, ... called
+    where it was: the values it uses arrive in a record on the caller's
+    stack (constants and address computations are recreated), those it
+    defines for later code come back in another. Smaller functions are left
+    as they are.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::func::FuncDialect"];
+}
+
+#endif
