@@ -10,7 +10,6 @@
 #include "attnc/Conversion/ASTToAttn.h"
 
 #include "attnc/Dialect/Attn/IR/Attn.h"
-#include "attnc/Dialect/Attn/IR/ScheduleRules.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -109,7 +108,7 @@ private:
   Value emitSubscript(const A::Expr &e);
   Value emitComprehension(const A::Decl &d);
   void hoistSubscriptedExprs(const A::Expr &e);
-  DictionaryAttr scheduleAttr(const A::Model &m);
+  ScheduleAttr scheduleAttr(const A::Model &m);
 
   /// In element context every value is a scalar: rank-0 tensors are read.
   Value scalarize(Value v, Location l) {
@@ -422,30 +421,64 @@ Value Generator::emitComprehension(const A::Decl &d) {
   return op.getResult();
 }
 
-/// The model's schedule block as the attributes attnc-schedule-attention reads:
-/// tile(i = Q, j = K) -> block_q, block_k; vectorize(.., W) -> vector_width;
-/// unroll(.., R) -> tile_rows; threads(N) -> threads. The checker has
-/// checked every value; later directives win.
-DictionaryAttr Generator::scheduleAttr(const A::Model &m) {
-  namespace rules = attnc::attn::schedule;
-  llvm::MapVector<StringRef, int64_t> values;
+/// The model's schedule block, every directive of it: tile(i = Q, j = K)
+/// -> block_q, block_k; vectorize(axes, W) -> vector_width, vectorize_axes;
+/// unroll(axes, R) -> tile_rows, unroll_axes; threads(N); split(axes, F);
+/// parallel(axes); gpu_blocks(axes); gpu_threads(axis = N, warps = W). The
+/// checker has checked every value; a later directive wins over an earlier.
+ScheduleAttr Generator::scheduleAttr(const A::Model &m) {
+  if (m.schedule.empty())
+    return nullptr;
+  std::optional<int64_t> blockQ, blockK, width, rows, threads, warps;
+  ArrayAttr vectorizeAxes, unrollAxes, parallel, gpuBlocks;
+  llvm::MapVector<StringRef, int64_t> split, gpuThreads;
+  // The axis names before a trailing number (or all of them).
+  auto names = [&](const A::ScheduleDirective &d, bool trailingNumber) {
+    SmallVector<Attribute> axes;
+    for (size_t i = 0; i + (trailingNumber ? 1 : 0) < d.positional.size(); ++i)
+      axes.push_back(builder.getStringAttr(d.positional[i]));
+    return builder.getArrayAttr(axes);
+  };
+  auto number = [](const A::ScheduleDirective &d) { return std::stoll(d.positional.back()); };
+  auto dictionary = [&](const llvm::MapVector<StringRef, int64_t> &entries) -> DictionaryAttr {
+    if (entries.empty())
+      return nullptr;
+    SmallVector<NamedAttribute> named;
+    for (const auto &[key, v] : entries)
+      named.push_back(builder.getNamedAttr(key, builder.getI64IntegerAttr(v)));
+    return builder.getDictionaryAttr(named);
+  };
   for (const A::ScheduleDirective &d : m.schedule) {
     if (d.name == "tile") {
       for (const auto &[key, v] : d.named)
-        values[key == "i" || key == "q" ? rules::kBlockQ : rules::kBlockK] = v;
-    } else if (d.name == "vectorize" || d.name == "unroll" || d.name == "threads") {
-      StringRef key = d.name == "vectorize" ? rules::kVectorWidth
-                      : d.name == "unroll"  ? rules::kTileRows
-                                            : rules::kThreads;
-      values[key] = std::stoll(d.positional.back());
+        (key == "i" || key == "q" ? blockQ : blockK) = v;
+    } else if (d.name == "vectorize") {
+      width = number(d);
+      vectorizeAxes = names(d, true);
+    } else if (d.name == "unroll") {
+      rows = number(d);
+      unrollAxes = names(d, true);
+    } else if (d.name == "threads") {
+      threads = number(d);
+    } else if (d.name == "split") {
+      for (Attribute axis : names(d, true))
+        split[cast<StringAttr>(axis).getValue()] = number(d);
+    } else if (d.name == "parallel") {
+      parallel = names(d, false);
+    } else if (d.name == "gpu_blocks") {
+      gpuBlocks = names(d, false);
+    } else if (d.name == "gpu_threads") {
+      for (const auto &[key, v] : d.named)
+        if (key == "warps")
+          warps = v;
+        else
+          gpuThreads[key] = v;
+    } else {
+      llvm_unreachable("a schedule directive the checker does not know");
     }
   }
-  if (values.empty())
-    return nullptr;
-  SmallVector<NamedAttribute> entries;
-  for (const auto &[key, v] : values)
-    entries.push_back(builder.getNamedAttr(key, builder.getI64IntegerAttr(v)));
-  return builder.getDictionaryAttr(entries);
+  return ScheduleAttr::get(&ctx, blockQ, blockK, width, rows, threads, vectorizeAxes, unrollAxes,
+                           dictionary(split), parallel, gpuBlocks, dictionary(gpuThreads), warps);
 }
 
 void Generator::generateModel(const A::Model &m, const std::string &symbol, ModuleOp into) {
@@ -484,7 +517,7 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
   auto func = builder.create<func::FuncOp>(l, symbol, builder.getFunctionType(argTypes, {}),
                                            ArrayRef<NamedAttribute>{}, argAttrs);
   func->setAttr(kModelAttr, builder.getUnitAttr());
-  if (DictionaryAttr schedule = scheduleAttr(m))
+  if (ScheduleAttr schedule = scheduleAttr(m))
     func->setAttr(kScheduleAttr, schedule);
   Block *entry = func.addEntryBlock();
   for (auto [i, d] : llvm::enumerate(order))

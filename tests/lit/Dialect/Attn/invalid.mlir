@@ -308,11 +308,11 @@ func.func @read_indices(%a: tensor<2x3xf32>, %i: index) {
 
 // -----
 
-// A misspelt schedule key is an error, not a block of 0.
+// A misspelt schedule key is an error where it is written, not a block of 0.
 func.func @misspelt_key(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
   %c32 = arith.constant 32 : index
-  // expected-error @+1 {{'attn.attention' op 'schedule': unknown schedule key 'blcok_k' (known: block_q, block_k, vector_width, tile_rows, threads)}}
-  %o = attn.attention [%b, %s, %t, %c32] {schedule = {blcok_k = 64 : i64, block_q = 64 : i64}} : tensor<?x?x32xf32> score {
+  // expected-error @+1 {{duplicate or unknown struct parameter name: blcok_k}}
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = #attn.schedule<blcok_k = 64, block_q = 64>} : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):
     %z = arith.constant 0.0 : f32
     attn.yield %z : f32
@@ -332,8 +332,8 @@ func.func @misspelt_key(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index)
 
 func.func @zero_block(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
   %c32 = arith.constant 32 : index
-  // expected-error @+1 {{'schedule': key block 0 is not in 1..1024}}
-  %o = attn.attention [%b, %s, %t, %c32] {schedule = {block_k = 0 : i64}} : tensor<?x?x32xf32> score {
+  // expected-error @+1 {{schedule: key block 0 is not in 1..1024}}
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = #attn.schedule<block_k = 0>} : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):
     %z = arith.constant 0.0 : f32
     attn.yield %z : f32
@@ -353,8 +353,8 @@ func.func @zero_block(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -
 
 func.func @bad_width(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
   %c32 = arith.constant 32 : index
-  // expected-error @+1 {{'schedule': vector width 12 is not 4, 8, 16 or 32}}
-  %o = attn.attention [%b, %s, %t, %c32] {schedule = {vector_width = 12 : i64}} : tensor<?x?x32xf32> score {
+  // expected-error @+1 {{schedule: vector width 12 is not 4, 8, 16 or 32}}
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = #attn.schedule<vector_width = 12>} : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):
     %z = arith.constant 0.0 : f32
     attn.yield %z : f32
@@ -374,8 +374,8 @@ func.func @bad_width(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) ->
 
 func.func @too_many_rows(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
   %c32 = arith.constant 32 : index
-  // expected-error @+1 {{'schedule': tile rows 17 is not in 1..16}}
-  %o = attn.attention [%b, %s, %t, %c32] {schedule = {tile_rows = 17 : i64}} : tensor<?x?x32xf32> score {
+  // expected-error @+1 {{schedule: tile rows 17 is not in 1..16}}
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = #attn.schedule<tile_rows = 17>} : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):
     %z = arith.constant 0.0 : f32
     attn.yield %z : f32
@@ -395,8 +395,9 @@ func.func @too_many_rows(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index
 
 func.func @not_an_integer(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
   %c32 = arith.constant 32 : index
-  // expected-error @+1 {{'schedule': 'block_q' must be an integer}}
-  %o = attn.attention [%b, %s, %t, %c32] {schedule = {block_q = 2.0 : f32}} : tensor<?x?x32xf32> score {
+  // expected-error @+2 {{expected integer value}}
+  // expected-error @+1 {{failed to parse Attn_ScheduleAttr parameter 'block_q' which is to be a `std::optional<int64_t>`}}
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = #attn.schedule<block_q = 2.0>} : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):
     %z = arith.constant 0.0 : f32
     attn.yield %z : f32
@@ -417,8 +418,8 @@ func.func @not_an_integer(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: inde
 // The lowering's default width (16 lanes) applies when the schedule has none.
 func.func @query_block_and_width(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
   %c32 = arith.constant 32 : index
-  // expected-error @+1 {{'schedule': query block 48 is not a multiple of 32 (two vectors of 16 lanes)}}
-  %o = attn.attention [%b, %s, %t, %c32] {schedule = {block_q = 48 : i64}} : tensor<?x?x32xf32> score {
+  // expected-error @+1 {{schedule: query block 48 is not a multiple of 32 (two vectors of 16 lanes)}}
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = #attn.schedule<block_q = 48>} : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):
     %z = arith.constant 0.0 : f32
     attn.yield %z : f32
@@ -438,21 +439,21 @@ func.func @query_block_and_width(%v: tensor<?x?x32xf32>, %b: index, %s: index, %
 
 // The model's schedule on a function: values are checked, the pair of
 // query block and vector width only when both are given.
-// expected-error @+1 {{'func.func' op 'attn.schedule': thread count 0 is not in 1..4096}}
-func.func @model_threads() attributes {attn.schedule = {threads = 0 : i64}} {
+// expected-error @+1 {{schedule: thread count 5000 is not in 1..4096}}
+func.func @model_threads() attributes {attn.schedule = #attn.schedule<threads = 5000>} {
   return
 }
 
 // -----
 
-func.func @model_block_alone() attributes {attn.schedule = {block_q = 48 : i64}} {
+func.func @model_block_alone() attributes {attn.schedule = #attn.schedule<block_q = 48>} {
   return
 }
 
 // -----
 
-// expected-error @+1 {{'func.func' op 'attn.schedule': query block 48 is not a multiple of 32 (two vectors of 16 lanes)}}
-func.func @model_block_and_width() attributes {attn.schedule = {block_q = 48 : i64, vector_width = 16 : i64}} {
+// expected-error @+1 {{schedule: query block 48 is not a multiple of 32 (two vectors of 16 lanes)}}
+func.func @model_block_and_width() attributes {attn.schedule = #attn.schedule<block_q = 48, vector_width = 16>} {
   return
 }
 
@@ -467,5 +468,48 @@ func.func @misspelt_attribute() attributes {attn.shedule = {block_q = 64 : i64}}
 
 // expected-error @+1 {{'attn.model' is a unit attribute of a function}}
 func.func @model_with_a_value() attributes {attn.model = "sdpa"} {
+  return
+}
+
+// -----
+
+// Written out, a number is checked like any value: 0 threads is not "every core".
+// expected-error @+1 {{schedule: thread count 0 is not in 1..4096}}
+func.func @explicit_zero_threads() attributes {attn.schedule = #attn.schedule<threads = 0>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{schedule: the split factor of axis 'i' must be a positive integer}}
+func.func @zero_split() attributes {attn.schedule = #attn.schedule<split = {i = 0 : i64}>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{schedule: the GPU thread count of axis 'x' must be a positive integer}}
+func.func @gpu_threads_not_a_count() attributes {attn.schedule = #attn.schedule<gpu_threads = {x = "many"}>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{schedule: warps 0 is not positive}}
+func.func @zero_warps() attributes {attn.schedule = #attn.schedule<warps = 0>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{schedule: parallel must be a list of axis names}}
+func.func @parallel_numbers() attributes {attn.schedule = #attn.schedule<parallel = [1, 2]>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'attn.schedule' is an #attn.schedule of a function}}
+func.func @schedule_dictionary() attributes {attn.schedule = {block_q = 64 : i64}} {
   return
 }

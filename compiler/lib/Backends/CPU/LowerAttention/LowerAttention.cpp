@@ -203,18 +203,13 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     unsigned nb = op.getNumBatchDims();
     auto extents = op.getExtents();
     Value S = extents[nb], T = extents[nb + 1], D = extents[nb + 2];
-    DictionaryAttr sched = op.getScheduleAttr();
-    auto get = [&](StringRef key, int64_t dflt) {
-      if (sched)
-        if (auto v = sched.getAs<IntegerAttr>(key))
-          return v.getInt();
-      return dflt;
-    };
-    namespace rules = attnc::attn::schedule;
-    const int64_t BQ = get(rules::kBlockQ, rules::kDefaultBlockQ),
-                  BK = get(rules::kBlockK, rules::kDefaultBlockK),
-                  VW = get(rules::kVectorWidth, rules::kDefaultVectorWidth),
-                  TR = get(rules::kTileRows, rules::kDefaultTileRows);
+    // Without a schedule (attnc-opt input), the lowering's defaults.
+    ScheduleAttr sched = op.getScheduleAttr();
+    if (!sched)
+      sched = ScheduleAttr::get(op.getContext(), std::nullopt, std::nullopt, std::nullopt,
+                                std::nullopt, std::nullopt);
+    const int64_t BQ = sched.getBlockQOrDefault(), BK = sched.getBlockKOrDefault(),
+                  VW = sched.getVectorWidthOrDefault(), TR = sched.getTileRowsOrDefault();
     Type f32 = b.getF32Type();
     auto resultType = cast<RankedTensorType>(op.getResult().getType());
     std::optional<DotForm> dotForm = findDotForm(op);
@@ -637,8 +632,8 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
                                              body(ivs[0]);
                                            });
     // threads(n) in the schedule: at most n threads run the tasks.
-    if (int64_t threads = get("threads", 0); threads > 0)
-      tasks->setAttr(kMaxThreadsAttr, b.getI64IntegerAttr(threads));
+    if (std::optional<int64_t> threads = sched.getThreads())
+      tasks->setAttr(kMaxThreadsAttr, b.getI64IntegerAttr(*threads));
     if (destination) {
       rewriter.eraseOp(destination);
       rewriter.eraseOp(op);

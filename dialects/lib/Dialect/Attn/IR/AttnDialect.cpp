@@ -27,38 +27,84 @@ void AttnDialect::initialize() {
       >();
 }
 
-LogicalResult attnc::attn::verifySchedule(Operation *op, Attribute attr, StringRef name,
-                                          bool applied) {
-  auto dict = dyn_cast<DictionaryAttr>(attr);
-  if (!dict)
-    return op->emitOpError() << "'" << name << "' must be a dictionary";
-  for (NamedAttribute entry : dict) {
-    StringRef key = entry.getName().strref();
-    auto value = dyn_cast<IntegerAttr>(entry.getValue());
-    std::string problem = !schedule::describe(key) || value
-                              ? schedule::checkValue(key, value ? value.getInt() : 0)
-                              : "'" + key.str() + "' must be an integer";
-    if (!problem.empty())
-      return op->emitOpError() << "'" << name << "': " << problem;
-  }
-  // The block and the width must fit each other where they are applied,
-  // missing ones taking the lowering's defaults; a model's schedule may
-  // leave the width to the target (attnc-schedule-attention checks the pair).
-  auto q = dict.getAs<IntegerAttr>(schedule::kBlockQ);
-  auto width = dict.getAs<IntegerAttr>(schedule::kVectorWidth);
-  if (!applied && !(q && width))
+//===----------------------------------------------------------------------===//
+// #attn.schedule
+//===----------------------------------------------------------------------===//
+
+LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   std::optional<int64_t> blockQ, std::optional<int64_t> blockK,
+                                   std::optional<int64_t> vectorWidth,
+                                   std::optional<int64_t> tileRows, std::optional<int64_t> threads,
+                                   ArrayAttr vectorizeAxes, ArrayAttr unrollAxes,
+                                   DictionaryAttr split, ArrayAttr parallel, ArrayAttr gpuBlocks,
+                                   DictionaryAttr gpuThreads, std::optional<int64_t> warps) {
+  // Every number given follows the rules.
+  for (auto [key, value] :
+       {std::pair<std::string_view, std::optional<int64_t>>{schedule::kBlockQ, blockQ},
+        {schedule::kBlockK, blockK},
+        {schedule::kVectorWidth, vectorWidth},
+        {schedule::kTileRows, tileRows},
+        {schedule::kThreads, threads}})
+    if (value)
+      if (std::string problem = schedule::checkValue(key, *value); !problem.empty())
+        return emitError() << "schedule: " << problem;
+  if (warps && *warps < 1)
+    return emitError() << "schedule: warps " << *warps << " is not positive";
+  auto counts = [&](DictionaryAttr counts, StringRef what) -> LogicalResult {
+    for (NamedAttribute entry : counts ? counts.getValue() : ArrayRef<NamedAttribute>{}) {
+      auto value = llvm::dyn_cast<IntegerAttr>(entry.getValue());
+      if (!value || value.getInt() < 1)
+        return emitError() << "schedule: the " << what << " of axis '" << entry.getName().strref()
+                           << "' must be a positive integer";
+    }
     return success();
+  };
+  auto axes = [&](ArrayAttr axes, StringRef what) -> LogicalResult {
+    if (axes && !llvm::all_of(axes, [](Attribute a) { return llvm::isa<StringAttr>(a); }))
+      return emitError() << "schedule: " << what << " must be a list of axis names";
+    return success();
+  };
+  if (failed(counts(split, "split factor")) || failed(counts(gpuThreads, "GPU thread count")) ||
+      failed(axes(vectorizeAxes, "vectorize_axes")) || failed(axes(unrollAxes, "unroll_axes")) ||
+      failed(axes(parallel, "parallel")) || failed(axes(gpuBlocks, "gpu_blocks")))
+    return failure();
+  // A model's schedule may leave the width to the target, which
+  // attnc-schedule-attention knows: the pair is checked when both are given.
+  if (blockQ && vectorWidth)
+    if (std::string problem = schedule::checkBlockQ(*blockQ, *vectorWidth); !problem.empty())
+      return emitError() << "schedule: " << problem;
+  return success();
+}
+
+int64_t ScheduleAttr::getBlockQOrDefault() const {
+  return getBlockQ().value_or(schedule::kDefaultBlockQ);
+}
+int64_t ScheduleAttr::getBlockKOrDefault() const {
+  return getBlockK().value_or(schedule::kDefaultBlockK);
+}
+int64_t ScheduleAttr::getVectorWidthOrDefault() const {
+  return getVectorWidth().value_or(schedule::kDefaultVectorWidth);
+}
+int64_t ScheduleAttr::getTileRowsOrDefault() const {
+  return getTileRows().value_or(schedule::kDefaultTileRows);
+}
+
+LogicalResult attnc::attn::verifyAppliedSchedule(Operation *op, ScheduleAttr applied) {
+  // Where it is applied, the block and the width must fit each other, a
+  // missing one taking the lowering's default.
   std::string problem =
-      schedule::checkBlockQ(q ? q.getInt() : schedule::kDefaultBlockQ,
-                            width ? width.getInt() : schedule::kDefaultVectorWidth);
+      schedule::checkBlockQ(applied.getBlockQOrDefault(), applied.getVectorWidthOrDefault());
   if (!problem.empty())
-    return op->emitOpError() << "'" << name << "': " << problem;
+    return op->emitOpError() << "schedule: " << problem;
   return success();
 }
 
 LogicalResult AttnDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
-  if (attr.getName() == kScheduleAttr)
-    return verifySchedule(op, attr.getValue(), attr.getName(), /*applied=*/false);
+  if (attr.getName() == kScheduleAttr) {
+    if (!isa<ScheduleAttr>(attr.getValue()) || !isa<FunctionOpInterface>(op))
+      return op->emitError() << "'" << kScheduleAttr << "' is an #attn.schedule of a function";
+    return success();
+  }
   if (attr.getName() == kNameAttr)
     return success();
   if (attr.getName() == kModelAttr) {

@@ -269,8 +269,8 @@ LogicalResult AttentionOp::verify() {
       failed(verifyIndexRegion(getOperation(), getMask(), batch + 2, i1)) ||
       failed(verifyIndexRegion(getOperation(), getValue(), batch + 2, f32)))
     return failure();
-  if (DictionaryAttr schedule = getScheduleAttr())
-    return verifySchedule(getOperation(), schedule, getScheduleAttrName(), /*applied=*/true);
+  if (ScheduleAttr schedule = getScheduleAttr())
+    return verifyAppliedSchedule(getOperation(), schedule);
   return success();
 }
 

@@ -445,7 +445,7 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
       shape.insert(shape.end() - 1, 1);
       resultType = RankedTensorType::get(shape, anchorType.getElementType());
     }
-    auto op = b.create<AttentionOp>(loc, resultType, extents, topk, DictionaryAttr());
+    auto op = b.create<AttentionOp>(loc, resultType, extents, topk, ScheduleAttr());
     OpBuilder after(chain.anchor);
 
     int64_t regionArgs = extents.size() - 1;

@@ -1,7 +1,7 @@
 //===- ScheduleAttention.cpp - Tile sizes of attn.attention ---------------===//
 //
-// The schedule of a fused attention is four numbers, recorded on the op so
-// that every later dump shows them:
+// The schedule of a fused attention is four numbers, recorded on the op as
+// an #attn.schedule so that every later dump shows them:
 //   block_q       queries per task (a multiple of 2 * vector_width: the
 //                 register tile is two vectors of queries wide),
 //   block_k       keys per online-softmax step,
@@ -52,23 +52,24 @@ struct ScheduleAttentionPass : attnc::attn::impl::ScheduleAttentionBase<Schedule
           func.emitError("attnc-schedule-attention option: ") << problem;
           return signalPassFailure();
         }
-    auto fromModel = func->getAttrOfType<DictionaryAttr>(kScheduleAttr);
-    auto pick = [&](int64_t option, StringRef key, int64_t automatic) -> int64_t {
+    auto fromModel = func->getAttrOfType<ScheduleAttr>(kScheduleAttr);
+    auto pick = [&](int64_t option, std::optional<int64_t> (ScheduleAttr::*given)() const,
+                    int64_t automatic) -> int64_t {
       if (option > 0)
         return option;
-      if (fromModel)
-        if (auto v = fromModel.getAs<IntegerAttr>(key))
-          return v.getInt();
+      if (fromModel && (fromModel.*given)())
+        return *(fromModel.*given)();
       return automatic;
     };
     WalkResult result = func.walk([&](AttentionOp op) {
-      int64_t width = pick(vectorWidth, schedule::kVectorWidth, targetVectorWidth);
+      int64_t width = pick(vectorWidth, &ScheduleAttr::getVectorWidth, targetVectorWidth);
       // A register tile of `rows` x 2 vectors of accumulators, plus the two
       // vectors of B and one broadcast of A, must fit in the registers
       // (8 x 2 with AVX-512's 32, 6 x 2 with AVX2's 16); more spills.
       int64_t registersPerVector = std::max<int64_t>(1, width / targetVectorWidth);
       int64_t available = targetVectorRegisters / registersPerVector;
-      int64_t rows = pick(tileRows, schedule::kTileRows, std::clamp<int64_t>((available - 3) / 2, 1, 8));
+      int64_t rows = pick(tileRows, &ScheduleAttr::getTileRows,
+                          std::clamp<int64_t>((available - 3) / 2, 1, 8));
       // 64 queries per task: each task streams its head's keys and values
       // once, so fewer queries per task mean more traffic per FLOP (with
       // AVX2, 32 queries were 12% slower than 64 at S = 4096, D = 128), and
@@ -79,9 +80,9 @@ struct ScheduleAttentionPass : attnc::attn::impl::ScheduleAttentionBase<Schedule
       int64_t autoQ = std::max<int64_t>(64, 2 * width);
       if (!ShapedType::isDynamic(s) && s <= 2 * width)
         autoQ = 2 * width;
-      int64_t q = pick(blockQ, schedule::kBlockQ, autoQ);
-      int64_t k = pick(blockK, schedule::kBlockK, 64);
-      int64_t threads = pick(0, schedule::kThreads, 0);
+      int64_t q = pick(blockQ, &ScheduleAttr::getBlockQ, autoQ);
+      int64_t k = pick(blockK, &ScheduleAttr::getBlockK, 64);
+      int64_t threads = pick(0, &ScheduleAttr::getThreads, 0);
       std::string problem = firstProblem({{schedule::kVectorWidth, width},
                                           {schedule::kBlockQ, q},
                                           {schedule::kBlockK, k},
@@ -94,16 +95,8 @@ struct ScheduleAttentionPass : attnc::attn::impl::ScheduleAttentionBase<Schedule
         op.emitError("schedule: ") << problem;
         return WalkResult::interrupt();
       }
-      Builder b(op.getContext());
-      SmallVector<NamedAttribute> chosen = {
-          b.getNamedAttr(schedule::kBlockQ, b.getI64IntegerAttr(q)),
-          b.getNamedAttr(schedule::kBlockK, b.getI64IntegerAttr(k)),
-          b.getNamedAttr(schedule::kTileRows, b.getI64IntegerAttr(rows)),
-          b.getNamedAttr(schedule::kVectorWidth, b.getI64IntegerAttr(width)),
-      };
-      if (threads > 0)
-        chosen.push_back(b.getNamedAttr(schedule::kThreads, b.getI64IntegerAttr(threads)));
-      op.setScheduleAttr(b.getDictionaryAttr(chosen));
+      op.setScheduleAttr(ScheduleAttr::get(op.getContext(), q, k, width, rows,
+                                           threads > 0 ? std::optional(threads) : std::nullopt));
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

@@ -48,7 +48,7 @@
 func.func @causal(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?x32xf32>,
                   %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
   %c32 = arith.constant 32 : index
-  %o = attn.attention [%b, %s, %t, %c32] {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}} : tensor<?x?x32xf32> score {
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = #attn.schedule<block_q = 64, block_k = 64, vector_width = 16, tile_rows = 8>} : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):
     %dot = attn.index_reduce sum [%c32] : f32 {
     ^bb0(%d: index):
@@ -89,7 +89,7 @@ func.func @scaled_into_destination(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32
                                    %v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index,
                                    %scale: f32, %dest: memref<?x?x32xf32>) {
   %c32 = arith.constant 32 : index
-  %o = attn.attention [%b, %s, %t, %c32] {schedule = {block_k = 64 : i64, block_q = 64 : i64, threads = 2 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}} : tensor<?x?x32xf32> score {
+  %o = attn.attention [%b, %s, %t, %c32] {schedule = #attn.schedule<block_q = 64, block_k = 64, vector_width = 16, tile_rows = 8, threads = 2>} : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):
     %dot = attn.index_reduce sum [%c32] : f32 {
     ^bb0(%d: index):
@@ -133,7 +133,7 @@ func.func @scaled_into_destination(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32
 func.func @topk(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?x32xf32>,
                 %b: index, %s: index, %t: index, %kk: index) -> tensor<?x?x32xf32> {
   %c32 = arith.constant 32 : index
-  %o = attn.attention [%b, %s, %t, %c32] topk(%kk) {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}} : tensor<?x?x32xf32> score {
+  %o = attn.attention [%b, %s, %t, %c32] topk(%kk) {schedule = #attn.schedule<block_q = 64, block_k = 64, vector_width = 16, tile_rows = 8>} : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):
     %dot = attn.index_reduce sum [%c32] : f32 {
     ^bb0(%d: index):
@@ -175,7 +175,7 @@ func.func @grouped_query(%q: tensor<?x?x?x32xf32>, %k: tensor<?x?x?x32xf32>, %v:
                          %b: index, %h: index, %s: index, %t: index) -> tensor<?x?x?x32xf32> {
   %c32 = arith.constant 32 : index
   %c2 = arith.constant 2 : index
-  %o = attn.attention [%b, %h, %s, %t, %c32] {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}} : tensor<?x?x?x32xf32> score {
+  %o = attn.attention [%b, %h, %s, %t, %c32] {schedule = #attn.schedule<block_q = 64, block_k = 64, vector_width = 16, tile_rows = 8>} : tensor<?x?x?x32xf32> score {
   ^bb0(%bb: index, %hh: index, %i: index, %j: index):
     %dot = attn.index_reduce sum [%c32] : f32 {
     ^bb0(%d: index):
@@ -208,7 +208,7 @@ func.func @grouped_query(%q: tensor<?x?x?x32xf32>, %k: tensor<?x?x?x32xf32>, %v:
 func.func @result_used_twice(%q: tensor<?x?x32xf32>, %b: index, %s: index)
     -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>) {
   %c32 = arith.constant 32 : index
-  %o = attn.attention [%b, %s, %s, %c32] {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}} : tensor<?x?x32xf32> score {
+  %o = attn.attention [%b, %s, %s, %c32] {schedule = #attn.schedule<block_q = 64, block_k = 64, vector_width = 16, tile_rows = 8>} : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):
     %x = attn.read %q[%bb, %i, %j] {in_bounds} : tensor<?x?x32xf32>
     attn.yield %x : f32

@@ -4,7 +4,7 @@
 // The model leaves the vector width to the target (16 lanes here), with
 // which its query block does not fit.
 func.func @bad_query_block(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32>
-    attributes {attn.schedule = {block_q = 48 : i64}} {
+    attributes {attn.schedule = #attn.schedule<block_q = 48>} {
   %c32 = arith.constant 32 : index
   // expected-error @+1 {{schedule: query block 48 is not a multiple of 32 (two vectors of 16 lanes)}}
   %o = attn.attention [%b, %s, %t, %c32] : tensor<?x?x32xf32> score {

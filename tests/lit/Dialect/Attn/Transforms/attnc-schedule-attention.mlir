@@ -7,13 +7,13 @@
 // and as many tile rows as its registers hold: 8 with 32 registers, 6 with
 // AVX2's 16, 2 when each vector takes two registers. Options win over it.
 // AVX2-LABEL: func @automatic
-//       AVX2: attn.attention {{.*}} {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 6 : i64, vector_width = 8 : i64}}
+//       AVX2: attn.attention {{.*}} {schedule = #attn.schedule<block_q = 64, block_k = 64, vector_width = 8, tile_rows = 6>}
 // WIDE-LABEL: func @automatic
-//       WIDE: attn.attention {{.*}} {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 2 : i64, vector_width = 16 : i64}}
+//       WIDE: attn.attention {{.*}} {schedule = #attn.schedule<block_q = 64, block_k = 64, vector_width = 16, tile_rows = 2>}
 // AUTO-LABEL: func @automatic
-//       AUTO: attn.attention {{.*}} {schedule = {block_k = 64 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 16 : i64}}
+//       AUTO: attn.attention {{.*}} {schedule = #attn.schedule<block_q = 64, block_k = 64, vector_width = 16, tile_rows = 8>}
 // OPTIONS-LABEL: func @automatic
-//       OPTIONS: attn.attention {{.*}} {schedule = {block_k = 128 : i64, block_q = 64 : i64, tile_rows = 8 : i64, vector_width = 8 : i64}}
+//       OPTIONS: attn.attention {{.*}} {schedule = #attn.schedule<block_q = 64, block_k = 128, vector_width = 8, tile_rows = 8>}
 func.func @automatic(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
   %c32 = arith.constant 32 : index
   %o = attn.attention [%b, %s, %t, %c32] : tensor<?x?x32xf32> score {
@@ -36,7 +36,7 @@ func.func @automatic(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) ->
 
 // One query (decoding): a query block of two vectors is enough.
 // AUTO-LABEL: func @single_query
-//       AUTO: schedule = {block_k = 64 : i64, block_q = 32 : i64
+//       AUTO: schedule = #attn.schedule<block_q = 32, block_k = 64,
 func.func @single_query(%v: tensor<?x?x32xf32>, %b: index, %t: index) -> tensor<?x1x32xf32> {
   %c1 = arith.constant 1 : index
   %c32 = arith.constant 32 : index
@@ -61,11 +61,11 @@ func.func @single_query(%v: tensor<?x?x32xf32>, %b: index, %t: index) -> tensor<
 // The model's schedule block (recorded on the function) is used where no
 // option is given; threads(n) is carried over as `threads`.
 // AUTO-LABEL: func @from_model
-//       AUTO: schedule = {block_k = 32 : i64, block_q = 128 : i64, threads = 3 : i64, tile_rows = 4 : i64, vector_width = 16 : i64}
+//       AUTO: schedule = #attn.schedule<block_q = 128, block_k = 32, vector_width = 16, tile_rows = 4, threads = 3>
 // OPTIONS-LABEL: func @from_model
-//       OPTIONS: schedule = {block_k = 128 : i64, block_q = 128 : i64, threads = 3 : i64, tile_rows = 4 : i64, vector_width = 16 : i64}
+//       OPTIONS: schedule = #attn.schedule<block_q = 128, block_k = 128, vector_width = 16, tile_rows = 4, threads = 3>
 func.func @from_model(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32>
-    attributes {attn.schedule = {block_q = 128 : i64, block_k = 32 : i64, tile_rows = 4 : i64, vector_width = 16 : i64, threads = 3 : i64}} {
+    attributes {attn.schedule = #attn.schedule<block_q = 128, block_k = 32, vector_width = 16, tile_rows = 4, threads = 3>} {
   %c32 = arith.constant 32 : index
   %o = attn.attention [%b, %s, %t, %c32] : tensor<?x?x32xf32> score {
   ^bb0(%bb: index, %i: index, %j: index):

@@ -28,12 +28,9 @@ inline constexpr llvm::StringLiteral kNameAttr = "attn.name", kModelAttr = "attn
 mlir::LogicalResult verifyElementwise(mlir::Operation *op);
 /// Returns true when the op is one of the element-wise ops above.
 bool isElementwise(mlir::Operation *op);
-/// Checks a schedule against ScheduleRules.h: `schedule` on attn.attention
-/// (`applied`: the lowering's defaults fill missing keys) or `attn.schedule`
-/// on a function (the model's, completed by attnc-schedule-attention); `name` is the
-/// attribute's.
-mlir::LogicalResult verifySchedule(mlir::Operation *op, mlir::Attribute schedule,
-                                   llvm::StringRef name, bool applied);
+/// Checks what the attribute's own verifier cannot: that the schedule of an
+/// attn.attention fits together once the lowering's defaults fill the gaps.
+mlir::LogicalResult verifyAppliedSchedule(mlir::Operation *op, ScheduleAttr applied);
 } // namespace attnc::attn
 
 #define GET_OP_CLASSES

@@ -470,9 +470,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, RecursiveMemoryEffects,
     score_mod and mask_mod but for any score. The op never materialises the
     S x T weights: it lowers to the online-softmax loop nest.
 
-    `schedule` records the tiling chosen by `attnc-schedule-attention` (or the user):
-    `block_q`, `block_k` (query and key block), `vector_width`, `tile_rows`
-    (register tile rows).
+    `schedule` records the tiling chosen by `attnc-schedule-attention` (or the
+    user), a `#attn.schedule`: `block_q`, `block_k` (query and key block),
+    `vector_width`, `tile_rows` (register tile rows) and `threads`.
 
     Example:
 
@@ -494,7 +494,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, RecursiveMemoryEffects,
     ```
   }];
   let arguments = (ins Variadic<Index>:$extents, Optional<Index>:$topk,
-                       OptionalAttr<DictionaryAttr>:$schedule);
+                       OptionalAttr<Attn_ScheduleAttr>:$schedule);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let regions = (region SizedRegion<1>:$score, SizedRegion<1>:$mask, SizedRegion<1>:$value);
   let assemblyFormat = [{

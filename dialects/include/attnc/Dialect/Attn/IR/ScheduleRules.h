@@ -2,10 +2,10 @@
 //
 // One set of rules for every place a schedule value comes from: the command
 // line (--block-q ...), the model's `schedule` block (checked by the
-// frontend, at the value), the `schedule` attribute of attn.attention and
-// the function's `attn.schedule` (checked by the dialect's verifiers, so
-// attnc-opt too), and the attnc-schedule-attention pass, which combines them. Plain
-// C++ without MLIR, so that the frontend can use it.
+// frontend, at the value), the #attn.schedule attribute (checked by its
+// verifier wherever it is built or parsed, so in attnc-opt too), and the
+// attnc-schedule-attention pass, which combines them. Plain C++ without MLIR,
+// so that the frontend can use it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_DIALECT_ATTN_IR_SCHEDULERULES_H
@@ -17,12 +17,12 @@
 
 namespace attnc::attn::schedule {
 
-/// The keys of a schedule, as the IR spells them.
+/// The numbers of a schedule, as the IR spells them and messages name them.
 inline constexpr std::string_view kBlockQ = "block_q", kBlockK = "block_k",
                                   kVectorWidth = "vector_width", kTileRows = "tile_rows",
                                   kThreads = "threads";
 
-/// What the lowering assumes for a key a schedule lacks (attnc-opt inputs;
+/// What the lowering assumes for a number a schedule lacks (attnc-opt inputs;
 /// attnc-schedule-attention always records all four).
 inline constexpr int64_t kDefaultBlockQ = 64, kDefaultBlockK = 64, kDefaultVectorWidth = 16,
                          kDefaultTileRows = 8;
