@@ -9,6 +9,7 @@
 
 #include "attnc/Conversion/Passes.h"
 #include "attnc/Dialect/Attn/IR/Attn.h"
+#include "attnc/Dialect/Attn/IR/ScalarSemantics.h"
 
 #include "ScalarOps.h"
 
@@ -203,7 +204,7 @@ Value reduceAxes(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes
   auto generic = b.create<linalg::GenericOp>(
       loc, TypeRange{outType}, ValueRange{input}, ValueRange{init}, maps, iters,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value v = castScalar(nb, nl, args[0], accType);
+        Value v = scalar::cast(nb, nl, args[0], accType);
         nb.create<linalg::YieldOp>(nl, reductionCombine(nb, nl, static_cast<int>(kind), args[1], v));
       });
   return generic.getResult(0);
@@ -214,7 +215,7 @@ Value countAsFloat(OpBuilder &b, Location loc, ArrayRef<Value> extents) {
   Value n = indexConst(b, loc, 1);
   for (Value e : extents)
     n = b.create<arith::MulIOp>(loc, n, e);
-  return castScalar(b, loc, n, b.getF32Type());
+  return scalar::cast(b, loc, n, b.getF32Type());
 }
 
 Value f32Const(OpBuilder &b, Location loc, double v) {
@@ -230,23 +231,22 @@ Value extract(OpBuilder &b, Location loc, Value tensor, ValueRange idx) {
 // Element-wise ops
 //===----------------------------------------------------------------------===//
 
-struct LowerElementwise : RewritePattern {
-  LowerElementwise(MLIRContext *ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
+struct LowerElementwise : OpInterfaceRewritePattern<ElementwiseOpInterface> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
 
-  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
-    if (!isElementwise(op))
-      return failure();
+  LogicalResult matchAndRewrite(ElementwiseOpInterface op,
+                                PatternRewriter &rewriter) const override {
     Location loc = op->getLoc();
     Type resultType = op->getResult(0).getType();
     auto tensorType = dyn_cast<RankedTensorType>(resultType);
     if (!tensorType) {
-      rewriter.replaceOp(op, buildScalarOp(rewriter, loc, op, op->getOperands(), resultType));
+      rewriter.replaceOp(op, op.buildScalar(rewriter, loc, op->getOperands(), resultType));
       return success();
     }
     Type elem = tensorType.getElementType();
     Value r = mapElementwise(rewriter, loc, tensorType, op->getOperands(),
                              [&](OpBuilder &b, Location l, ValueRange elems) {
-                               return buildScalarOp(b, l, op, elems, elem);
+                               return op.buildScalar(b, l, elems, elem);
                              });
     rewriter.replaceOp(op, r);
     return success();

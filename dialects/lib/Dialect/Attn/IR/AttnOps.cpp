@@ -1,7 +1,15 @@
 //===- AttnOps.cpp - Verifiers of the attn dialect's ops ------------------===//
+//
+// The ops' ODS entries (AttnOps.td) define the element-wise ops' scalar
+// semantics with the helpers of ScalarSemantics.h; their code lands here.
+//
+//===----------------------------------------------------------------------===//
 
 #include "attnc/Dialect/Attn/IR/Attn.h"
+#include "attnc/Dialect/Attn/IR/ScalarSemantics.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 
@@ -30,12 +38,6 @@ std::string shapeString(Type t) {
 }
 
 } // namespace
-
-bool attnc::attn::isElementwise(Operation *op) {
-  return isa<NegOp, NotOp, ExpOp, LogOp, SqrtOp, RsqrtOp, AbsOp, TanhOp, SigmoidOp,
-             ReluOp, GeluOp, SinOp, CosOp, ConvertOp, AddOp, SubOp, MulOp, DivOp, ModOp,
-             PowOp, MaxOp, MinOp, AndOp, OrOp, CmpOp, WhereOp>(op);
-}
 
 LogicalResult attnc::attn::verifyElementwise(Operation *op) {
   Type resultType = op->getResult(0).getType();
@@ -283,6 +285,8 @@ LogicalResult ReadOp::verify() {
     return emitOpError("result type must be the element type ") << t.getElementType();
   return success();
 }
+
+#include "attnc/Dialect/Attn/IR/ElementwiseOpInterface.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "attnc/Dialect/Attn/IR/AttnOps.cpp.inc"

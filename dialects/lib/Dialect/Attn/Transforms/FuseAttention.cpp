@@ -91,7 +91,7 @@ private:
   Value build(Value tensor, ArrayRef<Value> indices) {
     Operation *def = tensor.getDefiningOp();
     auto type = cast<RankedTensorType>(tensor.getType());
-    if (def && isElementwise(def) && allComputeOperands(def))
+    if (def && isa<ElementwiseOpInterface>(def) && allComputeOperands(def))
       return elementwise(def, type, indices);
     if (auto mm = dyn_cast_or_null<MatmulOp>(def))
       if (contractions == 0 && cast<RankedTensorType>(mm.getLhs().getType()).getRank() >= 2 &&
@@ -221,7 +221,7 @@ Value reifyExtent(OpBuilder &b, Location loc, Value tensor, int64_t axis) {
   if (!type.isDynamicDim(axis))
     return b.create<arith::ConstantIndexOp>(loc, type.getDimSize(axis));
   Operation *def = tensor.getDefiningOp();
-  if (def && isElementwise(def)) {
+  if (def && isa<ElementwiseOpInterface>(def)) {
     for (Value v : def->getOperands()) {
       auto t = dyn_cast<RankedTensorType>(v.getType());
       int64_t local = axis - (type.getRank() - (t ? t.getRank() : 0));

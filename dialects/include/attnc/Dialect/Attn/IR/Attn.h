@@ -26,12 +26,12 @@ inline constexpr llvm::StringLiteral kNameAttr = "attn.name", kModelAttr = "attn
 /// Shared verifier of the element-wise ops: operand and result shapes follow
 /// NumPy broadcasting, scalars mix freely with tensors.
 mlir::LogicalResult verifyElementwise(mlir::Operation *op);
-/// Returns true when the op is one of the element-wise ops above.
-bool isElementwise(mlir::Operation *op);
 /// Checks what the attribute's own verifier cannot: that the schedule of an
 /// attn.attention fits together once the lowering's defaults fill the gaps.
 mlir::LogicalResult verifyAppliedSchedule(mlir::Operation *op, ScheduleAttr applied);
 } // namespace attnc::attn
+
+#include "attnc/Dialect/Attn/IR/ElementwiseOpInterface.h.inc"
 
 #define GET_OP_CLASSES
 #include "attnc/Dialect/Attn/IR/AttnOps.h.inc"

@@ -4,6 +4,7 @@
 #define ATTN_OPS
 
 include "attnc/Dialect/Attn/IR/AttnDialect.td"
+include "attnc/Dialect/Attn/IR/ElementwiseOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/IR/RegionKindInterface.td"
@@ -12,13 +13,40 @@ include "mlir/IR/RegionKindInterface.td"
 // Element-wise operations (tensors with NumPy broadcasting, or scalars)
 //===----------------------------------------------------------------------===//
 
-class Attn_ElementwiseOp<string mnemonic, list<Trait> traits = []>
-    : Attn_Op<mnemonic, !listconcat(traits, [Pure])> {
+// An element-wise op: `scalar` is the body of its buildScalar(b, loc,
+// operands, resultType) (ElementwiseOpInterface.td), made of the helpers of
+// ScalarSemantics.h.
+class Attn_ElementwiseOp<string mnemonic, code scalar>
+    : Attn_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<Attn_ElementwiseOpInterface>]> {
   let hasVerifier = 1;
+  code elementVerifier = "verifyElementwise(getOperation())";
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() { return }] # elementVerifier # [{; }
+    ::mlir::Value $cppClass::buildScalar(::mlir::OpBuilder &b, ::mlir::Location loc,
+                                         ::mlir::ValueRange operands, ::mlir::Type resultType) {
+  }] # scalar # [{
+    }
+  }];
 }
 
-class Attn_UnaryOp<string mnemonic, string what, string formula>
-    : Attn_ElementwiseOp<mnemonic> {
+// The body of an arithmetic op: `onFloat` and `onInt` (by default the same)
+// are expressions of `x` and `y`, computed in `t` (f32 for a number result,
+// else i64).
+class Attn_Arithmetic<code onFloat, code onInt = onFloat> {
+  code body = [{
+    return scalar::arithmetic(b, loc, operands, resultType,
+        [&](::mlir::Value x, ::mlir::Value y, bool isFloat, ::mlir::Type t) -> ::mlir::Value {
+      (void)y;
+      (void)t;
+      if (isFloat)
+        return }] # onFloat # [{;
+      return }] # onInt # [{;
+    });
+  }];
+}
+
+class Attn_UnaryOp<string mnemonic, string what, string formula, code scalar>
+    : Attn_ElementwiseOp<mnemonic, scalar> {
   let summary = what;
   let description = "Applies `" # formula # "` to every element of a tensor, "
     # "or to a scalar. The result has the operand's shape; integers are "
@@ -28,27 +56,43 @@ class Attn_UnaryOp<string mnemonic, string what, string formula>
   let arguments = (ins Attn_Value:$input);
   let results = (outs Attn_Value:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
-  let extraClassDefinition = [{
-    ::mlir::LogicalResult $cppClass::verify() { return verifyElementwise(getOperation()); }
-  }];
 }
 
-def Attn_NegOp     : Attn_UnaryOp<"neg", "negation", "-x">;
-def Attn_NotOp     : Attn_UnaryOp<"not", "logical not", "!x">;
-def Attn_ExpOp     : Attn_UnaryOp<"exp", "exponential", "exp(x)">;
-def Attn_LogOp     : Attn_UnaryOp<"log", "natural logarithm", "log(x)">;
-def Attn_SqrtOp    : Attn_UnaryOp<"sqrt", "square root", "sqrt(x)">;
-def Attn_RsqrtOp   : Attn_UnaryOp<"rsqrt", "reciprocal square root", "1 / sqrt(x)">;
-def Attn_AbsOp     : Attn_UnaryOp<"abs", "absolute value", "|x|">;
-def Attn_TanhOp    : Attn_UnaryOp<"tanh", "hyperbolic tangent", "tanh(x)">;
-def Attn_SigmoidOp : Attn_UnaryOp<"sigmoid", "logistic sigmoid", "1 / (1 + exp(-x))">;
-def Attn_ReluOp    : Attn_UnaryOp<"relu", "rectified linear unit", "max(x, 0)">;
-def Attn_GeluOp    : Attn_UnaryOp<"gelu", "Gaussian error linear unit (erf form)",
-                                  "x / 2 * (1 + erf(x / sqrt(2)))">;
-def Attn_SinOp     : Attn_UnaryOp<"sin", "sine", "sin(x)">;
-def Attn_CosOp     : Attn_UnaryOp<"cos", "cosine", "cos(x)">;
+def Attn_NegOp : Attn_UnaryOp<"neg", "negation", "-x", Attn_Arithmetic<
+    "b.create<::mlir::arith::NegFOp>(loc, x)",
+    "b.create<::mlir::arith::SubIOp>(loc, scalar::intConst(b, loc, t, 0), x)">.body>;
+def Attn_NotOp : Attn_UnaryOp<"not", "logical not", "!x", [{
+  return scalar::logical(b, loc, operands, resultType, [&](auto x) -> ::mlir::Value {
+    return b.create<::mlir::arith::XOrIOp>(loc, x[0], scalar::intConst(b, loc, b.getI1Type(), 1));
+  });
+}]>;
+def Attn_ExpOp : Attn_UnaryOp<"exp", "exponential", "exp(x)",
+    Attn_Arithmetic<"b.create<::mlir::math::ExpOp>(loc, x)">.body>;
+def Attn_LogOp : Attn_UnaryOp<"log", "natural logarithm", "log(x)",
+    Attn_Arithmetic<"b.create<::mlir::math::LogOp>(loc, x)">.body>;
+def Attn_SqrtOp : Attn_UnaryOp<"sqrt", "square root", "sqrt(x)",
+    Attn_Arithmetic<"b.create<::mlir::math::SqrtOp>(loc, x)">.body>;
+def Attn_RsqrtOp : Attn_UnaryOp<"rsqrt", "reciprocal square root", "1 / sqrt(x)",
+    Attn_Arithmetic<"b.create<::mlir::math::RsqrtOp>(loc, x)">.body>;
+def Attn_AbsOp : Attn_UnaryOp<"abs", "absolute value", "|x|", Attn_Arithmetic<
+    "b.create<::mlir::math::AbsFOp>(loc, x)", "b.create<::mlir::math::AbsIOp>(loc, x)">.body>;
+def Attn_TanhOp : Attn_UnaryOp<"tanh", "hyperbolic tangent", "tanh(x)",
+    Attn_Arithmetic<"b.create<::mlir::math::TanhOp>(loc, x)">.body>;
+def Attn_SigmoidOp : Attn_UnaryOp<"sigmoid", "logistic sigmoid", "1 / (1 + exp(-x))",
+    Attn_Arithmetic<"scalar::sigmoid(b, loc, x)">.body>;
+def Attn_ReluOp : Attn_UnaryOp<"relu", "rectified linear unit", "max(x, 0)", Attn_Arithmetic<
+    "b.create<::mlir::arith::MaximumFOp>(loc, x, scalar::floatConst(b, loc, 0.0))",
+    "b.create<::mlir::arith::MaxSIOp>(loc, x, scalar::intConst(b, loc, t, 0))">.body>;
+def Attn_GeluOp : Attn_UnaryOp<"gelu", "Gaussian error linear unit (erf form)",
+    "x / 2 * (1 + erf(x / sqrt(2)))", Attn_Arithmetic<"scalar::gelu(b, loc, x)">.body>;
+def Attn_SinOp : Attn_UnaryOp<"sin", "sine", "sin(x)",
+    Attn_Arithmetic<"b.create<::mlir::math::SinOp>(loc, x)">.body>;
+def Attn_CosOp : Attn_UnaryOp<"cos", "cosine", "cos(x)",
+    Attn_Arithmetic<"b.create<::mlir::math::CosOp>(loc, x)">.body>;
 
-def Attn_ConvertOp : Attn_ElementwiseOp<"convert"> {
+def Attn_ConvertOp : Attn_ElementwiseOp<"convert", [{
+  return scalar::cast(b, loc, operands[0], resultType);
+}]> {
   let summary = "element type conversion";
   let description = [{
     Converts every element (or a scalar) to another element type: storage
@@ -65,13 +109,11 @@ def Attn_ConvertOp : Attn_ElementwiseOp<"convert"> {
   let arguments = (ins Attn_AnyValue:$input);
   let results = (outs Attn_AnyValue:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
-  let extraClassDefinition = [{
-    ::mlir::LogicalResult $cppClass::verify() { return verifyConvert(*this); }
-  }];
+  let elementVerifier = "verifyConvert(*this)";
 }
 
-class Attn_BinaryOp<string mnemonic, string what, string formula>
-    : Attn_ElementwiseOp<mnemonic> {
+class Attn_BinaryOp<string mnemonic, string what, string formula, code scalar>
+    : Attn_ElementwiseOp<mnemonic, scalar> {
   let summary = what;
   let description = "Computes `" # formula # "` element by element with NumPy "
     # "broadcasting; either side may be a scalar. Integer operands stay "
@@ -83,23 +125,42 @@ class Attn_BinaryOp<string mnemonic, string what, string formula>
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
   }];
-  let extraClassDefinition = [{
-    ::mlir::LogicalResult $cppClass::verify() { return verifyElementwise(getOperation()); }
-  }];
 }
 
-def Attn_AddOp : Attn_BinaryOp<"add", "addition", "a + b">;
-def Attn_SubOp : Attn_BinaryOp<"sub", "subtraction", "a - b">;
-def Attn_MulOp : Attn_BinaryOp<"mul", "multiplication", "a * b">;
-def Attn_DivOp : Attn_BinaryOp<"div", "division (floor division on integers)", "a / b">;
-def Attn_ModOp : Attn_BinaryOp<"mod", "modulo (the sign of the divisor, as in Python)", "a % b">;
-def Attn_PowOp : Attn_BinaryOp<"pow", "power", "a ** b">;
-def Attn_MaxOp : Attn_BinaryOp<"max", "element-wise maximum", "max(a, b)">;
-def Attn_MinOp : Attn_BinaryOp<"min", "element-wise minimum", "min(a, b)">;
-def Attn_AndOp : Attn_BinaryOp<"and", "logical and", "a && b">;
-def Attn_OrOp  : Attn_BinaryOp<"or", "logical or", "a || b">;
+def Attn_AddOp : Attn_BinaryOp<"add", "addition", "a + b", Attn_Arithmetic<
+    "b.create<::mlir::arith::AddFOp>(loc, x, y)", "b.create<::mlir::arith::AddIOp>(loc, x, y)">.body>;
+def Attn_SubOp : Attn_BinaryOp<"sub", "subtraction", "a - b", Attn_Arithmetic<
+    "b.create<::mlir::arith::SubFOp>(loc, x, y)", "b.create<::mlir::arith::SubIOp>(loc, x, y)">.body>;
+def Attn_MulOp : Attn_BinaryOp<"mul", "multiplication", "a * b", Attn_Arithmetic<
+    "b.create<::mlir::arith::MulFOp>(loc, x, y)", "b.create<::mlir::arith::MulIOp>(loc, x, y)">.body>;
+def Attn_DivOp : Attn_BinaryOp<"div", "division (floor division on integers)", "a / b",
+    Attn_Arithmetic<"b.create<::mlir::arith::DivFOp>(loc, x, y)",
+                    "scalar::intDivOrMod(b, loc, x, y, /*isMod=*/false)">.body>;
+def Attn_ModOp : Attn_BinaryOp<"mod", "modulo (the sign of the divisor, as in Python)", "a % b",
+    Attn_Arithmetic<"scalar::floatMod(b, loc, x, y)",
+                    "scalar::intDivOrMod(b, loc, x, y, /*isMod=*/true)">.body>;
+def Attn_PowOp : Attn_BinaryOp<"pow", "power", "a ** b",
+    Attn_Arithmetic<"b.create<::mlir::math::PowFOp>(loc, x, y)">.body>;
+def Attn_MaxOp : Attn_BinaryOp<"max", "element-wise maximum", "max(a, b)", Attn_Arithmetic<
+    "b.create<::mlir::arith::MaximumFOp>(loc, x, y)",
+    "b.create<::mlir::arith::MaxSIOp>(loc, x, y)">.body>;
+def Attn_MinOp : Attn_BinaryOp<"min", "element-wise minimum", "min(a, b)", Attn_Arithmetic<
+    "b.create<::mlir::arith::MinimumFOp>(loc, x, y)",
+    "b.create<::mlir::arith::MinSIOp>(loc, x, y)">.body>;
+def Attn_AndOp : Attn_BinaryOp<"and", "logical and", "a && b", [{
+  return scalar::logical(b, loc, operands, resultType, [&](auto x) -> ::mlir::Value {
+    return b.create<::mlir::arith::AndIOp>(loc, x[0], x[1]);
+  });
+}]>;
+def Attn_OrOp : Attn_BinaryOp<"or", "logical or", "a || b", [{
+  return scalar::logical(b, loc, operands, resultType, [&](auto x) -> ::mlir::Value {
+    return b.create<::mlir::arith::OrIOp>(loc, x[0], x[1]);
+  });
+}]>;
 
-def Attn_CmpOp : Attn_ElementwiseOp<"cmp"> {
+def Attn_CmpOp : Attn_ElementwiseOp<"cmp", [{
+  return scalar::cast(b, loc, scalar::compare(b, loc, getPredicate(), operands), resultType);
+}]> {
   let summary = "comparison";
   let description = [{
     Compares element by element with NumPy broadcasting and gives `i1`
@@ -116,12 +177,14 @@ def Attn_CmpOp : Attn_ElementwiseOp<"cmp"> {
   let assemblyFormat = [{
     $predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
   }];
-  let extraClassDefinition = [{
-    ::mlir::LogicalResult $cppClass::verify() { return verifyElementwise(getOperation()); }
-  }];
 }
 
-def Attn_WhereOp : Attn_ElementwiseOp<"where"> {
+def Attn_WhereOp : Attn_ElementwiseOp<"where", [{
+  ::mlir::Value c = scalar::cast(b, loc, operands[0], b.getI1Type());
+  ::mlir::Value t = scalar::cast(b, loc, operands[1], resultType);
+  ::mlir::Value f = scalar::cast(b, loc, operands[2], resultType);
+  return b.create<::mlir::arith::SelectOp>(loc, c, t, f);
+}]> {
   let summary = "element-wise selection";
   let description = [{
     `where(cond, a, b)`: `a` where the condition holds, else `b`, with NumPy
@@ -138,9 +201,6 @@ def Attn_WhereOp : Attn_ElementwiseOp<"where"> {
   let assemblyFormat = [{
     $condition `,` $on_true `,` $on_false attr-dict `:`
       type($condition) `,` type($on_true) `,` type($on_false) `->` type($result)
-  }];
-  let extraClassDefinition = [{
-    ::mlir::LogicalResult $cppClass::verify() { return verifyElementwise(getOperation()); }
   }];
 }
 
