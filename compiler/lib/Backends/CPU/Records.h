@@ -7,8 +7,8 @@
 // both sides fold away in the LLVM conversion.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_LIB_CONVERSION_OUTLINING_RECORDS_H
-#define ATTNC_LIB_CONVERSION_OUTLINING_RECORDS_H
+#ifndef ATTNC_BACKENDS_CPU_RECORDS_H
+#define ATTNC_BACKENDS_CPU_RECORDS_H
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

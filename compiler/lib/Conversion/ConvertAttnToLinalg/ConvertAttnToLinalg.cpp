@@ -1,4 +1,4 @@
-//===- AttnToLinalg.cpp - The straightforward lowering of attn ops --------===//
+//===- ConvertAttnToLinalg.cpp - attn ops to linalg, tensor, scf, arith ----===//
 //
 // Each pattern replaces one attn op by linalg/tensor/scf/arith/math ops and
 // nothing else, so the patterns compose in any order: a comprehension's body

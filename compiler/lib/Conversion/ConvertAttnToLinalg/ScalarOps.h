@@ -6,8 +6,8 @@
 // share.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_CONVERSION_ATTNTOLINALG_SCALAROPS_H
-#define ATTNC_CONVERSION_ATTNTOLINALG_SCALAROPS_H
+#ifndef ATTNC_CONVERSION_CONVERTATTNTOLINALG_SCALAROPS_H
+#define ATTNC_CONVERSION_CONVERTATTNTOLINALG_SCALAROPS_H
 
 #include "mlir/IR/Builders.h"
 

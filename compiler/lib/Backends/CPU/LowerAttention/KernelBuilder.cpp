@@ -8,30 +8,9 @@
 
 #include "attnc/Dialect/Attn/IR/Attn.h"
 
-namespace attnc::lowering {
+using namespace mlir;
 
-bool dependsOnlyOn(Value v, ArrayRef<BlockArgument> allowed, Region &region) {
-  SmallVector<Value> work = {v};
-  DenseSet<Value> seen;
-  while (!work.empty()) {
-    Value x = work.pop_back_val();
-    if (!seen.insert(x).second)
-      continue;
-    if (auto arg = dyn_cast<BlockArgument>(x)) {
-      if (region.isAncestor(arg.getParentRegion()) && !llvm::is_contained(allowed, arg))
-        return false;
-      continue;
-    }
-    Operation *def = x.getDefiningOp();
-    if (!region.isAncestor(def->getParentRegion()))
-      continue;  // defined outside: uniform
-    if (def->getNumRegions() || !isMemoryEffectFree(def))
-      return false;
-    for (Value o : def->getOperands())
-      work.push_back(o);
-  }
-  return true;
-}
+namespace attnc::lowering {
 
 Value cloneRegion(OpBuilder &b, Block &block, IRMapping &map, Operation *skip) {
   for (Operation &o : block.without_terminator())

@@ -7,8 +7,8 @@
 // product (TileProduct); the softmax's exp.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_CONVERSION_ATTNTOLINALG_KERNELBUILDER_H
-#define ATTNC_CONVERSION_ATTNTOLINALG_KERNELBUILDER_H
+#ifndef ATTNC_BACKENDS_CPU_LOWERATTENTION_KERNELBUILDER_H
+#define ATTNC_BACKENDS_CPU_LOWERATTENTION_KERNELBUILDER_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -17,8 +17,37 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
+#include "attnc/Dialect/Attn/Analysis/AttentionForms.h"
+
 namespace attnc::lowering {
-using namespace mlir;
+// The MLIR names this kernel's code is written in.
+using mlir::ArrayRef;
+using mlir::Block;
+using mlir::BlockArgument;
+using mlir::DenseElementsAttr;
+using mlir::function_ref;
+using mlir::IRMapping;
+using mlir::Location;
+using mlir::MemRefType;
+using mlir::OpBuilder;
+using mlir::Operation;
+using mlir::Region;
+using mlir::ShapedType;
+using mlir::SmallVector;
+using mlir::Type;
+using mlir::TypedAttr;
+using mlir::TypeRange;
+using mlir::Value;
+using mlir::ValueRange;
+using mlir::VectorType;
+using llvm::cast;
+using llvm::DenseMap;
+using llvm::dyn_cast;
+using llvm::isa;
+namespace arith = mlir::arith;
+namespace memref = mlir::memref;
+namespace scf = mlir::scf;
+namespace vector = mlir::vector;
 
 /// Emits through `b` at `loc`; loops and branches keep `b` as the builder
 /// of their bodies, so nested code reads like straight-line code.
@@ -83,9 +112,7 @@ struct LoopBuilder {
   }
 };
 
-/// Whether `v` depends, inside `region`, only on the block arguments in
-/// `allowed` (values defined outside the region count as uniform).
-bool dependsOnlyOn(Value v, ArrayRef<BlockArgument> allowed, Region &region);
+using attn::dependsOnlyOn;
 
 /// Clones the ops of `block` (but `skip`) under `map` and returns the
 /// yielded value.

@@ -6,8 +6,8 @@
 // is left out).
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_CONVERSION_ATTNTOLINALG_MASKINTERVALS_H
-#define ATTNC_CONVERSION_ATTNTOLINALG_MASKINTERVALS_H
+#ifndef ATTNC_BACKENDS_CPU_LOWERATTENTION_MASKINTERVALS_H
+#define ATTNC_BACKENDS_CPU_LOWERATTENTION_MASKINTERVALS_H
 
 #include "KernelBuilder.h"
 
@@ -16,7 +16,14 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace attnc::lowering {
-using namespace attnc::attn;
+using attn::AddOp;
+using attn::AndOp;
+using attn::CmpOp;
+using attn::CmpPredicate;
+using attn::NotOp;
+using attn::OrOp;
+using attn::SubOp;
+using attn::YieldOp;
 
 /// What is known of a mask-region value over a tile: an exact value
 /// (depends only on the batch), an index interval, or a boolean that must
