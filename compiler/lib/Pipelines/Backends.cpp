@@ -13,16 +13,20 @@ namespace attnc {
 
 namespace {
 
+/// A backend: the --target values it serves, how to make one, and how to
+/// register its passes and stage pipelines for attnc-opt.
 struct BackendEntry {
   bool (*serves)(const std::string &target);
   std::unique_ptr<Backend> (*create)(const TargetRequest &request, std::string &error);
+  void (*registerPasses)();
 };
 
 const BackendEntry kBackends[] = {
     {cpu::servesTarget,
      [](const TargetRequest &request, std::string &error) -> std::unique_ptr<Backend> {
        return cpu::CPUBackend::create(request, error);
-     }},
+     },
+     cpu::registerPasses},
 };
 
 } // namespace
@@ -37,6 +41,11 @@ std::unique_ptr<Backend> createBackend(const TargetRequest &request, std::string
   else
     error = "unknown --target '" + target + "' (expected host, x86_64, aarch64 or cuda)";
   return nullptr;
+}
+
+void registerBackendPasses() {
+  for (const BackendEntry &entry : kBackends)
+    entry.registerPasses();
 }
 
 } // namespace attnc

@@ -2,10 +2,10 @@
 
 #include "attnc/Pipelines/Registration.h"
 
-#include "attnc/Backends/CPU/CPUBackend.h"
 #include "attnc/Conversion/Passes.h"
 #include "attnc/Dialect/Attn/IR/Attn.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
+#include "attnc/Pipelines/Backend.h"
 #include "attnc/Pipelines/Pipelines.h"
 
 #include "mlir/InitAllDialects.h"
@@ -28,5 +28,5 @@ void attnc::registerEverything(mlir::DialectRegistry &registry) {
   registerAttncConversionPasses();
   attn::registerAttnPasses();
   registerPipelines();
-  cpu::registerPasses();
+  registerBackendPasses();
 }

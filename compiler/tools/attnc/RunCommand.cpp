@@ -122,6 +122,311 @@ bool allocating(const std::string &what, const std::vector<int64_t> &shape, ast:
   }
 }
 
+/// Every --model, --input and --check must name something in the file;
+/// parses the --input specs. Returns false after an error.
+bool checkNames(const Invocation &inv, const ast::Module &module,
+                std::map<std::string, ref::InputSpec> &specs, int &exitCode) {
+  std::set<std::string> tensorNames, outputNames;
+  bool modelFound = inv.model.empty();
+  for (const ast::Model &m : module.models) {
+    if (!inv.model.empty() && m.name != inv.model)
+      continue;
+    modelFound = true;
+    for (const ast::Decl &d : m.decls)
+      if (d.isTensorInput())
+        tensorNames.insert(d.name);
+      else if (d.kind == ast::DeclKind::Output)
+        outputNames.insert(d.name);
+  }
+  auto fail = [&](const std::string &message) {
+    exitCode = error(kUsageError, message);
+    return false;
+  };
+  if (!modelFound)
+    return fail("--model " + inv.model + ": no model named '" + inv.model + "' in " +
+                inv.inputPath);
+  for (const auto &check : inv.checks)
+    if (!outputNames.count(check.first))
+      return fail("--check " + check.first + ": no output named '" + check.first + "' in " +
+                  inv.inputPath);
+  for (const auto &[name, text] : inv.inputs) {
+    if (!tensorNames.count(name))
+      return fail("--input " + name + ": no input or param named '" + name + "' in " +
+                  inv.inputPath);
+    std::string message;
+    if (!ref::parseInputSpec(text, specs[name], message))
+      return fail("--input " + name + "=" + text + ": " + message);
+  }
+  return true;
+}
+
+/// Compiles the file with the host's CPU backend and loads its LLVM IR into
+/// this process. Null after an error.
+std::unique_ptr<HostJit> compileForHost(const Invocation &inv, const ast::Module &module,
+                                        std::vector<std::string> &prefixes, int &exitCode) {
+  std::string message;
+  std::unique_ptr<cpu::CPUBackend> host = cpu::CPUBackend::create({"host", "host", ""}, message);
+  if (!host) {
+    exitCode = error(kUserError, message);
+    return nullptr;
+  }
+  cpu::CPUBackend &hostBackend = *host;
+  Prepared prep;
+  prep.backend = std::move(host);
+  prepare(inv, module, prep);
+  prefixes = prep.options.prefixes;
+  exitCode = kUserError;
+  std::unique_ptr<Compilation> compilation =
+      compile(module, prep.options, hostBackend, [](const std::string &, mlir::ModuleOp) {});
+  if (!compilation)
+    return nullptr;
+  auto context = std::make_unique<llvm::LLVMContext>();
+  std::unique_ptr<llvm::Module> ir = hostBackend.translate(compilation->module(), *context);
+  if (!ir)
+    return nullptr;
+  std::unique_ptr<HostJit> jit = HostJit::create(std::move(ir), std::move(context), message);
+  if (!jit)
+    exitCode = error(kUserError, "cannot load the compiled code: " + message);
+  else
+    exitCode = kSuccess;
+  return jit;
+}
+
+/// One model of the file: its dims and tensors, one call of the compiled
+/// code (timed for bench), and the report of each output (with the
+/// reference and the --check files). Each step returns false after printing
+/// an error whose exit status is `exitCode`.
+class ModelRun {
+public:
+  ModelRun(const Invocation &inv, const ast::Model &model, const std::string &prefix)
+      : inv(inv), model(model), prefix(prefix) {}
+
+  bool resolveDims(const std::map<std::string, int64_t> &dimValues);
+  bool makeInputs(const std::map<std::string, ref::InputSpec> &specs);
+  bool makeOutputs();
+  bool call(HostJit &jit);
+  bool report(std::string &json, bool &allOk);
+
+  int exitCode = kSuccess;
+
+private:
+  bool fail(int code, const std::string &text) {
+    exitCode = error(code, text);
+    return false;
+  }
+  bool reportOutput(size_t oi, std::string &entry, bool &allOk);
+  bool checkFiles(const ast::Decl &d, size_t oi, std::string &entry, bool &allOk);
+
+  const Invocation &inv;
+  const ast::Model &model;
+  const std::string &prefix;
+  std::string message;
+  std::vector<int64_t> values;
+  std::string dimsText;
+  std::vector<ref::Tensor> refInputs, expected;
+  std::vector<Buffer> inBufs, paramBufs, outBufs;
+  std::vector<const ast::Decl *> outputs;
+  double seconds = 0, bestSeconds = 0, flops = 0;
+};
+
+bool ModelRun::resolveDims(const std::map<std::string, int64_t> &dimValues) {
+  for (const ast::DimDecl &d : model.dims) {
+    int64_t v = d.fixedValue;
+    if (!d.isFixed) {
+      auto it = dimValues.find(d.name);
+      if (it == dimValues.end())
+        return fail(kUsageError, "model '" + model.name + "' needs a value for dim '" + d.name +
+                                     "': add --dim " + d.name + "=N");
+      v = it->second;
+    }
+    values.push_back(v);
+    dimsText += (dimsText.empty() ? "" : " ") + d.name + "=" + std::to_string(v);
+  }
+  return true;
+}
+
+/// Inputs: generated in double, exactly representable in their storage.
+bool ModelRun::makeInputs(const std::map<std::string, ref::InputSpec> &specs) {
+  uint64_t position = 0;
+  for (const ast::Decl &d : model.decls) {
+    if (!d.isTensorInput())
+      continue;
+    std::vector<int64_t> shape;
+    if (!ref::evaluateShape(d.shape, values, shape))
+      return fail(kUserError, "model '" + model.name + "': the shape of '" + d.name +
+                                  "' is invalid for " + dimsText);
+    ref::InputSpec spec;
+    spec.seed = 1;
+    if (auto it = specs.find(d.name); it != specs.end())
+      spec = it->second;
+    std::string what = (d.kind == ast::DeclKind::Input ? "input '" : "param '") + d.name + "'";
+    if (!allocating(what, shape, d.dtype, [&] {
+          ref::Tensor t;
+          if (!ref::makeInput(spec, d.dtype, shape, position++, t, message)) {
+            message = what + ": " + message;
+            return false;
+          }
+          Buffer b{shape, ref::packStorage(t, d.dtype), abiDType(d.dtype)};
+          (d.kind == ast::DeclKind::Input ? inBufs : paramBufs).push_back(std::move(b));
+          refInputs.push_back(std::move(t));
+          return true;
+        }, message))
+      return fail(kUserError, message);
+  }
+  return true;
+}
+
+bool ModelRun::makeOutputs() {
+  outputs = interfaceDecls(model, ast::DeclKind::Output);
+  for (const ast::Decl *d : outputs) {
+    std::vector<int64_t> shape;
+    int64_t count = 0;
+    if (!ref::evaluateShape(d->type.shape, values, shape) ||
+        !ref::elementCount(shape, count, message))
+      return fail(kUserError, "model '" + model.name + "': the shape of output '" + d->name +
+                                  "' is invalid for " + dimsText);
+    if (!allocating("output '" + d->name + "'", shape, d->type.dtype, [&] {
+          outBufs.push_back({shape, std::vector<uint8_t>(count * ref::storageBytes(d->type.dtype)),
+                             abiDType(d->type.dtype)});
+          return true;
+        }, message))
+      return fail(kUserError, message);
+  }
+  return true;
+}
+
+/// One call through `NAME_run_tensors`; for bench, `iterations` more, timed.
+bool ModelRun::call(HostJit &jit) {
+  auto run = reinterpret_cast<RunTensorsFn>(jit.lookup(prefix + "_run_tensors", message));
+  if (!run)
+    return fail(kUserError, "cannot find " + prefix + "_run_tensors: " + message);
+  std::vector<attnc_tensor> inViews, paramViews, outViews;
+  for (Buffer &b : inBufs)
+    inViews.push_back(b.view());
+  for (Buffer &b : paramBufs)
+    paramViews.push_back(b.view());
+  for (Buffer &b : outBufs)
+    outViews.push_back(b.view());
+  attnc_exec exec{sizeof(attnc_exec), inv.threads, nullptr};
+  auto once = [&]() {
+    return run(inViews.data(), inViews.size(), paramViews.data(), paramViews.size(),
+               outViews.data(), outViews.size(), &exec);
+  };
+  attnc_status status = once();
+  if (status != ATTNC_OK)
+    return fail(kUserError, prefix + "_run_tensors failed: " + attnc_status_string(status) +
+                                ": " + attnc_last_error());
+  if (inv.command != Command::Bench)
+    return true;
+  int64_t f = 0;
+  if (estimateFlops(model).evaluate(values, f))
+    flops = static_cast<double>(f);
+  bestSeconds = INFINITY;
+  for (int i = 0; i < inv.iterations; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    once();
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    seconds += s;
+    bestSeconds = std::min(bestSeconds, s);
+  }
+  seconds /= inv.iterations;
+  return true;
+}
+
+bool ModelRun::report(std::string &json, bool &allOk) {
+  if (inv.reference && !ref::evaluate(model, values, refInputs, expected, message))
+    return fail(kUserError, "reference interpreter: " + message);
+  if (!inv.json)
+    llvm::outs() << "model " << model.name << " (" << dimsText << ")\n";
+  json += std::string(json.size() > 1 ? ",\n " : "") + "{\"model\": " + jsonString(model.name) +
+          ", \"outputs\": [";
+  for (size_t oi = 0; oi < outputs.size(); ++oi) {
+    std::string entry;
+    if (!reportOutput(oi, entry, allOk))
+      return false;
+    json += (oi ? ", " : "") + entry + "}";
+  }
+  json += "]";
+  if (inv.command == Command::Bench) {
+    double gflops = seconds > 0 ? flops / seconds / 1e9 : 0;
+    json += ", \"mean_ms\": " + jsonNumber(seconds * 1e3) +
+            ", \"best_ms\": " + jsonNumber(bestSeconds * 1e3) +
+            ", \"flops\": " + jsonNumber(flops) + ", \"gflops\": " + jsonNumber(gflops);
+    if (!inv.json)
+      llvm::outs() << "  time: mean " << jsonNumber(seconds * 1e3) << " ms, best "
+                   << jsonNumber(bestSeconds * 1e3) << " ms over " << inv.iterations
+                   << " iterations; " << jsonNumber(flops) << " FLOP, " << jsonNumber(gflops)
+                   << " GFLOP/s\n";
+  }
+  json += "}";
+  return true;
+}
+
+/// Output `oi`: its sums (and first values), its error against the
+/// reference, the --check files compared with the reference.
+bool ModelRun::reportOutput(size_t oi, std::string &entry, bool &allOk) {
+  const ast::Decl &d = *outputs[oi];
+  ref::Tensor got;
+  if (!allocating("output '" + d.name + "'", outBufs[oi].shape, d.type.dtype, [&] {
+        return ref::unpackStorage(outBufs[oi].bytes.data(), outBufs[oi].bytes.size(),
+                                  d.type.dtype, outBufs[oi].shape, got, message);
+      }, message))
+    return fail(kUserError, "output '" + d.name + "': " + message);
+  double sum = 0, absSum = 0;
+  for (double v : got.data) {
+    sum += v;
+    absSum += std::fabs(v);
+  }
+  entry = "{\"name\": " + jsonString(d.name) + ", \"shape\": " + shapeText(outBufs[oi].shape) +
+          ", \"sum\": " + jsonNumber(sum) + ", \"abs_sum\": " + jsonNumber(absSum);
+  if (!inv.json) {
+    llvm::outs() << "  output " << d.name << ": " << ast::dtypeName(d.type.dtype)
+                 << shapeText(outBufs[oi].shape) << "  sum " << jsonNumber(sum) << "  abs sum "
+                 << jsonNumber(absSum) << "\n    first values:";
+    for (size_t i = 0; i < std::min<size_t>(got.data.size(), 6); ++i)
+      llvm::outs() << " " << jsonNumber(got.data[i]);
+    llvm::outs() << "\n";
+  }
+  if (inv.reference) {
+    Comparison c = compare(got, expected[oi], d.type.dtype);
+    double rel = c.maxRef > 0 ? c.maxAbsError / c.maxRef : c.maxAbsError;
+    allOk = allOk && c.ok;
+    entry += ", \"max_abs_error\": " + jsonNumber(c.maxAbsError) +
+             ", \"max_rel_error\": " + jsonNumber(rel) +
+             ", \"tolerance\": " + jsonNumber(c.tolerance) +
+             ", \"ok\": " + (c.ok ? "true" : "false");
+    if (!inv.json)
+      llvm::outs() << "    reference: max abs error " << jsonNumber(c.maxAbsError)
+                   << ", max rel error " << jsonNumber(rel) << " (tolerance "
+                   << jsonNumber(c.tolerance) << "): " << (c.ok ? "ok" : "FAILED") << "\n";
+  }
+  return checkFiles(d, oi, entry, allOk);
+}
+
+/// --check NAME=@FILE.npy for output `oi`: the file against the reference.
+bool ModelRun::checkFiles(const ast::Decl &d, size_t oi, std::string &entry, bool &allOk) {
+  for (const auto &[name, path] : inv.checks) {
+    if (name != d.name)
+      continue;
+    ref::Tensor file;
+    if (!ref::readNpy(path, file, message))
+      return fail(kUserError, "--check " + name + ": " + message);
+    if (file.shape != expected[oi].shape)
+      return fail(kUserError, "--check " + name + ": '" + path + "' has shape " +
+                                  shapeText(file.shape) + ", the output is " +
+                                  shapeText(expected[oi].shape));
+    Comparison c = compare(file, expected[oi], d.type.dtype);
+    allOk = allOk && c.ok;
+    entry += ", \"check\": {\"file\": " + jsonString(path) + ", \"max_abs_error\": " +
+             jsonNumber(c.maxAbsError) + ", \"ok\": " + (c.ok ? "true" : "false") + "}";
+    if (!inv.json)
+      llvm::outs() << "    " << path << " vs reference: max abs error "
+                   << jsonNumber(c.maxAbsError) << " (tolerance " << jsonNumber(c.tolerance)
+                   << "): " << (c.ok ? "ok" : "FAILED") << "\n";
+  }
+  return true;
+}
+
 } // namespace
 
 int runModel(const Invocation &inv) {
@@ -132,246 +437,27 @@ int runModel(const Invocation &inv) {
   std::unique_ptr<ast::Module> module = loadModule(inv, exitCode);
   if (!module || inv.syntaxOnly)
     return exitCode;
-
-  // Every --input and --check must name something in the file.
-  std::set<std::string> tensorNames, outputNames;
-  bool modelFound = inv.model.empty();
-  for (const ast::Model &m : module->models) {
-    if (!inv.model.empty() && m.name != inv.model)
-      continue;
-    modelFound = true;
-    for (const ast::Decl &d : m.decls)
-      if (d.isTensorInput())
-        tensorNames.insert(d.name);
-      else if (d.kind == ast::DeclKind::Output)
-        outputNames.insert(d.name);
-  }
-  if (!modelFound)
-    return error(kUsageError, "--model " + inv.model + ": no model named '" + inv.model +
-                                  "' in " + inv.inputPath);
-  for (const auto &check : inv.checks)
-    if (!outputNames.count(check.first))
-      return error(kUsageError, "--check " + check.first + ": no output named '" + check.first +
-                                    "' in " + inv.inputPath);
+  std::map<std::string, ref::InputSpec> specs;
+  if (!checkNames(inv, *module, specs, exitCode))
+    return exitCode;
   // (The frontend has checked --dim: known dims, no two values for one,
   // fixed dims given their own value.)
   std::map<std::string, int64_t> dimValues(inv.dims.begin(), inv.dims.end());
-  std::map<std::string, ref::InputSpec> specs;
-  for (const auto &[name, text] : inv.inputs) {
-    if (!tensorNames.count(name))
-      return error(kUsageError, "--input " + name + ": no input or param named '" + name +
-                                    "' in " + inv.inputPath);
-    std::string message;
-    if (!ref::parseInputSpec(text, specs[name], message))
-      return error(kUsageError, "--input " + name + "=" + text + ": " + message);
-  }
-
-  // The host's CPU backend: its LLVM IR loads into this process.
-  std::string message;
-  std::unique_ptr<cpu::CPUBackend> host = cpu::CPUBackend::create({"host", "host", ""}, message);
-  if (!host)
-    return error(kUserError, message);
-  cpu::CPUBackend &hostBackend = *host;
-  Prepared prep;
-  prep.backend = std::move(host);
-  prepare(inv, *module, prep);
-  std::unique_ptr<Compilation> compilation =
-      compile(*module, prep.options, hostBackend, [](const std::string &, mlir::ModuleOp) {});
-  if (!compilation)
-    return kUserError;
-  auto context = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> ir = hostBackend.translate(compilation->module(), *context);
-  if (!ir)
-    return kUserError;
-  std::unique_ptr<HostJit> jit = HostJit::create(std::move(ir), std::move(context), message);
+  std::vector<std::string> prefixes;
+  std::unique_ptr<HostJit> jit = compileForHost(inv, *module, prefixes, exitCode);
   if (!jit)
-    return error(kUserError, "cannot load the compiled code: " + message);
+    return exitCode;
 
   bool allOk = true;
   std::string json = "[";
   for (size_t mi = 0; mi < module->models.size(); ++mi) {
     const ast::Model &model = module->models[mi];
-    const std::string &prefix = prep.options.prefixes[mi];
     if (!inv.model.empty() && model.name != inv.model)
       continue;
-    std::vector<int64_t> values;
-    std::string dimsText;
-    for (const ast::DimDecl &d : model.dims) {
-      int64_t v = d.fixedValue;
-      if (!d.isFixed) {
-        auto it = dimValues.find(d.name);
-        if (it == dimValues.end())
-          return error(kUsageError, "model '" + model.name + "' needs a value for dim '" +
-                                        d.name + "': add --dim " + d.name + "=N");
-        v = it->second;
-      }
-      values.push_back(v);
-      dimsText += (dimsText.empty() ? "" : " ") + d.name + "=" + std::to_string(v);
-    }
-
-    // Inputs: generated in double, exactly representable in their storage.
-    std::vector<ref::Tensor> refInputs;
-    std::vector<Buffer> inBufs, paramBufs;
-    uint64_t position = 0;
-    for (const ast::Decl &d : model.decls) {
-      if (!d.isTensorInput())
-        continue;
-      std::vector<int64_t> shape;
-      if (!ref::evaluateShape(d.shape, values, shape))
-        return error(kUserError, "model '" + model.name + "': the shape of '" + d.name +
-                                     "' is invalid for " + dimsText);
-      ref::InputSpec spec;
-      spec.seed = 1;
-      if (specs.count(d.name))
-        spec = specs[d.name];
-      std::string what = (d.kind == ast::DeclKind::Input ? "input '" : "param '") + d.name + "'";
-      if (!allocating(what, shape, d.dtype, [&] {
-            ref::Tensor t;
-            if (!ref::makeInput(spec, d.dtype, shape, position++, t, message)) {
-              message = what + ": " + message;
-              return false;
-            }
-            Buffer b{shape, ref::packStorage(t, d.dtype), abiDType(d.dtype)};
-            (d.kind == ast::DeclKind::Input ? inBufs : paramBufs).push_back(std::move(b));
-            refInputs.push_back(std::move(t));
-            return true;
-          }, message))
-        return error(kUserError, message);
-    }
-    std::vector<Buffer> outBufs;
-    std::vector<const ast::Decl *> outputs = interfaceDecls(model, ast::DeclKind::Output);
-    for (const ast::Decl *d : outputs) {
-      std::vector<int64_t> shape;
-      int64_t count = 0;
-      if (!ref::evaluateShape(d->type.shape, values, shape) ||
-          !ref::elementCount(shape, count, message))
-        return error(kUserError, "model '" + model.name + "': the shape of output '" + d->name +
-                                     "' is invalid for " + dimsText);
-      if (!allocating("output '" + d->name + "'", shape, d->type.dtype, [&] {
-            outBufs.push_back({shape,
-                               std::vector<uint8_t>(count * ref::storageBytes(d->type.dtype)),
-                               abiDType(d->type.dtype)});
-            return true;
-          }, message))
-        return error(kUserError, message);
-    }
-
-    auto run = reinterpret_cast<RunTensorsFn>(jit->lookup(prefix + "_run_tensors", message));
-    if (!run)
-      return error(kUserError, "cannot find " + prefix + "_run_tensors: " + message);
-    std::vector<attnc_tensor> inViews, paramViews, outViews;
-    for (Buffer &b : inBufs)
-      inViews.push_back(b.view());
-    for (Buffer &b : paramBufs)
-      paramViews.push_back(b.view());
-    for (Buffer &b : outBufs)
-      outViews.push_back(b.view());
-    attnc_exec exec{sizeof(attnc_exec), inv.threads, nullptr};
-    auto call = [&]() {
-      return run(inViews.data(), inViews.size(), paramViews.data(), paramViews.size(),
-                 outViews.data(), outViews.size(), &exec);
-    };
-    attnc_status status = call();
-    if (status != ATTNC_OK)
-      return error(kUserError, prefix + "_run_tensors failed: " +
-                                   attnc_status_string(status) + ": " + attnc_last_error());
-
-    double seconds = 0, bestSeconds = 0;
-    double flops = 0;
-    if (inv.command == Command::Bench) {
-      int64_t f = 0;
-      if (estimateFlops(model).evaluate(values, f))
-        flops = static_cast<double>(f);
-      bestSeconds = INFINITY;
-      for (int i = 0; i < inv.iterations; ++i) {
-        auto start = std::chrono::steady_clock::now();
-        call();
-        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        seconds += s;
-        bestSeconds = std::min(bestSeconds, s);
-      }
-      seconds /= inv.iterations;
-    }
-
-    std::vector<ref::Tensor> expected;
-    if (inv.reference && !ref::evaluate(model, values, refInputs, expected, message))
-      return error(kUserError, "reference interpreter: " + message);
-
-    if (!inv.json)
-      llvm::outs() << "model " << model.name << " (" << dimsText << ")\n";
-    json += std::string(json.size() > 1 ? ",\n " : "") + "{\"model\": " + jsonString(model.name) +
-            ", \"outputs\": [";
-    for (size_t oi = 0; oi < outputs.size(); ++oi) {
-      const ast::Decl &d = *outputs[oi];
-      ref::Tensor got;
-      if (!allocating("output '" + d.name + "'", outBufs[oi].shape, d.type.dtype, [&] {
-            return ref::unpackStorage(outBufs[oi].bytes.data(), outBufs[oi].bytes.size(),
-                                      d.type.dtype, outBufs[oi].shape, got, message);
-          }, message))
-        return error(kUserError, "output '" + d.name + "': " + message);
-      double sum = 0, absSum = 0;
-      for (double v : got.data) {
-        sum += v;
-        absSum += std::fabs(v);
-      }
-      std::string entry = "{\"name\": " + jsonString(d.name) + ", \"shape\": " +
-                          shapeText(outBufs[oi].shape) + ", \"sum\": " + jsonNumber(sum) +
-                          ", \"abs_sum\": " + jsonNumber(absSum);
-      if (!inv.json) {
-        llvm::outs() << "  output " << d.name << ": " << ast::dtypeName(d.type.dtype)
-                     << shapeText(outBufs[oi].shape) << "  sum " << jsonNumber(sum)
-                     << "  abs sum " << jsonNumber(absSum) << "\n    first values:";
-        for (size_t i = 0; i < std::min<size_t>(got.data.size(), 6); ++i)
-          llvm::outs() << " " << jsonNumber(got.data[i]);
-        llvm::outs() << "\n";
-      }
-      if (inv.reference) {
-        Comparison c = compare(got, expected[oi], d.type.dtype);
-        double rel = c.maxRef > 0 ? c.maxAbsError / c.maxRef : c.maxAbsError;
-        allOk = allOk && c.ok;
-        entry += ", \"max_abs_error\": " + jsonNumber(c.maxAbsError) +
-                 ", \"max_rel_error\": " + jsonNumber(rel) +
-                 ", \"tolerance\": " + jsonNumber(c.tolerance) +
-                 ", \"ok\": " + (c.ok ? "true" : "false");
-        if (!inv.json)
-          llvm::outs() << "    reference: max abs error " << jsonNumber(c.maxAbsError)
-                       << ", max rel error " << jsonNumber(rel) << " (tolerance "
-                       << jsonNumber(c.tolerance) << "): " << (c.ok ? "ok" : "FAILED") << "\n";
-      }
-      for (const auto &[name, path] : inv.checks) {
-        if (name != d.name)
-          continue;
-        ref::Tensor file;
-        if (!ref::readNpy(path, file, message))
-          return error(kUserError, "--check " + name + ": " + message);
-        if (file.shape != expected[oi].shape)
-          return error(kUserError, "--check " + name + ": '" + path + "' has shape " +
-                                       shapeText(file.shape) + ", the output is " +
-                                       shapeText(expected[oi].shape));
-        Comparison c = compare(file, expected[oi], d.type.dtype);
-        allOk = allOk && c.ok;
-        entry += ", \"check\": {\"file\": " + jsonString(path) + ", \"max_abs_error\": " +
-                 jsonNumber(c.maxAbsError) + ", \"ok\": " + (c.ok ? "true" : "false") + "}";
-        if (!inv.json)
-          llvm::outs() << "    " << path << " vs reference: max abs error "
-                       << jsonNumber(c.maxAbsError) << " (tolerance " << jsonNumber(c.tolerance)
-                       << "): " << (c.ok ? "ok" : "FAILED") << "\n";
-      }
-      json += (oi ? ", " : "") + entry + "}";
-    }
-    json += "]";
-    if (inv.command == Command::Bench) {
-      double gflops = seconds > 0 ? flops / seconds / 1e9 : 0;
-      json += ", \"mean_ms\": " + jsonNumber(seconds * 1e3) +
-              ", \"best_ms\": " + jsonNumber(bestSeconds * 1e3) +
-              ", \"flops\": " + jsonNumber(flops) + ", \"gflops\": " + jsonNumber(gflops);
-      if (!inv.json)
-        llvm::outs() << "  time: mean " << jsonNumber(seconds * 1e3) << " ms, best "
-                     << jsonNumber(bestSeconds * 1e3) << " ms over " << inv.iterations
-                     << " iterations; " << jsonNumber(flops) << " FLOP, "
-                     << jsonNumber(gflops) << " GFLOP/s\n";
-    }
-    json += "}";
+    ModelRun run(inv, model, prefixes[mi]);
+    if (!run.resolveDims(dimValues) || !run.makeInputs(specs) || !run.makeOutputs() ||
+        !run.call(*jit) || !run.report(json, allOk))
+      return run.exitCode;
   }
   if (inv.json)
     llvm::outs() << json << "]\n";

@@ -84,6 +84,9 @@ public:
 /// target or one this version cannot generate code for.
 std::unique_ptr<Backend> createBackend(const TargetRequest &request, std::string &error);
 
+/// Registers every backend's passes and stage pipelines (for attnc-opt).
+void registerBackendPasses();
+
 } // namespace attnc
 
 #endif

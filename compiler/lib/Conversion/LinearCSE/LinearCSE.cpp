@@ -13,6 +13,8 @@
 
 #include "attnc/Conversion/Passes.h"
 
+#include "mlir/IR/PatternMatch.h"
+
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -52,18 +54,20 @@ bool isMergeable(Operation *op) {
   return op->getNumRegions() == 0 && op->getNumResults() != 0 && isMemoryEffectFree(op);
 }
 
-void visitRegions(Operation *op, KnownOps &known, SmallVectorImpl<Operation *> &dead);
+void visitRegions(Operation *op, KnownOps &known, RewriterBase &rewriter,
+                  SmallVectorImpl<Operation *> &dead);
 
 /// Merges the block's mergeable operations with equal ones before them in
 /// it or in a block that encloses it, then visits its operations' regions.
 /// (A block of a multi-block region gets a scope of its own, so nothing
 /// defined in one of its blocks is reused in another.)
-void visit(Block &block, KnownOps &known, SmallVectorImpl<Operation *> &dead) {
+void visit(Block &block, KnownOps &known, RewriterBase &rewriter,
+           SmallVectorImpl<Operation *> &dead) {
   KnownOps::ScopeTy scope(known);
   for (Operation &op : block) {
     if (isMergeable(&op)) {
       if (Operation *earlier = known.lookup(&op)) {
-        op.replaceAllUsesWith(earlier);
+        rewriter.replaceAllOpUsesWith(&op, earlier->getResults());
         dead.push_back(&op);
         continue;
       }
@@ -71,26 +75,28 @@ void visit(Block &block, KnownOps &known, SmallVectorImpl<Operation *> &dead) {
     }
     if (op.hasTrait<OpTrait::IsIsolatedFromAbove>()) {
       KnownOps own; // Nothing from outside may be used inside.
-      visitRegions(&op, own, dead);
+      visitRegions(&op, own, rewriter, dead);
     } else {
-      visitRegions(&op, known, dead);
+      visitRegions(&op, known, rewriter, dead);
     }
   }
 }
 
-void visitRegions(Operation *op, KnownOps &known, SmallVectorImpl<Operation *> &dead) {
+void visitRegions(Operation *op, KnownOps &known, RewriterBase &rewriter,
+                  SmallVectorImpl<Operation *> &dead) {
   for (Region &region : op->getRegions())
     for (Block &block : region)
-      visit(block, known, dead);
+      visit(block, known, rewriter, dead);
 }
 
 struct LinearCSEPass : attnc::impl::LinearCSEBase<LinearCSEPass> {
   void runOnOperation() override {
     KnownOps known;
+    IRRewriter rewriter(&getContext());
     SmallVector<Operation *> dead;
-    visitRegions(getOperation(), known, dead);
+    visitRegions(getOperation(), known, rewriter, dead);
     for (Operation *op : dead)
-      op->erase();
+      rewriter.eraseOp(op);
   }
 };
 

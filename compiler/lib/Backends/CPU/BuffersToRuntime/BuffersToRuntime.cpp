@@ -150,6 +150,207 @@ struct SizeComputation {
   }
 };
 
+/// One kernel's buffers taken over by the runtime, step by step: the sizes
+/// computed at the start, one call of the runtime allocating them all, the
+/// rest of the kernel under a test of its status, each buffer a view of
+/// what the runtime allocated, and no deallocs.
+struct KernelBuffers {
+  func::FuncOp kernel;
+  SymbolTable &symbols;
+  SmallVector<Buffer> &buffers;
+  Block &entry;
+  func::ReturnOp ret;
+  MLIRContext *ctx;
+  Location loc = kernel.getLoc();
+  Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
+  Type i32 = IntegerType::get(ctx, 32);
+  int64_t perThreadCount = llvm::count_if(buffers, [](const Buffer &b) { return b.perThread; });
+  SizeComputation sizes{entry, kernel.getArgument(1), {}, {}};
+  Operation *lastMoved = nullptr;
+  IRRewriter rewriter{ctx};
+  // Made by allocateAll().
+  Block *body = nullptr;
+  Value pointers, stride;
+
+  Value i64Const(OpBuilder &at, int64_t v) {
+    return at.create<LLVM::ConstantOp>(loc, i64, at.getI64IntegerAttr(v)).getResult();
+  }
+  Value slotOf(OpBuilder &at, Value array, Type element, int64_t i) {
+    return at.create<LLVM::GEPOp>(loc, ptr, element, array,
+                                  ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+  }
+
+  /// The runtime function `name`, declared once per module.
+  func::FuncOp runtimeFunction(StringRef name, FunctionType type) {
+    if (auto f = symbols.lookup<func::FuncOp>(name))
+      return f;
+    auto module = kernel->getParentOfType<ModuleOp>();
+    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+    auto f = b.create<func::FuncOp>(module.getLoc(), name, type);
+    f.setPrivate();
+    symbols.insert(f);
+    return f;
+  }
+
+  /// Every size must be computable before anything runs: its computation
+  /// moves to the start (or is copied there).
+  LogicalResult hoistSizes() {
+    for (const Buffer &buffer : buffers)
+      for (Value size : buffer.dynamicSizes)
+        if (!sizes.add(size))
+          return buffer.op->emitOpError("internal error: the size of this buffer is not "
+                                        "computed from the kernel's arguments alone");
+    // Moved ops keep their order, which respects their uses.
+    SmallVector<Operation *> order(sizes.moved.begin(), sizes.moved.end());
+    llvm::sort(order, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+    for (Operation *op : order) {
+      if (lastMoved)
+        op->moveAfter(lastMoved);
+      else
+        op->moveBefore(&entry, entry.begin());
+      lastMoved = op;
+    }
+    return success();
+  }
+
+  /// The requests ({element bytes, rank, extents...} per buffer) and what
+  /// the runtime's messages call each buffer; one call of the runtime; the
+  /// rest of the kernel under `if (status == 0)`.
+  void allocateAll() {
+    OpBuilder b(ctx);
+    if (lastMoved)
+      b.setInsertionPointAfter(lastMoved);
+    else
+      b.setInsertionPointToStart(&entry);
+    IRMapping atStart;
+    for (Operation *op : sizes.copied)
+      b.clone(*op, atStart);
+    SmallVector<Value> words;
+    std::string names;
+    for (const Buffer &buffer : buffers) {
+      words.push_back(i64Const(b, buffer.elementBytes));
+      words.push_back(i64Const(b, buffer.type.getRank()));
+      unsigned dynamic = 0;
+      for (int64_t extent : buffer.type.getShape())
+        words.push_back(ShapedType::isDynamic(extent)
+                            ? b.create<arith::IndexCastOp>(
+                                   loc, i64,
+                                   atStart.lookupOrDefault(buffer.dynamicSizes[dynamic++]))
+                                  .getResult()
+                            : i64Const(b, extent));
+      names += describe(buffer.op->getLoc()) + '\0' +
+               elementTypeName(buffer.type.getElementType()) + '\0';
+    }
+    Value requests = b.create<LLVM::AllocaOp>(loc, ptr, i64, i64Const(b, words.size()));
+    for (auto [k, word] : llvm::enumerate(words))
+      b.create<LLVM::StoreOp>(loc, word, slotOf(b, requests, i64, k));
+    pointers = b.create<LLVM::AllocaOp>(loc, ptr, ptr, i64Const(b, buffers.size()));
+    stride = b.create<LLVM::AllocaOp>(loc, ptr, i64, i64Const(b, 1));
+    auto module = kernel->getParentOfType<ModuleOp>();
+    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    auto text = mb.create<LLVM::GlobalOp>(
+        loc, LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), names.size()),
+        /*isConstant=*/true, LLVM::Linkage::Internal, (kernel.getName() + "__buffers").str(),
+        mb.getStringAttr(names));
+    func::FuncOp allocate = runtimeFunction(
+        kAllocBuffers, FunctionType::get(ctx, {ptr, ptr, ptr, i64, i64, ptr, ptr}, {i32}));
+    Value status = b.create<func::CallOp>(
+                        loc, allocate,
+                        ValueRange{kernel.getArgument(0), b.create<LLVM::AddressOfOp>(loc, text),
+                                   requests, i64Const(b, buffers.size()),
+                                   i64Const(b, perThreadCount), pointers, stride})
+                       .getResult(0);
+    Value ok = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, status,
+                                       b.create<arith::ConstantIntOp>(loc, 0, 32));
+    auto guarded = b.create<scf::IfOp>(loc, ok, /*withElseRegion=*/false);
+    body = guarded.thenBlock();
+    body->getOperations().splice(body->getTerminator()->getIterator(), entry.getOperations(),
+                                 std::next(guarded->getIterator()), ret->getIterator());
+  }
+
+  /// Each buffer becomes a view of what the runtime allocated: whole-run
+  /// ones at the start, per-thread ones where they were, at this thread's
+  /// copy.
+  void replaceWithViews() {
+    LLVMTypeConverter types(ctx);
+    auto bytesType = MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
+    Type descriptor = types.convertType(bytesType);
+    func::FuncOp threadIndex = runtimeFunction(kThreadIndex, FunctionType::get(ctx, {ptr}, {i32}));
+    OpBuilder top = OpBuilder::atBlockBegin(body);
+    Value threadStride = perThreadCount ? top.create<LLVM::LoadOp>(loc, i64, stride).getResult()
+                                        : Value();
+    for (auto [i, buffer] : llvm::enumerate(buffers)) {
+      Location at = buffer.op->getLoc();
+      auto load = top.create<LLVM::LoadOp>(at, ptr, slotOf(top, pointers, ptr, i));
+      // The runtime filled the array before the kernel's body runs.
+      load->setAttr(attnc::kRepeatableReadAttr, top.getUnitAttr());
+      Value base = load;
+      OpBuilder here(ctx);
+      if (buffer.perThread) {
+        here.setInsertionPoint(buffer.op);
+        Value thread = here.create<arith::ExtUIOp>(
+            at, i64, here.create<func::CallOp>(at, threadIndex, kernel.getArgument(0)).getResult(0));
+        Value shift = here.create<LLVM::MulOp>(at, thread, threadStride);
+        base = here.create<LLVM::GEPOp>(at, ptr, IntegerType::get(ctx, 8), base,
+                                        ArrayRef<LLVM::GEPArg>{shift});
+      } else {
+        here = top;
+      }
+      Value view = viewOf(here, at, buffer, base, descriptor, bytesType);
+      rewriter.replaceAllUsesWith(buffer.op->getResult(0), view);
+      replaced.insert(view);
+      if (!buffer.perThread)
+        top = here;
+    }
+    // (Not earlier: an insertion point may have been one of them.)
+    for (const Buffer &buffer : buffers)
+      rewriter.eraseOp(buffer.op);
+  }
+
+  /// memref<?xi8> over the buffer, {base, base, 0, [bytes], [1]}, viewed as
+  /// the buffer's type.
+  Value viewOf(OpBuilder &here, Location at, const Buffer &buffer, Value base, Type descriptor,
+               MemRefType bytesType) {
+    Value bytes = here.create<arith::ConstantIndexOp>(at, buffer.elementBytes);
+    unsigned dynamic = 0;
+    for (int64_t extent : buffer.type.getShape())
+      bytes = here.create<arith::MulIOp>(
+          at, bytes,
+          ShapedType::isDynamic(extent) ? buffer.dynamicSizes[dynamic++]
+                                        : here.create<arith::ConstantIndexOp>(at, extent));
+    Value desc = here.create<LLVM::UndefOp>(at, descriptor);
+    desc = here.create<LLVM::InsertValueOp>(at, desc, base, ArrayRef<int64_t>{0});
+    desc = here.create<LLVM::InsertValueOp>(at, desc, base, ArrayRef<int64_t>{1});
+    desc = here.create<LLVM::InsertValueOp>(at, desc, i64Const(here, 0), ArrayRef<int64_t>{2});
+    desc = here.create<LLVM::InsertValueOp>(
+        at, desc, here.create<arith::IndexCastOp>(at, i64, bytes), ArrayRef<int64_t>{3, 0});
+    desc = here.create<LLVM::InsertValueOp>(at, desc, i64Const(here, 1), ArrayRef<int64_t>{4, 0});
+    Value raw = here.create<UnrealizedConversionCastOp>(at, bytesType, desc).getResult(0);
+    return here.create<memref::ViewOp>(at, buffer.type, raw,
+                                       here.create<arith::ConstantIndexOp>(at, 0),
+                                       buffer.dynamicSizes);
+  }
+
+  /// The runtime frees the buffers: their deallocs go. Any other dealloc
+  /// would free what the kernel does not own.
+  LogicalResult dropDeallocs() {
+    SmallVector<memref::DeallocOp> deallocs;
+    WalkResult walk = kernel.walk([&](memref::DeallocOp d) {
+      if (!viewsOneOf(d.getMemref(), replaced)) {
+        d.emitOpError("internal error: frees a buffer of unknown origin");
+        return WalkResult::interrupt();
+      }
+      deallocs.push_back(d);
+      return WalkResult::advance();
+    });
+    for (memref::DeallocOp d : deallocs)
+      rewriter.eraseOp(d);
+    return failure(walk.wasInterrupted());
+  }
+
+  llvm::SmallPtrSet<Value, 16> replaced;
+};
+
 struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntimePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -161,18 +362,6 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     for (func::FuncOp kernel : kernels)
       if (failed(convert(kernel, symbols)))
         return signalPassFailure();
-  }
-
-  /// The runtime function `name`, declared once per module.
-  func::FuncOp runtimeFunction(ModuleOp module, SymbolTable &symbols, StringRef name,
-                               FunctionType type) {
-    if (auto f = symbols.lookup<func::FuncOp>(name))
-      return f;
-    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-    auto f = b.create<func::FuncOp>(module.getLoc(), name, type);
-    f.setPrivate();
-    symbols.insert(f);
-    return f;
   }
 
   /// The buffers of `kernel`, whole-run ones first; fails on one the pass
@@ -227,167 +416,12 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     auto ret = dyn_cast<func::ReturnOp>(entry.getTerminator());
     if (!ret || ret.getNumOperands() != 0)
       return kernel.emitOpError("internal error: a kernel must end in a plain return");
-    int64_t perThreadCount = llvm::count_if(buffers, [](const Buffer &b) { return b.perThread; });
-
-    // Every size must be computable before anything runs.
-    SizeComputation sizes{entry, kernel.getArgument(1), {}, {}};
-    for (const Buffer &buffer : buffers)
-      for (Value size : buffer.dynamicSizes)
-        if (!sizes.add(size))
-          return buffer.op->emitOpError("internal error: the size of this buffer is not "
-                                        "computed from the kernel's arguments alone");
-    // Moved ops keep their order, which respects their uses.
-    SmallVector<Operation *> order(sizes.moved.begin(), sizes.moved.end());
-    llvm::sort(order, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
-    Operation *last = nullptr;
-    for (Operation *op : order) {
-      if (last)
-        op->moveAfter(last);
-      else
-        op->moveBefore(&entry, entry.begin());
-      last = op;
-    }
-
-    MLIRContext *ctx = &getContext();
-    Location loc = kernel.getLoc();
-    Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
-    Type i32 = IntegerType::get(ctx, 32);
-    OpBuilder b(ctx);
-    if (last)
-      b.setInsertionPointAfter(last);
-    else
-      b.setInsertionPointToStart(&entry);
-    IRMapping atStart;
-    for (Operation *op : sizes.copied)
-      b.clone(*op, atStart);
-    auto i64Const = [&](OpBuilder &at, int64_t v) {
-      return at.create<LLVM::ConstantOp>(loc, i64, at.getI64IntegerAttr(v)).getResult();
-    };
-    auto slotOf = [&](OpBuilder &at, Value array, Type element, int64_t i) {
-      return at.create<LLVM::GEPOp>(loc, ptr, element, array,
-                                    ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
-    };
-
-    // The requests: {element bytes, rank, extents...} per buffer; and what
-    // the runtime's messages call each buffer.
-    SmallVector<Value> words;
-    std::string names;
-    for (const Buffer &buffer : buffers) {
-      words.push_back(i64Const(b, buffer.elementBytes));
-      words.push_back(i64Const(b, buffer.type.getRank()));
-      unsigned dynamic = 0;
-      for (int64_t extent : buffer.type.getShape())
-        words.push_back(ShapedType::isDynamic(extent)
-                            ? b.create<arith::IndexCastOp>(
-                                   loc, i64,
-                                   atStart.lookupOrDefault(buffer.dynamicSizes[dynamic++]))
-                                  .getResult()
-                            : i64Const(b, extent));
-      names += describe(buffer.op->getLoc()) + '\0' +
-               elementTypeName(buffer.type.getElementType()) + '\0';
-    }
-    Value requests = b.create<LLVM::AllocaOp>(loc, ptr, i64, i64Const(b, words.size()));
-    for (auto [k, word] : llvm::enumerate(words))
-      b.create<LLVM::StoreOp>(loc, word, slotOf(b, requests, i64, k));
-    Value pointers = b.create<LLVM::AllocaOp>(loc, ptr, ptr, i64Const(b, buffers.size()));
-    Value stride = b.create<LLVM::AllocaOp>(loc, ptr, i64, i64Const(b, 1));
-    auto module = kernel->getParentOfType<ModuleOp>();
-    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
-    auto text = mb.create<LLVM::GlobalOp>(
-        loc, LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), names.size()),
-        /*isConstant=*/true, LLVM::Linkage::Internal, (kernel.getName() + "__buffers").str(),
-        mb.getStringAttr(names));
-    Value kernelCtx = kernel.getArgument(0);
-    func::FuncOp allocate = runtimeFunction(
-        module, symbols, kAllocBuffers, FunctionType::get(ctx, {ptr, ptr, ptr, i64, i64, ptr, ptr}, {i32}));
-    Value status = b.create<func::CallOp>(
-                        loc, allocate,
-                        ValueRange{kernelCtx, b.create<LLVM::AddressOfOp>(loc, text), requests,
-                                   i64Const(b, buffers.size()), i64Const(b, perThreadCount),
-                                   pointers, stride})
-                       .getResult(0);
-    Value ok = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, status,
-                                       b.create<arith::ConstantIntOp>(loc, 0, 32));
-    auto guarded = b.create<scf::IfOp>(loc, ok, /*withElseRegion=*/false);
-
-    // The rest of the kernel runs only when every buffer was allocated.
-    Block *body = guarded.thenBlock();
-    body->getOperations().splice(body->getTerminator()->getIterator(), entry.getOperations(),
-                                 std::next(guarded->getIterator()), ret->getIterator());
-
-    // Each buffer becomes a view of what the runtime allocated: whole-run
-    // ones at the start, per-thread ones where they were, at this thread's
-    // copy.
-    LLVMTypeConverter types(ctx);
-    auto bytesType = MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
-    Type descriptor = types.convertType(bytesType);
-    func::FuncOp threadIndex = runtimeFunction(module, symbols, kThreadIndex,
-                                               FunctionType::get(ctx, {ptr}, {i32}));
-    OpBuilder top = OpBuilder::atBlockBegin(body);
-    Value threadStride = perThreadCount ? top.create<LLVM::LoadOp>(loc, i64, stride).getResult()
-                                        : Value();
-    llvm::SmallPtrSet<Value, 16> replaced;
-    for (auto [i, buffer] : llvm::enumerate(buffers)) {
-      Location at = buffer.op->getLoc();
-      auto load = top.create<LLVM::LoadOp>(at, ptr, slotOf(top, pointers, ptr, i));
-      // The runtime filled the array before the kernel's body runs.
-      load->setAttr(attnc::kRepeatableReadAttr, top.getUnitAttr());
-      Value base = load;
-      OpBuilder here(ctx);
-      if (buffer.perThread) {
-        here.setInsertionPoint(buffer.op);
-        Value thread = here.create<arith::ExtUIOp>(
-            at, i64, here.create<func::CallOp>(at, threadIndex, kernelCtx).getResult(0));
-        Value shift = here.create<LLVM::MulOp>(at, thread, threadStride);
-        base = here.create<LLVM::GEPOp>(at, ptr, IntegerType::get(ctx, 8), base,
-                                        ArrayRef<LLVM::GEPArg>{shift});
-      } else {
-        here = top;
-      }
-      // memref<?xi8> over the buffer, {base, base, 0, [bytes], [1]}, viewed
-      // as the buffer's type.
-      Value bytes = here.create<arith::ConstantIndexOp>(at, buffer.elementBytes);
-      unsigned dynamic = 0;
-      for (int64_t extent : buffer.type.getShape())
-        bytes = here.create<arith::MulIOp>(
-            at, bytes,
-            ShapedType::isDynamic(extent) ? buffer.dynamicSizes[dynamic++]
-                                          : here.create<arith::ConstantIndexOp>(at, extent));
-      Value desc = here.create<LLVM::UndefOp>(at, descriptor);
-      desc = here.create<LLVM::InsertValueOp>(at, desc, base, ArrayRef<int64_t>{0});
-      desc = here.create<LLVM::InsertValueOp>(at, desc, base, ArrayRef<int64_t>{1});
-      desc = here.create<LLVM::InsertValueOp>(at, desc, i64Const(here, 0), ArrayRef<int64_t>{2});
-      desc = here.create<LLVM::InsertValueOp>(
-          at, desc, here.create<arith::IndexCastOp>(at, i64, bytes), ArrayRef<int64_t>{3, 0});
-      desc = here.create<LLVM::InsertValueOp>(at, desc, i64Const(here, 1),
-                                              ArrayRef<int64_t>{4, 0});
-      Value raw = here.create<UnrealizedConversionCastOp>(at, bytesType, desc).getResult(0);
-      Value view = here.create<memref::ViewOp>(at, buffer.type, raw,
-                                               here.create<arith::ConstantIndexOp>(at, 0),
-                                               buffer.dynamicSizes);
-      buffer.op->getResult(0).replaceAllUsesWith(view);
-      replaced.insert(view);
-      if (!buffer.perThread)
-        top = here;
-    }
-    // (Not earlier: an insertion point may have been one of them.)
-    for (const Buffer &buffer : buffers)
-      buffer.op->erase();
-
-    // The runtime frees the buffers: their deallocs go. Any other dealloc
-    // would free what the kernel does not own.
-    SmallVector<memref::DeallocOp> deallocs;
-    WalkResult walk = kernel.walk([&](memref::DeallocOp d) {
-      if (!viewsOneOf(d.getMemref(), replaced)) {
-        d.emitOpError("internal error: frees a buffer of unknown origin");
-        return WalkResult::interrupt();
-      }
-      deallocs.push_back(d);
-      return WalkResult::advance();
-    });
-    for (memref::DeallocOp d : deallocs)
-      d.erase();
-    return failure(walk.wasInterrupted());
+    KernelBuffers k{kernel, symbols, buffers, entry, ret, &getContext()};
+    if (failed(k.hoistSizes()))
+      return failure();
+    k.allocateAll();
+    k.replaceWithViews();
+    return k.dropDeallocs();
   }
 };
 } // namespace

@@ -49,7 +49,8 @@ struct PackKernelArgumentsPass
     Location loc = kernel.getLoc();
     unsigned count = entry.getNumArguments();
     Value args = entry.addArgument(ptr, loc);
-    OpBuilder b = OpBuilder::atBlockBegin(&entry);
+    IRRewriter b(ctx);
+    b.setInsertionPointToStart(&entry);
     for (unsigned i = 0; i < count; ++i) {
       BlockArgument arg = entry.getArgument(i);
       if (arg.use_empty())
@@ -59,7 +60,7 @@ struct PackKernelArgumentsPass
       auto pointer = b.create<LLVM::LoadOp>(loc, ptr, slot);
       pointer->setAttr(kRepeatableReadAttr, b.getUnitAttr());
       if (isa<LLVM::LLVMPointerType>(arg.getType())) {
-        arg.replaceAllUsesWith(pointer.getResult());
+        b.replaceAllUsesWith(arg, pointer.getResult());
         continue;
       }
       if (!isa<MemRefType>(arg.getType()))
@@ -67,8 +68,8 @@ struct PackKernelArgumentsPass
                << arg.getType() << ", neither a pointer nor a memref";
       auto descriptor = b.create<LLVM::LoadOp>(loc, types.convertType(arg.getType()), pointer);
       descriptor->setAttr(kRepeatableReadAttr, b.getUnitAttr());
-      arg.replaceAllUsesWith(
-          b.create<UnrealizedConversionCastOp>(loc, arg.getType(), descriptor.getResult())
+      b.replaceAllUsesWith(
+          arg, b.create<UnrealizedConversionCastOp>(loc, arg.getType(), descriptor.getResult())
               .getResult(0));
     }
     entry.eraseArguments(0, count);

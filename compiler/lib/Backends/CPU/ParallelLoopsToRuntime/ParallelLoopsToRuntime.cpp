@@ -89,11 +89,12 @@ struct ParallelLoopsToRuntimePass
     Value lb = inside.lookupOrDefault(loop.getLowerBound()[0]);
     Value step = inside.lookupOrDefault(loop.getStep()[0]);
     Value iv = cb.create<arith::AddIOp>(loc, lb, cb.create<arith::MulIOp>(loc, chunk.getInductionVar(), step));
+    IRRewriter rewriter(ctx);
     Block &body = loop.getRegion().front();
-    body.getTerminator()->erase();
+    rewriter.eraseOp(body.getTerminator());
     Block *to = chunk.getBody();
     to->getOperations().splice(std::prev(to->end()), body.getOperations());
-    body.getArgument(0).replaceAllUsesWith(iv);
+    rewriter.replaceAllUsesWith(body.getArgument(0), iv);
     attnc::remapOperands(chunk.getRegion(), inside);
     // Stack buffers whose sizes are known before the chunk are allocated
     // once per chunk, not once per iteration: an alloca in a loop would grow
@@ -129,7 +130,7 @@ struct ParallelLoopsToRuntimePass
     Value chunks = lbld.create<func::ConstantOp>(loc, fn.getFunctionType(), SymbolRefAttr::get(fn));
     lbld.create<func::CallOp>(loc, runtimeParallelFor(kernel, fn.getFunctionType()),
                               ValueRange{kernel.getArgument(0), n, grain, chunks, slot});
-    loop.erase();
+    rewriter.eraseOp(loop);
     return success();
   }
 

@@ -59,11 +59,16 @@ static std::optional<TiledOperand> tiledRead(Value v, BlockArgument row, BlockAr
   return t;
 }
 
+/// The batch arguments of one of the op's regions.
+static SmallVector<BlockArgument> batchArguments(AttentionOp op, Region &region) {
+  return SmallVector<BlockArgument>(region.front().getArguments().take_front(op.getNumBatchDims()));
+}
+
 std::optional<DotForm> findDotForm(AttentionOp op) {
   Region &region = op.getScore();
   Block &block = region.front();
   unsigned nb = op.getNumBatchDims();
-  SmallVector<BlockArgument> batch(block.getArguments().take_front(nb));
+  SmallVector<BlockArgument> batch = batchArguments(op, region);
   BlockArgument i = block.getArgument(nb), j = block.getArgument(nb + 1);
   std::optional<DotForm> found;
   for (Operation &o : block.without_terminator()) {
@@ -103,10 +108,9 @@ std::optional<TiledOperand> findValueForm(AttentionOp op) {
   Region &region = op.getValue();
   Block &block = region.front();
   unsigned nb = op.getNumBatchDims();
-  SmallVector<BlockArgument> batch(block.getArguments().take_front(nb));
   // value(batch, j, d) = v[lead(batch), j, d]: rows j, columns d.
   return tiledRead(cast<YieldOp>(block.getTerminator()).getValue(), block.getArgument(nb),
-                   block.getArgument(nb + 1), batch, region);
+                   block.getArgument(nb + 1), batchArguments(op, region), region);
 }
 
 

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <cmath>
@@ -268,13 +269,13 @@ bool isNegativeInfinity(Value v) {
 }
 
 /// Erases the region's operations whose results are unused, last first.
-void eraseDeadOps(Region &region) {
+void eraseDeadOps(RewriterBase &rewriter, Region &region) {
   SmallVector<Operation *> ops;
   for (Operation &op : region.front().without_terminator())
     ops.push_back(&op);
   for (Operation *op : llvm::reverse(ops))
     if (op->use_empty() && isMemoryEffectFree(op))
-      op->erase();
+      rewriter.eraseOp(op);
 }
 
 /// A chain found by the matcher, before any IR is changed.
@@ -491,8 +492,9 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
     b.setInsertionPointToStart(value);
     b.create<YieldOp>(loc, chain.value(b, SmallVector<Value>(value->getArguments())));
 
+    IRRewriter rewriter(op.getContext());
     for (Region *r : {&op.getScore(), &op.getMask(), &op.getValue()})
-      eraseDeadOps(*r);
+      eraseDeadOps(rewriter, *r);
     Value result = op.getResult();
     if (chain.singleQuery) {
       // [batch..., 1, D] -> [batch..., D]
@@ -500,8 +502,7 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
       outExtents.push_back(extents.back());
       result = after.create<ReshapeOp>(loc, anchorType, result, outExtents);
     }
-    chain.anchor->getResult(0).replaceAllUsesWith(result);
-    chain.anchor->erase();
+    rewriter.replaceOp(chain.anchor, result);
   }
 
   void runOnOperation() override {
