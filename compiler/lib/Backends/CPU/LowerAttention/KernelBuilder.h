@@ -1,8 +1,8 @@
 //===- KernelBuilder.h - Building blocks of the attention kernel -*- C++ -*-===//
 //
-// The vocabulary in which LowerAttention.cpp (and MaskIntervals.h,
-// TopKSelection.h) write the online-softmax loop nest: index and f32
-// arithmetic, loads, stores, loops and branches (LoopBuilder); copies of a
+// The vocabulary in which LowerAttention.cpp (and TopKSelection.h) write the
+// online-softmax loop nest: index and f32 arithmetic, loads, stores, loops
+// and branches (LoopBuilder); copies of a
 // region's computation (cloneRegion, cloneSlice); the register-tiled inner
 // product (TileProduct); the softmax's exp.
 //
@@ -41,7 +41,6 @@ using mlir::Value;
 using mlir::ValueRange;
 using mlir::VectorType;
 using llvm::cast;
-using llvm::DenseMap;
 using llvm::dyn_cast;
 using llvm::isa;
 namespace arith = mlir::arith;

@@ -26,19 +26,19 @@
 // best scores (TopKSelection.h); step 2 then keeps only those. A tiled
 // operand whose head index is computed (k[.., h / G, ..]) is bounds-checked
 // per task, which otherwise falls back to element-by-element regions.
-// The building blocks are in KernelBuilder.h, the tile test in
-// MaskIntervals.h; the dot and value forms are found by the dialect's
-// target-neutral analysis (attnc/Dialect/Attn/Analysis/AttentionForms.h).
+// The building blocks are in KernelBuilder.h; the dot and value forms and
+// the tile test of the mask come from the dialect's target-neutral analyses
+// (attnc/Dialect/Attn/Analysis/AttentionForms.h, MaskIntervals.h).
 // AttentionKernel builds the nest in parts, one method per step above.
 //
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilder.h"
-#include "MaskIntervals.h"
 #include "TopKSelection.h"
 
 #include "../Passes.h"
 #include "attnc/Dialect/Attn/Analysis/AttentionForms.h"
+#include "attnc/Dialect/Attn/Analysis/MaskIntervals.h"
 #include "attnc/Dialect/Attn/IR/Attn.h"
 #include "attnc/Dialect/Attn/IR/ScheduleRules.h"
 
@@ -440,7 +440,7 @@ std::pair<Value, Value> AttentionKernel::nonzeroKeys(Value c0, Value kCount) {
 /// [jLo, jHi]: an interval evaluation of the mask region.
 std::pair<Value, Value> AttentionKernel::maskOver(Value iLo, Value iHi, Value jLo, Value jHi) {
   IRMapping maskBatch = batchMap(op.getMask());
-  return MaskIntervals(h, op.getMask().front(), maskBatch, nb, iLo, iHi, jLo, jHi).evaluate();
+  return emitMaskIntervalTest(b, loc, op.getMask().front(), maskBatch, nb, iLo, iHi, jLo, jHi);
 }
 
 /// The key blocks the mask leaves alive: the mask test over each block skips

@@ -1,29 +1,25 @@
-//===- MaskIntervals.h - Is a mask all true or all false over a tile? -*- C++ -*-===//
+//===- MaskIntervals.cpp - Is a mask all true or all false over a tile? ---===//
 //
-// Block sparsity: an interval evaluation of the mask region from the tile's
-// index bounds decides, at run time and once per tile, whether every element
-// of the tile is masked (the key block is skipped) or none is (the mask test
-// is left out).
+// The mask's values over a tile are tracked as facts: exact (the same for
+// the whole tile), an index interval, or booleans that say whether a
+// condition must be true or must be false. Index additions, subtractions
+// and comparisons and the logical ops have interval rules; anything
+// computed from exact values alone is cloned; the rest is unknown.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_BACKENDS_CPU_LOWERATTENTION_MASKINTERVALS_H
-#define ATTNC_BACKENDS_CPU_LOWERATTENTION_MASKINTERVALS_H
 
-#include "KernelBuilder.h"
+#include "attnc/Dialect/Attn/Analysis/MaskIntervals.h"
 
 #include "attnc/Dialect/Attn/IR/Attn.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
-namespace attnc::lowering {
-using attn::AddOp;
-using attn::AndOp;
-using attn::CmpOp;
-using attn::CmpPredicate;
-using attn::NotOp;
-using attn::OrOp;
-using attn::SubOp;
-using attn::YieldOp;
+using namespace mlir;
+
+namespace attnc::attn {
+
+namespace {
 
 /// What is known of a mask-region value over a tile: an exact value
 /// (depends only on the batch), an index interval, or a boolean that must
@@ -35,9 +31,9 @@ struct Fact {
 
 class MaskIntervals {
 public:
-  MaskIntervals(LoopBuilder &h, Block &block, IRMapping &batchMap, unsigned nb, Value iLo, Value iHi,
-                Value jLo, Value jHi)
-      : h(h), block(block), map(batchMap) {
+  MaskIntervals(OpBuilder &b, Location loc, Block &block, IRMapping &batchMap, unsigned nb,
+                Value iLo, Value iHi, Value jLo, Value jHi)
+      : h{b, loc}, block(block), map(batchMap) {
     for (unsigned a = 0; a < nb; ++a)
       facts[block.getArgument(a)] = exact(map.lookup(block.getArgument(a)));
     facts[block.getArgument(nb)] = interval(iLo, iHi);
@@ -56,7 +52,19 @@ public:
   }
 
 private:
-  LoopBuilder &h;
+  /// The index and i1 arithmetic the test is made of.
+  struct Arithmetic {
+    OpBuilder &b;
+    Location loc;
+    Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
+    Value sub(Value x, Value y) { return b.create<arith::SubIOp>(loc, x, y); }
+    Value cmp(arith::CmpIPredicate p, Value x, Value y) {
+      return b.create<arith::CmpIOp>(loc, p, x, y);
+    }
+    Value logicalNot(Value x) {
+      return b.create<arith::XOrIOp>(loc, x, b.create<arith::ConstantOp>(loc, b.getBoolAttr(true)));
+    }
+  } h;
   Block &block;
   IRMapping &map;
   DenseMap<Value, Fact> facts;
@@ -102,7 +110,7 @@ private:
       facts[r] = exact(c->getResult(0));
       return;
     }
-    LoopBuilder &b = h;
+    Arithmetic &b = h;
     auto x = [&](unsigned i) { return factOf(o.getOperand(i)); };
     if (isa<AddOp, SubOp>(o) && r.getType().isIndex()) {
       Fact p = asInterval(x(0)), q = asInterval(x(1));
@@ -151,6 +159,12 @@ private:
   }
 };
 
-} // namespace attnc::lowering
+} // namespace
 
-#endif
+std::pair<Value, Value> emitMaskIntervalTest(OpBuilder &b, Location loc, Block &mask,
+                                             IRMapping &batch, unsigned numBatch, Value iLo,
+                                             Value iHi, Value jLo, Value jHi) {
+  return MaskIntervals(b, loc, mask, batch, numBatch, iLo, iHi, jLo, jHi).evaluate();
+}
+
+} // namespace attnc::attn
