@@ -9,9 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attnc/Backends/CPU/CPUBackend.h"
 #include "attnc/Frontend/Frontend.h"
 #include "attnc/Pipelines/Compiler.h"
-#include "attnc/Backends/CPU/CPUBackend.h"
+#include "attnc/Target/SymbolNames.h"
 
 #include "llvm/IR/LLVMContext.h"
 
