@@ -684,8 +684,15 @@ struct ConvertAttnToLinalgPass
     GreedyRewriteConfig config;
     config.maxIterations = GreedyRewriteConfig::kNoLimit;
     (void)applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config);
-    // Every attn op has a pattern; any left over is a bug worth a clear error.
-    WalkResult leftover = getOperation()->walk([](Operation *op) {
+    // Every attn op but attn.attention has a pattern; one left over is a bug
+    // worth a clear error. (WalkOrder::PreOrder: the attention op, not the
+    // ops of its regions, is reported.)
+    WalkResult leftover = getOperation()->walk<WalkOrder::PreOrder>([](Operation *op) {
+      if (isa<AttentionOp>(op)) {
+        op->emitError("attn.attention is lowered by the backend before this pass (on the "
+                      "CPU: attnc-cpu-lower-attention)");
+        return WalkResult::interrupt();
+      }
       if (isa<AttnDialect>(op->getDialect())) {
         op->emitError("attn op was not lowered: ") << op->getName();
         return WalkResult::interrupt();
