@@ -31,6 +31,8 @@ mlir::LogicalResult verifyElementwise(mlir::Operation *op);
 mlir::LogicalResult verifyAppliedSchedule(mlir::Operation *op, ScheduleAttr applied);
 } // namespace attnc::attn
 
+#include "attnc/Dialect/Attn/IR/IntervalFacts.h"
+
 #include "attnc/Dialect/Attn/IR/ElementwiseOpInterface.h.inc"
 
 #define GET_OP_CLASSES

@@ -15,9 +15,11 @@ include "mlir/IR/RegionKindInterface.td"
 
 // An element-wise op: `scalar` is the body of its buildScalar(b, loc,
 // operands, resultType) (ElementwiseOpInterface.td), made of the helpers of
-// ScalarSemantics.h.
-class Attn_ElementwiseOp<string mnemonic, code scalar>
-    : Attn_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<Attn_ElementwiseOpInterface>]> {
+// ScalarSemantics.h; `interval`, if given, the body of its
+// evaluateInterval(b, loc, operands) (IntervalFacts.h).
+class Attn_ElementwiseOp<string mnemonic, code scalar, code interval = "">
+    : Attn_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<Attn_ElementwiseOpInterface,
+                                   !if(!empty(interval), [], ["evaluateInterval"])>]> {
   let hasVerifier = 1;
   code elementVerifier = "verifyElementwise(getOperation())";
   let extraClassDefinition = [{
@@ -26,7 +28,12 @@ class Attn_ElementwiseOp<string mnemonic, code scalar>
                                          ::mlir::ValueRange operands, ::mlir::Type resultType) {
   }] # scalar # [{
     }
-  }];
+  }] # !if(!empty(interval), "", [{
+    ::attnc::attn::IntervalFact $cppClass::evaluateInterval(::mlir::OpBuilder &b,
+        ::mlir::Location loc, ::llvm::ArrayRef<::attnc::attn::IntervalFact> operands) {
+  }] # interval # [{
+    }
+  }]);
 }
 
 // The body of an arithmetic op: `onFloat` and `onInt` (by default the same)
@@ -45,8 +52,9 @@ class Attn_Arithmetic<code onFloat, code onInt = onFloat> {
   }];
 }
 
-class Attn_UnaryOp<string mnemonic, string what, string formula, code scalar>
-    : Attn_ElementwiseOp<mnemonic, scalar> {
+class Attn_UnaryOp<string mnemonic, string what, string formula, code scalar,
+                   code interval = "">
+    : Attn_ElementwiseOp<mnemonic, scalar, interval> {
   let summary = what;
   let description = "Applies `" # formula # "` to every element of a tensor, "
     # "or to a scalar. The result has the operand's shape; integers are "
@@ -65,6 +73,8 @@ def Attn_NotOp : Attn_UnaryOp<"not", "logical not", "!x", [{
   return scalar::logical(b, loc, operands, resultType, [&](auto x) -> ::mlir::Value {
     return b.create<::mlir::arith::XOrIOp>(loc, x[0], scalar::intConst(b, loc, b.getI1Type(), 1));
   });
+}], [{
+  return interval::logic(b, loc, interval::Logic::Not, operands);
 }]>;
 def Attn_ExpOp : Attn_UnaryOp<"exp", "exponential", "exp(x)",
     Attn_Arithmetic<"b.create<::mlir::math::ExpOp>(loc, x)">.body>;
@@ -112,8 +122,9 @@ def Attn_ConvertOp : Attn_ElementwiseOp<"convert", [{
   let elementVerifier = "verifyConvert(*this)";
 }
 
-class Attn_BinaryOp<string mnemonic, string what, string formula, code scalar>
-    : Attn_ElementwiseOp<mnemonic, scalar> {
+class Attn_BinaryOp<string mnemonic, string what, string formula, code scalar,
+                    code interval = "">
+    : Attn_ElementwiseOp<mnemonic, scalar, interval> {
   let summary = what;
   let description = "Computes `" # formula # "` element by element with NumPy "
     # "broadcasting; either side may be a scalar. Integer operands stay "
@@ -128,9 +139,19 @@ class Attn_BinaryOp<string mnemonic, string what, string formula, code scalar>
 }
 
 def Attn_AddOp : Attn_BinaryOp<"add", "addition", "a + b", Attn_Arithmetic<
-    "b.create<::mlir::arith::AddFOp>(loc, x, y)", "b.create<::mlir::arith::AddIOp>(loc, x, y)">.body>;
+    "b.create<::mlir::arith::AddFOp>(loc, x, y)", "b.create<::mlir::arith::AddIOp>(loc, x, y)">.body,
+    [{
+  if (!getType().isIndex())
+    return {};
+  return interval::addOrSub(b, loc, /*subtract=*/false, operands);
+}]>;
 def Attn_SubOp : Attn_BinaryOp<"sub", "subtraction", "a - b", Attn_Arithmetic<
-    "b.create<::mlir::arith::SubFOp>(loc, x, y)", "b.create<::mlir::arith::SubIOp>(loc, x, y)">.body>;
+    "b.create<::mlir::arith::SubFOp>(loc, x, y)", "b.create<::mlir::arith::SubIOp>(loc, x, y)">.body,
+    [{
+  if (!getType().isIndex())
+    return {};
+  return interval::addOrSub(b, loc, /*subtract=*/true, operands);
+}]>;
 def Attn_MulOp : Attn_BinaryOp<"mul", "multiplication", "a * b", Attn_Arithmetic<
     "b.create<::mlir::arith::MulFOp>(loc, x, y)", "b.create<::mlir::arith::MulIOp>(loc, x, y)">.body>;
 def Attn_DivOp : Attn_BinaryOp<"div", "division (floor division on integers)", "a / b",
@@ -151,15 +172,21 @@ def Attn_AndOp : Attn_BinaryOp<"and", "logical and", "a && b", [{
   return scalar::logical(b, loc, operands, resultType, [&](auto x) -> ::mlir::Value {
     return b.create<::mlir::arith::AndIOp>(loc, x[0], x[1]);
   });
+}], [{
+  return interval::logic(b, loc, interval::Logic::And, operands);
 }]>;
 def Attn_OrOp : Attn_BinaryOp<"or", "logical or", "a || b", [{
   return scalar::logical(b, loc, operands, resultType, [&](auto x) -> ::mlir::Value {
     return b.create<::mlir::arith::OrIOp>(loc, x[0], x[1]);
   });
+}], [{
+  return interval::logic(b, loc, interval::Logic::Or, operands);
 }]>;
 
 def Attn_CmpOp : Attn_ElementwiseOp<"cmp", [{
   return scalar::cast(b, loc, scalar::compare(b, loc, getPredicate(), operands), resultType);
+}], [{
+  return interval::compare(b, loc, getPredicate(), operands);
 }]> {
   let summary = "comparison";
   let description = [{

@@ -23,7 +23,16 @@ def Attn_ElementwiseOpInterface : OpInterface<"ElementwiseOpInterface"> {
       }],
       "::mlir::Value", "buildScalar",
       (ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc, "::mlir::ValueRange":$operands,
-           "::mlir::Type":$resultType)>
+           "::mlir::Type":$resultType)>,
+    InterfaceMethod<[{
+        What is known of the result over a tile of indices, from what is known
+        of the operands (IntervalFacts.h), the facts' computation emitted at
+        `b`. By default nothing: an op with an interval rule defines it.
+      }],
+      "::attnc::attn::IntervalFact", "evaluateInterval",
+      (ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
+           "::llvm::ArrayRef<::attnc::attn::IntervalFact>":$operands),
+      /*methodBody=*/"", /*defaultImplementation=*/[{ return {}; }]>
   ];
 }
 
