@@ -29,27 +29,12 @@ Value logicalNot(OpBuilder &b, Location loc, Value x) {
 
 } // namespace
 
-IntervalFact IntervalFact::exactly(Value v) {
-  IntervalFact f;
-  f.kind = Exact;
-  f.exact = v;
-  return f;
-}
+IntervalFact IntervalFact::exactly(Value v) { return {Exact, v}; }
 
-IntervalFact IntervalFact::interval(Value lo, Value hi) {
-  IntervalFact f;
-  f.kind = Interval;
-  f.lo = lo;
-  f.hi = hi;
-  return f;
-}
+IntervalFact IntervalFact::interval(Value lo, Value hi) { return {Interval, {}, lo, hi}; }
 
 IntervalFact IntervalFact::boolean(Value mustTrue, Value mustFalse) {
-  IntervalFact f;
-  f.kind = Bool;
-  f.mustTrue = mustTrue;
-  f.mustFalse = mustFalse;
-  return f;
+  return {Bool, {}, {}, {}, mustTrue, mustFalse};
 }
 
 IntervalFact IntervalFact::asInterval() const {
