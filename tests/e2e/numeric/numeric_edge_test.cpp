@@ -339,8 +339,12 @@ TEST_P(Edge, ScoresNearTenThousandDoNotOverflow) {
   std::vector<std::string> names{"q"};
   double factor = 2500; // dot products of 17 values in [-1, 1), / sqrt(17)
   if (model == "additive") {
-    names = {"wv"};     // 16 terms of w * tanh(...)
-    factor = 1000;
+    // 16 terms of w * tanh(...): scores of a few thousand. Each rounding
+    // of a projection moves a tanh term by about 1e-7 of w, so with larger
+    // w a row that is not peaked differs from the reference by how its
+    // projections happen to round, not by how its softmax is computed.
+    names = {"wv"};
+    factor = 250;
   } else if (model == "gaussian") {
     names = {"q", "k"}; // -(q - k)^2 / 2 summed over 17 axes
     factor = 40;

@@ -27,10 +27,15 @@ namespace attnc::cpu {
 namespace {
 
 /// `linalg`: the fused attention as the CPU's loop nest over vector tiles
-/// (scalar attn ops inside), then every attn op as linalg on tensors.
-void addLinalgStage(OpPassManager &pm, const PipelineOptions &, const ModelsToEmit *) {
+/// (scalar attn ops inside), contractions as GEMM kernels, then every other
+/// attn op as linalg on tensors.
+void addLinalgStage(OpPassManager &pm, const PipelineOptions &options, const ModelsToEmit *) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createLowerAttention());
+  // At -O0 contractions stay plain loops, the simplest code to check against.
+  if (options.optLevel > 0)
+    pm.addPass(createLowerContractions(
+        {options.targetVectorWidth, options.targetVectorRegisters}));
   pm.addPass(createConvertAttnToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createLinearCSE());

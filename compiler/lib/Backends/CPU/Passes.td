@@ -29,6 +29,32 @@ def LowerAttention : Pass<"attnc-cpu-lower-attention", "::mlir::ModuleOp"> {
   ];
 }
 
+def LowerContractions : Pass<"attnc-cpu-lower-contractions", "::mlir::ModuleOp"> {
+  let summary = "Lower attn.matmul to packed, register-tiled GEMM kernels";
+  let description = [{
+    Each `attn.matmul` becomes an `scf.parallel` over tasks (batch index,
+    block of rows, block of columns) in which blocks of B are packed into
+    panels and register tiles of accumulators (sized from the target's
+    vector registers) run over the depth in vectors of columns. Operands are
+    read through the `attn.transpose`, `attn.heads` and f16/bf16-to-f32
+    `attn.convert` ops that produced them, without copies; the element-wise
+    ops that consume the result one after another (bias, scale, activation,
+    residual) run on the tiles before they are stored. See GemmKernel.cpp
+    for the loop nest.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes of the target's vector registers">,
+    Option<"vectorRegisters", "vector-registers", "int64_t", /*default=*/"32",
+           "the target's number of vector registers">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::vector::VectorDialect",
+    "::mlir::bufferization::BufferizationDialect", "::mlir::math::MathDialect"
+  ];
+}
+
 def WrapKernels : Pass<"attnc-cpu-wrap-kernels", "::mlir::ModuleOp"> {
   let summary = "Give each model's function the CPU kernel's calling convention";
   let description = [{

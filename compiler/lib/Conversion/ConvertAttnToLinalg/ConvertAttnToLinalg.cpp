@@ -296,19 +296,7 @@ struct LowerMatmul : OpRewritePattern<MatmulOp> {
     SmallVector<IteratorType> iters(numLoops, IteratorType::parallel);
     iters.back() = IteratorType::reduction;
 
-    // Result extents: batch from whichever operand is not broadcast, then m, n.
-    SmallVector<Value> extents;
-    SmallVector<Value> aExt = extentsOf(b, loc, op.getLhs()), bExt = extentsOf(b, loc, op.getRhs());
-    for (int64_t i = 0; i < batch; ++i) {
-      int64_t ia = i - (batch - std::max<int64_t>(ta.getRank() - 2, 0));
-      int64_t ib = i - (batch - std::max<int64_t>(tb.getRank() - 2, 0));
-      bool useA = ia >= 0 && ta.getDimSize(ia) != 1;
-      extents.push_back(useA ? aExt[ia] : ib >= 0 ? bExt[ib] : aExt[ia]);
-    }
-    if (hasM)
-      extents.push_back(aExt[ta.getRank() - 2]);
-    if (hasN)
-      extents.push_back(bExt.back());
+    SmallVector<Value> extents = op.buildResultExtents(b);
     Value init = emptyTensor(b, loc, tc, extents);
     init = b.create<linalg::FillOp>(loc, f32Const(b, loc, 0.0), init).getResult(0);
     auto generic = b.create<linalg::GenericOp>(

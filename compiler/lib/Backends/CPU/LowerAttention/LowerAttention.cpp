@@ -33,7 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "KernelBuilder.h"
+#include "../KernelBuilder.h"
 #include "TopKSelection.h"
 
 #include "../Passes.h"
@@ -214,26 +214,13 @@ LogicalResult AttentionKernel::build() {
   return success();
 }
 
-/// The output buffer, written in place by the tasks: the model's output
-/// itself when the result only goes there (the runtime guarantees that
-/// outputs do not overlap the inputs), else a new one.
+/// The output buffer, written in place by the tasks.
 void AttentionKernel::prepareOutput() {
-  destination = dyn_cast_or_null<bufferization::MaterializeInDestinationOp>(
-      op->hasOneUse() ? *op->user_begin() : nullptr);
-  if (destination && !isa<MemRefType>(destination.getDest().getType()))
-    destination = nullptr;
-  if (destination) {
-    out = destination.getDest();
-    return;
-  }
-  SmallVector<Value> dynamic;
   SmallVector<Value> outExtents(extents.take_front(nb));
   outExtents.append({S, D});
-  for (int64_t a = 0; a < resultType.getRank(); ++a)
-    if (resultType.isDynamicDim(a))
-      dynamic.push_back(outExtents[a]);
-  auto outType = MemRefType::get(resultType.getShape(), f32);
-  out = b.create<memref::AllocOp>(loc, outType, dynamic, b.getI64IntegerAttr(64));
+  ResultBuffer result = resultBuffer(h, op.getResult(), outExtents);
+  out = result.buffer;
+  destination = result.destination;
 }
 
 /// The tensors read by the tiled products, as buffers, and the inner

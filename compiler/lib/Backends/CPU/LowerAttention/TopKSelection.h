@@ -2,7 +2,7 @@
 #ifndef ATTNC_BACKENDS_CPU_LOWERATTENTION_TOPKSELECTION_H
 #define ATTNC_BACKENDS_CPU_LOWERATTENTION_TOPKSELECTION_H
 
-#include "KernelBuilder.h"
+#include "../KernelBuilder.h"
 
 #include <limits>
 

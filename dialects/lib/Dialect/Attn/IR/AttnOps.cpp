@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 
@@ -109,6 +110,51 @@ LogicalResult MatmulOp::verify() {
   if (b.getRank() > 1 && !compatible(c.getShape().back(), b.getShape().back()))
     return emitOpError("result columns differ from the right operand's");
   return success();
+}
+
+int64_t MatmulOp::getNumBatchAxes() {
+  auto c = cast<RankedTensorType>(getResult().getType());
+  auto a = cast<RankedTensorType>(getLhs().getType());
+  auto b = cast<RankedTensorType>(getRhs().getType());
+  return c.getRank() - (a.getRank() > 1 ? 1 : 0) - (b.getRank() > 1 ? 1 : 0);
+}
+
+/// The extent `axis` of operand `index` of `op`: a constant where static,
+/// else `extentOf`'s or a tensor.dim.
+static Value operandExtent(MatmulOp op, OpBuilder &b, unsigned index, int64_t axis,
+                           MatmulOp::ExtentFn extentOf) {
+  Value tensor = op->getOperand(index);
+  auto t = cast<RankedTensorType>(tensor.getType());
+  if (!t.isDynamicDim(axis))
+    return b.create<arith::ConstantIndexOp>(op.getLoc(), t.getDimSize(axis));
+  if (extentOf)
+    return extentOf(index, axis);
+  return b.create<tensor::DimOp>(op.getLoc(), tensor, axis);
+}
+
+SmallVector<Value> MatmulOp::buildResultExtents(OpBuilder &b, ExtentFn extentOf) {
+  auto ta = cast<RankedTensorType>(getLhs().getType());
+  auto tb = cast<RankedTensorType>(getRhs().getType());
+  int64_t batch = getNumBatchAxes();
+  int64_t batchA = std::max<int64_t>(ta.getRank() - 2, 0);
+  int64_t batchB = std::max<int64_t>(tb.getRank() - 2, 0);
+  SmallVector<Value> extents;
+  for (int64_t i = 0; i < batch; ++i) {
+    int64_t ia = i - (batch - batchA), ib = i - (batch - batchB);
+    bool useA = ia >= 0 && ta.getDimSize(ia) != 1;
+    extents.push_back(useA || ib < 0 ? operandExtent(*this, b, 0, ia, extentOf)
+                                     : operandExtent(*this, b, 1, ib, extentOf));
+  }
+  if (ta.getRank() > 1)
+    extents.push_back(operandExtent(*this, b, 0, ta.getRank() - 2, extentOf));
+  if (tb.getRank() > 1)
+    extents.push_back(operandExtent(*this, b, 1, tb.getRank() - 1, extentOf));
+  return extents;
+}
+
+Value MatmulOp::buildDepth(OpBuilder &b, ExtentFn extentOf) {
+  return operandExtent(*this, b, 0, cast<RankedTensorType>(getLhs().getType()).getRank() - 1,
+                       extentOf);
 }
 
 LogicalResult TransposeOp::verify() {

@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
 
@@ -13,59 +14,75 @@ using namespace mlir;
 
 namespace attnc::attn::scalar {
 
-static bool isFloat(Type t) { return isa<FloatType>(t); }
+static bool isFloat(Type t) { return isa<FloatType>(getElementTypeOrSelf(t)); }
+
+Type shapedLike(Type element, Type like) {
+  if (auto v = dyn_cast<VectorType>(like))
+    return VectorType::get(v.getShape(), element);
+  return element;
+}
+
+/// The constant `value` (of a scalar type), splat when `type` is a vector.
+static Value constant(OpBuilder &b, Location loc, TypedAttr value, Type type) {
+  if (auto v = dyn_cast<VectorType>(type))
+    value = DenseElementsAttr::get(v, value);
+  return b.create<arith::ConstantOp>(loc, value);
+}
 
 Value cast(OpBuilder &b, Location loc, Value v, Type to) {
   Type from = v.getType();
   if (from == to)
     return v;
+  Type fromElem = getElementTypeOrSelf(from), toElem = getElementTypeOrSelf(to);
   if (isFloat(from) && isFloat(to)) {
-    if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+    if (fromElem.getIntOrFloatBitWidth() < toElem.getIntOrFloatBitWidth())
       return b.create<arith::ExtFOp>(loc, to, v);
     return b.create<arith::TruncFOp>(loc, to, v);
   }
   // Integers and index go through i64, the width of index on our targets.
-  Type i64 = b.getI64Type();
-  if (from.isIndex()) {
+  Type i64 = shapedLike(b.getI64Type(), to);
+  if (fromElem.isIndex()) {
     v = b.create<arith::IndexCastOp>(loc, i64, v);
     from = i64;
+    fromElem = b.getI64Type();
   }
   if (isFloat(from)) {
-    if (to.isInteger(1))
+    if (toElem.isInteger(1))
       return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, v,
-                                     b.create<arith::ConstantOp>(loc, b.getFloatAttr(from, 0.0)));
+                                     constant(b, loc, b.getFloatAttr(fromElem, 0.0), from));
     Value i = b.create<arith::FPToSIOp>(loc, i64, v);
     return cast(b, loc, i, to);
   }
   // `from` is now an integer.
   if (isFloat(to)) {
-    if (from.isInteger(1))
+    if (fromElem.isInteger(1))
       return b.create<arith::UIToFPOp>(loc, to, v);
     return b.create<arith::SIToFPOp>(loc, to, v);
   }
-  if (to.isIndex()) {
-    if (from.isInteger(1))
+  if (toElem.isIndex()) {
+    if (fromElem.isInteger(1))
       v = b.create<arith::ExtUIOp>(loc, i64, v);
     else if (from != i64)
       v = b.create<arith::ExtSIOp>(loc, i64, v);
     return b.create<arith::IndexCastOp>(loc, to, v);
   }
-  if (to.isInteger(1))
+  if (toElem.isInteger(1))
     return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, v,
-                                   b.create<arith::ConstantOp>(loc, b.getIntegerAttr(from, 0)));
-  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+                                   constant(b, loc, b.getIntegerAttr(fromElem, 0), from));
+  unsigned fw = fromElem.getIntOrFloatBitWidth(), tw = toElem.getIntOrFloatBitWidth();
   if (fw < tw)
-    return from.isInteger(1) ? Value(b.create<arith::ExtUIOp>(loc, to, v))
-                             : Value(b.create<arith::ExtSIOp>(loc, to, v));
+    return fromElem.isInteger(1) ? Value(b.create<arith::ExtUIOp>(loc, to, v))
+                                 : Value(b.create<arith::ExtSIOp>(loc, to, v));
   return b.create<arith::TruncIOp>(loc, to, v);
 }
 
-Value floatConst(OpBuilder &b, Location loc, double v) {
-  return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(static_cast<float>(v)));
+Value floatConst(OpBuilder &b, Location loc, double v, Type like) {
+  return constant(b, loc, b.getF32FloatAttr(static_cast<float>(v)),
+                  like ? shapedLike(b.getF32Type(), like) : b.getF32Type());
 }
 
 Value intConst(OpBuilder &b, Location loc, Type t, int64_t v) {
-  return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(t, v));
+  return constant(b, loc, b.getIntegerAttr(getElementTypeOrSelf(t), v), t);
 }
 
 /// Python's modulo: the result takes the sign of the divisor.
@@ -93,7 +110,8 @@ static Value pythonMod(OpBuilder &b, Location loc, Value r, Value divisor, Value
 /// the remainder 0), which is what dividing by 1 instead gives.
 Value intDivOrMod(OpBuilder &b, Location loc, Value lhs, Value rhs, bool isMod) {
   Type t = lhs.getType();
-  unsigned width = t.isIndex() ? 64 : t.getIntOrFloatBitWidth();
+  Type element = getElementTypeOrSelf(t);
+  unsigned width = element.isIndex() ? 64 : element.getIntOrFloatBitWidth();
   Value zero = intConst(b, loc, t, 0), one = intConst(b, loc, t, 1);
   Value min = intConst(b, loc, t, llvm::APInt::getSignedMinValue(width).getSExtValue());
   Value isZero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rhs, zero);
@@ -108,20 +126,22 @@ Value intDivOrMod(OpBuilder &b, Location loc, Value lhs, Value rhs, bool isMod) 
 }
 
 Value floatMod(OpBuilder &b, Location loc, Value x, Value y) {
-  return pythonMod(b, loc, b.create<arith::RemFOp>(loc, x, y), y, floatConst(b, loc, 0.0), true);
+  return pythonMod(b, loc, b.create<arith::RemFOp>(loc, x, y), y,
+                   floatConst(b, loc, 0.0, x.getType()), true);
 }
 
 Value sigmoid(OpBuilder &b, Location loc, Value x) {
   Value e = b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, x));
-  Value one = floatConst(b, loc, 1.0);
+  Value one = floatConst(b, loc, 1.0, x.getType());
   return b.create<arith::DivFOp>(loc, one, b.create<arith::AddFOp>(loc, one, e));
 }
 
 Value gelu(OpBuilder &b, Location loc, Value x) {
-  Value scaled = b.create<arith::MulFOp>(loc, x, floatConst(b, loc, M_SQRT1_2));
+  Type type = x.getType();
+  Value scaled = b.create<arith::MulFOp>(loc, x, floatConst(b, loc, M_SQRT1_2, type));
   Value erf = b.create<math::ErfOp>(loc, scaled);
-  Value onePlus = b.create<arith::AddFOp>(loc, floatConst(b, loc, 1.0), erf);
-  Value half = b.create<arith::MulFOp>(loc, x, floatConst(b, loc, 0.5));
+  Value onePlus = b.create<arith::AddFOp>(loc, floatConst(b, loc, 1.0, type), erf);
+  Value half = b.create<arith::MulFOp>(loc, x, floatConst(b, loc, 0.5, type));
   return b.create<arith::MulFOp>(loc, half, onePlus);
 }
 
@@ -149,12 +169,13 @@ static arith::CmpIPredicate intPredicate(CmpPredicate p) {
   llvm_unreachable("unknown predicate");
 }
 
-/// The type arithmetic is done in: f32 if any operand is a number, else i64.
+/// The type arithmetic is done in: f32 if any operand is a number, else i64
+/// (vectors of them for vector operands).
 static Type computeType(OpBuilder &b, ValueRange operands) {
   for (Value v : operands)
     if (isFloat(v.getType()))
-      return b.getF32Type();
-  return b.getI64Type();
+      return shapedLike(b.getF32Type(), v.getType());
+  return shapedLike(b.getI64Type(), operands[0].getType());
 }
 
 Value compare(OpBuilder &b, Location loc, CmpPredicate predicate, ValueRange operands) {
@@ -169,14 +190,14 @@ Value logical(OpBuilder &b, Location loc, ValueRange operands, Type resultType,
               function_ref<Value(ArrayRef<Value>)> compute) {
   SmallVector<Value> xs;
   for (Value v : operands)
-    xs.push_back(cast(b, loc, v, b.getI1Type()));
+    xs.push_back(cast(b, loc, v, shapedLike(b.getI1Type(), v.getType())));
   return cast(b, loc, compute(xs), resultType);
 }
 
 Value arithmetic(OpBuilder &b, Location loc, ValueRange operands, Type resultType,
                  function_ref<Value(Value x, Value y, bool isFloat, Type type)> compute) {
   bool fl = isFloat(resultType);
-  Type t = fl ? Type(b.getF32Type()) : Type(b.getI64Type());
+  Type t = shapedLike(fl ? Type(b.getF32Type()) : Type(b.getI64Type()), resultType);
   SmallVector<Value> xs;
   for (Value v : operands)
     xs.push_back(cast(b, loc, v, t));

@@ -71,7 +71,7 @@ def Attn_NegOp : Attn_UnaryOp<"neg", "negation", "-x", Attn_Arithmetic<
     "b.create<::mlir::arith::SubIOp>(loc, scalar::intConst(b, loc, t, 0), x)">.body>;
 def Attn_NotOp : Attn_UnaryOp<"not", "logical not", "!x", [{
   return scalar::logical(b, loc, operands, resultType, [&](auto x) -> ::mlir::Value {
-    return b.create<::mlir::arith::XOrIOp>(loc, x[0], scalar::intConst(b, loc, b.getI1Type(), 1));
+    return b.create<::mlir::arith::XOrIOp>(loc, x[0], scalar::intConst(b, loc, x[0].getType(), 1));
   });
 }], [{
   return interval::logic(b, loc, interval::Logic::Not, operands);
@@ -91,7 +91,7 @@ def Attn_TanhOp : Attn_UnaryOp<"tanh", "hyperbolic tangent", "tanh(x)",
 def Attn_SigmoidOp : Attn_UnaryOp<"sigmoid", "logistic sigmoid", "1 / (1 + exp(-x))",
     Attn_Arithmetic<"scalar::sigmoid(b, loc, x)">.body>;
 def Attn_ReluOp : Attn_UnaryOp<"relu", "rectified linear unit", "max(x, 0)", Attn_Arithmetic<
-    "b.create<::mlir::arith::MaximumFOp>(loc, x, scalar::floatConst(b, loc, 0.0))",
+    "b.create<::mlir::arith::MaximumFOp>(loc, x, scalar::floatConst(b, loc, 0.0, t))",
     "b.create<::mlir::arith::MaxSIOp>(loc, x, scalar::intConst(b, loc, t, 0))">.body>;
 def Attn_GeluOp : Attn_UnaryOp<"gelu", "Gaussian error linear unit (erf form)",
     "x / 2 * (1 + erf(x / sqrt(2)))", Attn_Arithmetic<"scalar::gelu(b, loc, x)">.body>;
@@ -207,7 +207,8 @@ def Attn_CmpOp : Attn_ElementwiseOp<"cmp", [{
 }
 
 def Attn_WhereOp : Attn_ElementwiseOp<"where", [{
-  ::mlir::Value c = scalar::cast(b, loc, operands[0], b.getI1Type());
+  ::mlir::Value c =
+      scalar::cast(b, loc, operands[0], scalar::shapedLike(b.getI1Type(), resultType));
   ::mlir::Value t = scalar::cast(b, loc, operands[1], resultType);
   ::mlir::Value f = scalar::cast(b, loc, operands[2], resultType);
   return b.create<::mlir::arith::SelectOp>(loc, c, t, f);
@@ -253,6 +254,20 @@ def Attn_MatmulOp : Attn_Op<"matmul", [Pure]> {
     $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The number of leading batch axes of the result.
+    int64_t getNumBatchAxes();
+    /// The extent `axis` of `operand` (0 for lhs, 1 for rhs).
+    using ExtentFn = ::llvm::function_ref<::mlir::Value(unsigned operand, int64_t axis)>;
+    /// The result's extents: each batch axis from whichever operand is not
+    /// broadcast there, then the rows of `lhs` and the columns of `rhs` (each
+    /// only when that operand has it). The operands' extents are constants
+    /// where static, else `extentOf`'s (by default tensor.dim).
+    ::llvm::SmallVector<::mlir::Value> buildResultExtents(::mlir::OpBuilder &b,
+                                                          ExtentFn extentOf = nullptr);
+    /// The contracted extent.
+    ::mlir::Value buildDepth(::mlir::OpBuilder &b, ExtentFn extentOf = nullptr);
+  }];
 }
 
 def Attn_TransposeOp : Attn_Op<"transpose", [Pure]> {

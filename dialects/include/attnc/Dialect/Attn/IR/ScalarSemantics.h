@@ -4,6 +4,8 @@
 // element-wise op defines in its ODS entry (AttnOps.td): conversions between
 // attn's scalar types and the arithmetic the language specifies (floor
 // division and Python's modulo on integers, division by zero giving 0).
+// Every helper also works element by element on vectors (of one shape), which
+// is how the CPU kernels apply element-wise ops to a register tile.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_DIALECT_ATTN_IR_SCALARSEMANTICS_H
@@ -20,10 +22,16 @@ enum class CmpPredicate : uint32_t;
 namespace attnc::attn::scalar {
 
 /// Converts a scalar between the types attn uses: f32/f16/bf16, i32/i64,
-/// index and i1 (numbers from integers by signed conversion, i1 as 0/1).
+/// index and i1 (numbers from integers by signed conversion, i1 as 0/1); or
+/// a vector of them to a vector of the same shape.
 mlir::Value cast(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, mlir::Type to);
 
-mlir::Value floatConst(mlir::OpBuilder &b, mlir::Location loc, double v);
+/// `element`, or a vector of it of the shape of `like` when that is a vector.
+mlir::Type shapedLike(mlir::Type element, mlir::Type like);
+
+/// The f32 constant v (splat to the shape of `like` when that is a vector).
+mlir::Value floatConst(mlir::OpBuilder &b, mlir::Location loc, double v, mlir::Type like = {});
+/// The constant v of the integer type t, or of a vector of integers.
 mlir::Value intConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t, int64_t v);
 
 /// The arithmetic of an op: operands cast to f32 for a number result, to i64

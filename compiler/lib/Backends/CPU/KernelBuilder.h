@@ -1,16 +1,18 @@
-//===- KernelBuilder.h - Building blocks of the attention kernel -*- C++ -*-===//
+//===- KernelBuilder.h - Building blocks of the CPU kernels -----*- C++ -*-===//
 //
-// The vocabulary in which LowerAttention.cpp (and TopKSelection.h) write the
-// online-softmax loop nest: index and f32 arithmetic, loads, stores, loops
+// The vocabulary in which the CPU's kernels are written (the attention's
+// online-softmax loop nest, LowerAttention/; the contractions' GEMM,
+// LowerContractions/): index and f32 arithmetic, loads, stores, loops
 // and branches (LoopBuilder); copies of a
 // region's computation (cloneRegion, cloneSlice); the register-tiled inner
 // product (TileProduct); the softmax's exp.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_BACKENDS_CPU_LOWERATTENTION_KERNELBUILDER_H
-#define ATTNC_BACKENDS_CPU_LOWERATTENTION_KERNELBUILDER_H
+#ifndef ATTNC_BACKENDS_CPU_KERNELBUILDER_H
+#define ATTNC_BACKENDS_CPU_KERNELBUILDER_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -112,6 +114,16 @@ struct LoopBuilder {
 };
 
 using attn::dependsOnlyOn;
+
+/// The buffer a kernel writes its f32 result `result` (of `extents`) into:
+/// the model's output itself when the result only goes there (the runtime
+/// guarantees that outputs do not overlap inputs; `destination` is then the
+/// op to erase), else a new 64-byte-aligned one.
+struct ResultBuffer {
+  Value buffer;
+  mlir::bufferization::MaterializeInDestinationOp destination;
+};
+ResultBuffer resultBuffer(LoopBuilder &h, Value result, ValueRange extents);
 
 /// Clones the ops of `block` (but `skip`) under `map` and returns the
 /// yielded value.

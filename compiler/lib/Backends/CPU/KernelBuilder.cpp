@@ -1,4 +1,4 @@
-//===- KernelBuilder.cpp - Building blocks of the attention kernel --------===//
+//===- KernelBuilder.cpp - Building blocks of the CPU kernels -------------===//
 
 #include "KernelBuilder.h"
 
@@ -29,6 +29,22 @@ Value cloneSlice(OpBuilder &b, Value v, IRMapping &map, Region &region) {
     cloneSlice(b, o, map, region);
   b.clone(*def, map);
   return map.lookup(v);
+}
+
+ResultBuffer resultBuffer(LoopBuilder &h, Value result, ValueRange extents) {
+  auto destination = dyn_cast_or_null<mlir::bufferization::MaterializeInDestinationOp>(
+      result.hasOneUse() ? *result.user_begin() : nullptr);
+  if (destination && isa<MemRefType>(destination.getDest().getType()))
+    return {destination.getDest(), destination};
+  auto type = cast<mlir::RankedTensorType>(result.getType());
+  SmallVector<Value> dynamic;
+  for (int64_t a = 0; a < type.getRank(); ++a)
+    if (type.isDynamicDim(a))
+      dynamic.push_back(extents[a]);
+  Value buffer = h.b.create<memref::AllocOp>(
+      h.loc, MemRefType::get(type.getShape(), h.b.getF32Type()), dynamic,
+      h.b.getI64IntegerAttr(64));
+  return {buffer, nullptr};
 }
 
 Value expNonPositive(LoopBuilder &h, Value x) {

@@ -1,0 +1,465 @@
+//===- GemmKernel.cpp - attn.matmul as a packed, register-tiled GEMM ------===//
+//
+// C[batch..., m, n] = sum_k A[batch..., m, k] * B[batch..., k, n], followed by
+// its epilogue, in blocks as BLIS computes them:
+//
+//   scf.parallel over tasks (outer batch index, block of mc rows, block of
+//   nc columns), which later runs on the runtime's thread pool:
+//     for each block of kc of the depth (at least one: K = 0 gives 0):
+//       pack B[k0 : k0 + kc, n0 : n0 + nc] into panels Bp[p][k][tile columns],
+//         zero past the last column (vector loads where B's rows are
+//         contiguous, element by element through a transpose)
+//       for each panel p, for each register tile of rows (tileRows rows,
+//       then 4, 2, 1 for the rest):
+//         acc[r][v] = (first block ? 0 : C) + sum_k A(r, k) * Bp[p][k][v]
+//         (tileRows x tileVectors accumulators in registers over the block)
+//         on the last block, acc = epilogue(acc)
+//         store acc into C (masked past the last column)
+//
+// A is read in place, one element per row and step, broadcast. When B has no
+// batch axes of its own (x @ W with x [B, S, E]), C's trailing batch axes fold
+// into the rows, so a row block spans them and every B * S fills whole tiles;
+// the others index tasks. Each element of C is one sequential sum over k in
+// every thread count, so results do not depend on the number of threads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GemmKernel.h"
+
+#include "attnc/Dialect/Attn/IR/ScalarSemantics.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <optional>
+
+using namespace mlir;
+
+namespace attnc::lowering {
+
+using namespace attn;
+
+GemmTiles GemmTiles::forTarget(int64_t vectorWidth, int64_t vectorRegisters) {
+  GemmTiles t;
+  t.vectorWidth = vectorWidth;
+  t.tileVectors = vectorRegisters >= 32 ? 3 : 2;
+  t.tileRows = std::min<int64_t>((vectorRegisters - t.tileVectors - 1) / t.tileVectors, 8);
+  t.blockDepth = 128;
+  t.blockRows = t.tileRows * (128 / t.tileRows);
+  t.blockColumns = t.tileColumns() * std::max<int64_t>(192 / t.tileColumns(), 1);
+  return t;
+}
+
+namespace {
+
+class GemmKernel {
+public:
+  GemmKernel(MatmulOp op, const Epilogue &epilogue, const GemmTiles &tiles, RewriterBase &rewriter)
+      : op(op), epilogue(epilogue), t(tiles), rewriter(rewriter), b(rewriter),
+        loc(op.getLoc()), h{rewriter, op.getLoc()}, lhs(op.getLhs()), rhs(op.getRhs()) {}
+
+  void build();
+
+private:
+  void prepareShape();
+  void prepareOutput();
+  void emitTask(Value task);
+  void packPanels(ValueRange rhsBatch, Value n0, Value columns, Value k0, Value depth);
+  void emitTiles(ValueRange outer, Value r0, Value rows, Value p, Value c0, Value k0, Value depth,
+                 Value first, Value last);
+  void emitTile(int64_t tr, ValueRange outer, Value row, Value p, Value c0, Value k0, Value depth,
+                Value first, Value last);
+  SmallVector<Value> applyEpilogue(ArrayRef<SmallVector<Value>> cRows, Value c0,
+                                   ArrayRef<Value> accs);
+  Value loadEpilogueOperand(Value tensor, ValueRange cRow, Value column);
+
+  // Indices: C's batch and row indices of a row, and those of A, B and a
+  // broadcast operand.
+  SmallVector<Value> rowIndices(ValueRange outer, Value row);
+  SmallVector<Value> lhsIndices(ValueRange cRow, Value k);
+  SmallVector<Value> rhsIndices(ValueRange cBatch, Value k, Value n);
+  SmallVector<Value> broadcastIndices(RankedTensorType operand, ValueRange cIndices);
+  SmallVector<Value> delinearize(Value linear, ArrayRef<Value> extents);
+
+  Value vectorOf(Value scalar) { return b.create<vector::BroadcastOp>(loc, vectorType, scalar); }
+
+  MatmulOp op;
+  const Epilogue &epilogue;
+  GemmTiles t;
+  RewriterBase &rewriter;
+  OpBuilder &b;
+  Location loc;
+  LoopBuilder h;
+  OperandView lhs, rhs;
+  /// The views of the epilogue's tensor operands.
+  SmallVector<std::pair<Value, OperandView>> operandViews;
+
+  RankedTensorType cType;
+  VectorType vectorType;
+  int64_t numBatch = 0, firstRowAxis = 0;
+  bool hasM = false, hasN = false;
+  SmallVector<Value> extents, rowExtents;
+  Value N, K, numRows;
+  Value out;
+  bufferization::MaterializeInDestinationOp destination;
+  /// The task's packed panels of B.
+  Value packed;
+};
+
+void GemmKernel::build() {
+  b.setInsertionPoint(epilogue.ops.empty() ? op.getOperation() : epilogue.ops.back());
+  vectorType = VectorType::get({t.vectorWidth}, b.getF32Type());
+  lhs.materialize(h);
+  rhs.materialize(h);
+  prepareShape();
+  prepareOutput();
+  for (ElementwiseOpInterface e : epilogue.ops)
+    for (Value o : e->getOperands())
+      if (isa<RankedTensorType>(o.getType()) && o != op.getResult() &&
+          llvm::none_of(epilogue.ops, [&](auto x) { return x->getResult(0) == o; }) &&
+          llvm::none_of(operandViews, [&](auto &v) { return v.first == o; })) {
+        operandViews.push_back({o, OperandView(o)});
+        operandViews.back().second.materialize(h);
+      }
+
+  Value numOuter = h.idx(1);
+  for (Value e : ArrayRef<Value>(extents).take_front(firstRowAxis))
+    numOuter = h.mul(numOuter, e);
+  Value mBlocks = h.ceilDiv(numRows, h.idx(t.blockRows));
+  Value nBlocks = h.ceilDiv(N, h.idx(t.blockColumns));
+  Value numTasks = h.mul(h.mul(numOuter, mBlocks), nBlocks);
+  b.create<scf::ParallelOp>(loc, ValueRange{h.idx(0)}, ValueRange{numTasks}, ValueRange{h.idx(1)},
+                            [&](OpBuilder &pb, Location, ValueRange ivs) {
+                              OpBuilder::InsertionGuard g(b);
+                              b.setInsertionPoint(pb.getInsertionBlock(), pb.getInsertionPoint());
+                              emitTask(ivs[0]);
+                            });
+
+  Operation *last = epilogue.result.getDefiningOp();
+  if (destination) {
+    rewriter.eraseOp(destination);
+    rewriter.eraseOp(last);
+  } else {
+    Value result = b.create<bufferization::ToTensorOp>(loc, epilogue.result.getType(), out,
+                                                       /*restrict=*/true, /*writable=*/true);
+    rewriter.replaceOp(last, result);
+  }
+  for (ElementwiseOpInterface e : llvm::reverse(epilogue.ops))
+    if (e.getOperation() != last)
+      rewriter.eraseOp(e);
+  if (op.getOperation() != last)
+    rewriter.eraseOp(op);
+}
+
+/// Which of C's batch axes fold into the rows: the trailing ones along which
+/// B does not vary.
+void GemmKernel::prepareShape() {
+  cType = cast<RankedTensorType>(op.getResult().getType());
+  auto bType = cast<RankedTensorType>(op.getRhs().getType());
+  hasM = cast<RankedTensorType>(op.getLhs().getType()).getRank() > 1;
+  hasN = bType.getRank() > 1;
+  numBatch = op.getNumBatchAxes();
+  auto extentOf = [&](unsigned operand, int64_t axis) {
+    return (operand == 0 ? lhs : rhs).extent(h, axis);
+  };
+  extents = op.buildResultExtents(b, extentOf);
+  K = op.buildDepth(b, extentOf);
+  N = hasN ? extents.back() : h.idx(1);
+  int64_t rhsBatch = std::max<int64_t>(bType.getRank() - 2, 0);
+  firstRowAxis = numBatch;
+  while (firstRowAxis > 0) {
+    int64_t own = firstRowAxis - 1 - (numBatch - rhsBatch);
+    if (own >= 0 && bType.getDimSize(own) != 1)
+      break;
+    --firstRowAxis;
+  }
+  rowExtents.assign(extents.begin() + firstRowAxis, extents.begin() + numBatch + (hasM ? 1 : 0));
+  numRows = h.idx(1);
+  for (Value e : rowExtents)
+    numRows = h.mul(numRows, e);
+}
+
+/// The output buffer, written in place by the tasks.
+void GemmKernel::prepareOutput() {
+  ResultBuffer result = resultBuffer(h, epilogue.result, extents);
+  out = result.buffer;
+  destination = result.destination;
+}
+
+void GemmKernel::emitTask(Value task) {
+  Value mBlocks = h.ceilDiv(numRows, h.idx(t.blockRows));
+  Value nBlocks = h.ceilDiv(N, h.idx(t.blockColumns));
+  Value nBlock = b.create<arith::RemUIOp>(loc, task, nBlocks);
+  Value rest = b.create<arith::DivUIOp>(loc, task, nBlocks);
+  Value mBlock = b.create<arith::RemUIOp>(loc, rest, mBlocks);
+  SmallVector<Value> outer = delinearize(b.create<arith::DivUIOp>(loc, rest, mBlocks),
+                                         ArrayRef<Value>(extents).take_front(firstRowAxis));
+  Value r0 = h.mul(mBlock, h.idx(t.blockRows));
+  Value rows = h.min(h.idx(t.blockRows), h.sub(numRows, r0));
+  Value n0 = h.mul(nBlock, h.idx(t.blockColumns));
+  Value columns = h.min(h.idx(t.blockColumns), h.sub(N, n0));
+  // B does not vary along the folded axes: index 0 there.
+  SmallVector<Value> rhsBatch(outer);
+  rhsBatch.resize(numBatch, h.idx(0));
+
+  int64_t panels = t.blockColumns / t.tileColumns();
+  auto packedType = MemRefType::get({panels, t.blockDepth, t.tileColumns()}, b.getF32Type());
+  packed = b.create<memref::AllocaOp>(loc, packedType, b.getI64IntegerAttr(64));
+  Value kBlocks = b.create<arith::MaxSIOp>(loc, h.ceilDiv(K, h.idx(t.blockDepth)), h.idx(1));
+  h.loop(h.idx(0), kBlocks, 1, [&](Value kb) {
+    Value k0 = h.mul(kb, h.idx(t.blockDepth));
+    Value depth = h.min(h.idx(t.blockDepth), h.sub(K, k0));
+    Value first = h.cmp(arith::CmpIPredicate::eq, kb, h.idx(0));
+    Value last = h.cmp(arith::CmpIPredicate::eq, kb, h.sub(kBlocks, h.idx(1)));
+    packPanels(rhsBatch, n0, columns, k0, depth);
+    h.loop(h.idx(0), h.ceilDiv(columns, h.idx(t.tileColumns())), 1, [&](Value p) {
+      Value c0 = h.add(n0, h.mul(p, h.idx(t.tileColumns())));
+      emitTiles(outer, r0, rows, p, c0, k0, depth, first, last);
+    });
+  });
+}
+
+/// Bp[p][k][c] = B[k0 + k][c0 + c] for the task's panels, 0 past N.
+void GemmKernel::packPanels(ValueRange rhsBatch, Value n0, Value columns, Value k0, Value depth) {
+  int64_t vw = t.vectorWidth;
+  h.loop(h.idx(0), h.ceilDiv(columns, h.idx(t.tileColumns())), 1, [&](Value p) {
+    Value c0 = h.add(n0, h.mul(p, h.idx(t.tileColumns())));
+    if (hasN && rhs.lastAxisContiguous()) {
+      h.loop(h.idx(0), depth, 1, [&](Value k) {
+        for (int64_t v = 0; v < t.tileVectors; ++v) {
+          Value c = h.add(c0, h.idx(v * vw));
+          Value row = rhs.loadRow(h, rhsIndices(rhsBatch, h.add(k0, k), c), h.sub(N, c), vw);
+          h.vstore(row, packed, {p, k, h.idx(v * vw)});
+        }
+      });
+      return;
+    }
+    // Through a transpose: element by element, along B's contiguous depth.
+    Value valid = h.min(h.sub(N, c0), h.idx(t.tileColumns()));
+    Value partial = h.cmp(arith::CmpIPredicate::slt, valid, h.idx(t.tileColumns()));
+    h.ifElse(
+        partial,
+        [&] {
+          h.loop(h.idx(0), depth, 1, [&](Value k) {
+            for (int64_t v = 0; v < t.tileVectors; ++v)
+              h.vstore(h.f32Like(0.0, vectorType), packed, {p, k, h.idx(v * vw)});
+          });
+        },
+        [] {});
+    h.loop(h.idx(0), valid, 1, [&](Value c) {
+      h.loop(h.idx(0), depth, 1, [&](Value k) {
+        Value e = rhs.load(h, rhsIndices(rhsBatch, h.add(k0, k), h.add(c0, c)));
+        h.store(e, packed, {p, k, c});
+      });
+    });
+  });
+}
+
+/// The register tiles of the task's rows against panel p: tiles of
+/// tileRows rows, then of 4, 2 and 1 for the rest.
+void GemmKernel::emitTiles(ValueRange outer, Value r0, Value rows, Value p, Value c0, Value k0,
+                           Value depth, Value first, Value last) {
+  Value lb = h.idx(0);
+  for (int64_t tr = t.tileRows; tr >= 1;
+       tr = tr == t.tileRows ? llvm::PowerOf2Ceil(tr) / 2 : tr / 2) {
+    Value ub = h.add(lb, h.mul(b.create<arith::DivUIOp>(loc, h.sub(rows, lb), h.idx(tr)),
+                               h.idx(tr)));
+    h.loop(lb, ub, tr, [&](Value r) {
+      emitTile(tr, outer, h.add(r0, r), p, c0, k0, depth, first, last);
+    });
+    lb = ub;
+  }
+}
+
+void GemmKernel::emitTile(int64_t tr, ValueRange outer, Value row, Value p, Value c0, Value k0,
+                          Value depth, Value first, Value last) {
+  int64_t vw = t.vectorWidth, nv = t.tileVectors;
+  SmallVector<SmallVector<Value>> cRows;
+  for (int64_t i = 0; i < tr; ++i)
+    cRows.push_back(rowIndices(outer, h.add(row, h.idx(i))));
+  auto columnOf = [&](int64_t v) { return h.add(c0, h.idx(v * vw)); };
+  auto cIndices = [&](int64_t i, int64_t v) {
+    SmallVector<Value> idx(cRows[i]);
+    if (hasN)
+      idx.push_back(columnOf(v));
+    return idx;
+  };
+  SmallVector<Type> accTypes(tr * nv, vectorType);
+
+  // The accumulators start at 0 on the first block of the depth, else at C.
+  auto start = b.create<scf::IfOp>(loc, first, [&](OpBuilder &nb, Location) {
+    nb.create<scf::YieldOp>(loc, SmallVector<Value>(tr * nv, h.f32Like(0.0, vectorType)));
+  }, [&](OpBuilder &nb, Location) {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+    SmallVector<Value> c;
+    for (int64_t i = 0; i < tr; ++i)
+      for (int64_t v = 0; v < nv; ++v) {
+        if (!hasN) {
+          c.push_back(vectorOf(h.load(out, cIndices(i, v))));
+          continue;
+        }
+        Value mask = b.create<vector::CreateMaskOp>(
+            loc, VectorType::get({vw}, b.getI1Type()), h.sub(N, columnOf(v)));
+        c.push_back(b.create<vector::MaskedLoadOp>(loc, vectorType, out, cIndices(i, v), mask,
+                                                   h.f32Like(0.0, vectorType)));
+      }
+    b.create<scf::YieldOp>(loc, c);
+  });
+
+  auto loop = b.create<scf::ForOp>(
+      loc, h.idx(0), depth, h.idx(1), start.getResults(),
+      [&](OpBuilder &nb, Location, Value k, ValueRange acc) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> bv;
+        for (int64_t v = 0; v < nv; ++v)
+          bv.push_back(h.vload(vw, packed, {p, k, h.idx(v * vw)}));
+        SmallVector<Value> next(acc);
+        for (int64_t i = 0; i < tr; ++i) {
+          Value a = vectorOf(lhs.load(h, lhsIndices(cRows[i], h.add(k0, k))));
+          for (int64_t v = 0; v < nv; ++v)
+            next[i * nv + v] = b.create<vector::FMAOp>(loc, a, bv[v], acc[i * nv + v]);
+        }
+        b.create<scf::YieldOp>(loc, next);
+      });
+  SmallVector<Value> acc(loop.getResults());
+
+  if (!epilogue.ops.empty()) {
+    auto finish = b.create<scf::IfOp>(loc, last, [&](OpBuilder &nb, Location) {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+      b.create<scf::YieldOp>(loc, applyEpilogue(cRows, c0, acc));
+    }, [&](OpBuilder &nb, Location) { nb.create<scf::YieldOp>(loc, acc); });
+    acc.assign(finish.getResults().begin(), finish.getResults().end());
+  }
+
+  for (int64_t i = 0; i < tr; ++i)
+    for (int64_t v = 0; v < nv; ++v) {
+      if (!hasN) {
+        // One column: lane 0 is C's element.
+        Value e = b.create<vector::ExtractOp>(loc, acc[i * nv + v], ArrayRef<int64_t>{0});
+        if (v == 0)
+          h.store(e, out, cIndices(i, v));
+        continue;
+      }
+      Value mask = b.create<vector::CreateMaskOp>(loc, VectorType::get({vw}, b.getI1Type()),
+                                                  h.sub(N, columnOf(v)));
+      b.create<vector::MaskedStoreOp>(loc, out, cIndices(i, v), mask, acc[i * nv + v]);
+    }
+}
+
+/// The epilogue's ops on each accumulator vector, in order.
+SmallVector<Value> GemmKernel::applyEpilogue(ArrayRef<SmallVector<Value>> cRows, Value c0,
+                                             ArrayRef<Value> accs) {
+  SmallVector<Value> results;
+  for (auto [n, acc] : llvm::enumerate(accs)) {
+    ArrayRef<Value> cRow = cRows[n / t.tileVectors];
+    Value column = h.add(c0, h.idx((n % t.tileVectors) * t.vectorWidth));
+    Value x = acc, chain = op.getResult();
+    for (ElementwiseOpInterface e : epilogue.ops) {
+      SmallVector<Value> operands;
+      for (Value o : e->getOperands()) {
+        if (o == chain)
+          operands.push_back(x);
+        else if (isa<RankedTensorType>(o.getType()))
+          operands.push_back(loadEpilogueOperand(o, cRow, column));
+        else
+          operands.push_back(vectorOf(scalar::cast(b, loc, o, b.getF32Type())));
+      }
+      x = e.buildScalar(b, loc, operands, vectorType);
+      chain = e->getResult(0);
+    }
+    results.push_back(x);
+  }
+  return results;
+}
+
+/// The vector of a broadcast epilogue operand at C's row and the columns
+/// from `column` on: one load along C's columns when the operand has them
+/// contiguous, else its element at the first column, broadcast (columns past
+/// N are never stored, so any value may stand there).
+Value GemmKernel::loadEpilogueOperand(Value tensor, ValueRange cRow, Value column) {
+  const OperandView &view =
+      llvm::find_if(operandViews, [&](auto &v) { return v.first == tensor; })->second;
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<Value> cIndices(cRow);
+  if (hasN)
+    cIndices.push_back(column);
+  SmallVector<Value> idx = broadcastIndices(type, cIndices);
+  bool alongColumns = hasN && type.getRank() > 0 && type.getShape().back() != 1;
+  if (alongColumns && view.lastAxisContiguous())
+    return view.loadRow(h, idx, h.sub(N, column), t.vectorWidth);
+  if (!alongColumns)
+    return vectorOf(view.load(h, idx));
+  // Along the columns but not contiguous: lane by lane, clamped to N.
+  Value v = h.f32Like(0.0, vectorType);
+  for (int64_t lane = 0; lane < t.vectorWidth; ++lane) {
+    idx.back() = h.min(h.add(column, h.idx(lane)), h.sub(N, h.idx(1)));
+    v = b.create<vector::InsertOp>(loc, view.load(h, idx), v, ArrayRef<int64_t>{lane});
+  }
+  return v;
+}
+
+SmallVector<Value> GemmKernel::delinearize(Value linear, ArrayRef<Value> extents) {
+  SmallVector<Value> idx(extents.size());
+  for (int64_t a = static_cast<int64_t>(extents.size()) - 1; a >= 0; --a) {
+    if (a == 0) {
+      idx[a] = linear;
+      break;
+    }
+    idx[a] = b.create<arith::RemUIOp>(loc, linear, extents[a]);
+    linear = b.create<arith::DivUIOp>(loc, linear, extents[a]);
+  }
+  return idx;
+}
+
+SmallVector<Value> GemmKernel::rowIndices(ValueRange outer, Value row) {
+  SmallVector<Value> idx(outer);
+  idx.append(delinearize(row, rowExtents));
+  return idx;
+}
+
+/// The indices of an operand whose leading axes broadcast against C's
+/// (aligned on the right; a static extent of 1 is read at 0).
+static SmallVector<Value> alignedBatch(LoopBuilder &h, RankedTensorType type, int64_t own,
+                                       ValueRange cBatch) {
+  SmallVector<Value> idx;
+  int64_t offset = static_cast<int64_t>(cBatch.size()) - own;
+  for (int64_t j = 0; j < own; ++j)
+    idx.push_back(type.getDimSize(j) == 1 ? h.idx(0) : cBatch[offset + j]);
+  return idx;
+}
+
+SmallVector<Value> GemmKernel::lhsIndices(ValueRange cRow, Value k) {
+  auto type = cast<RankedTensorType>(op.getLhs().getType());
+  SmallVector<Value> idx = alignedBatch(h, type, std::max<int64_t>(type.getRank() - 2, 0),
+                                        cRow.take_front(numBatch));
+  if (hasM)
+    idx.push_back(cRow[numBatch]);
+  idx.push_back(k);
+  return idx;
+}
+
+SmallVector<Value> GemmKernel::rhsIndices(ValueRange cBatch, Value k, Value n) {
+  auto type = cast<RankedTensorType>(op.getRhs().getType());
+  SmallVector<Value> idx =
+      alignedBatch(h, type, std::max<int64_t>(type.getRank() - 2, 0), cBatch);
+  idx.push_back(k);
+  if (hasN)
+    idx.push_back(n);
+  return idx;
+}
+
+SmallVector<Value> GemmKernel::broadcastIndices(RankedTensorType operand, ValueRange cIndices) {
+  return alignedBatch(h, operand, operand.getRank(), cIndices);
+}
+
+} // namespace
+
+void buildGemm(MatmulOp op, const Epilogue &epilogue, const GemmTiles &tiles,
+               RewriterBase &rewriter) {
+  GemmKernel(op, epilogue, tiles, rewriter).build();
+}
+
+} // namespace attnc::lowering

@@ -1,0 +1,36 @@
+//===- LowerContractions.cpp - attn.matmul as GEMM kernels ----------------===//
+//
+// Every attn.matmul becomes a packed, register-tiled GEMM (GemmKernel.cpp)
+// that reads its operands through their transposes and head splits and runs
+// the element-wise ops after it on its register tiles (ContractionForm.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "GemmKernel.h"
+
+#include "../Passes.h"
+
+namespace attnc {
+#define GEN_PASS_DEF_LOWERCONTRACTIONS
+#include "Passes.h.inc"
+} // namespace attnc
+
+using namespace mlir;
+using namespace attnc;
+
+namespace {
+
+struct LowerContractionsPass : attnc::impl::LowerContractionsBase<LowerContractionsPass> {
+  using LowerContractionsBase::LowerContractionsBase;
+
+  void runOnOperation() override {
+    SmallVector<attn::MatmulOp> matmuls;
+    getOperation().walk([&](attn::MatmulOp op) { matmuls.push_back(op); });
+    lowering::GemmTiles tiles = lowering::GemmTiles::forTarget(vectorWidth, vectorRegisters);
+    IRRewriter rewriter(&getContext());
+    for (attn::MatmulOp op : matmuls)
+      lowering::buildGemm(op, lowering::findEpilogue(op), tiles, rewriter);
+  }
+};
+
+} // namespace

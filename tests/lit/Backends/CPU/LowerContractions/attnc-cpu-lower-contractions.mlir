@@ -1,0 +1,118 @@
+// RUN: attnc-opt %s --split-input-file --attnc-cpu-lower-contractions --canonicalize | FileCheck %s
+// RUN: attnc-opt %s --split-input-file --attnc-cpu-lower-contractions="vector-width=8 vector-registers=16" --canonicalize | FileCheck %s --check-prefix=AVX2
+
+// A product of symbolic shapes: tasks over (row block, column block) in an
+// scf.parallel; per block of the depth, B's rows packed into panels of 3
+// vectors (masked loads past N), then 8 x 3 accumulators over the depth in
+// vector FMAs of a broadcast element of A, stored masked past N. The rest
+// of the rows take tiles of 4, 2 and 1. No attn op is left.
+// CHECK-LABEL: func @plain
+//       CHECK:   %[[OUT:.*]] = memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x?xf32>
+//       CHECK:   scf.parallel
+//       CHECK:     %[[PANELS:.*]] = memref.alloca() {alignment = 64 : i64} : memref<4x128x48xf32>
+//       CHECK:     scf.for
+//       CHECK:       vector.maskedload %{{.*}} : memref<?x?xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+//       CHECK:       vector.store %{{.*}}, %[[PANELS]]
+//       CHECK:       scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>,
+//       CHECK:         vector.load %[[PANELS]]
+//       CHECK:         tensor.extract %arg0
+//       CHECK:         vector.broadcast
+//  CHECK-COUNT-3:      vector.fma
+//       CHECK:       vector.maskedstore %[[OUT]]
+//       CHECK:   bufferization.to_tensor %[[OUT]] restrict writable
+//   CHECK-NOT:   attn.
+// AVX2-LABEL: func @plain
+//       AVX2:   memref.alloca() {alignment = 64 : i64} : memref<12x128x16xf32>
+//       AVX2:   scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+func.func @plain(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %c = attn.matmul %a, %b : tensor<?x?xf32>, tensor<?x?xf32> -> tensor<?x?xf32>
+  return %c : tensor<?x?xf32>
+}
+
+// -----
+
+// x @ w.T reads w in place: the panels are filled element by element from
+// w's rows (zeroed first when the panel is partly past N); the transpose is
+// gone.
+// CHECK-LABEL: func @transposed_rhs
+//   CHECK-NOT:   attn.transpose
+//       CHECK:   scf.parallel
+//       CHECK:     scf.if
+//       CHECK:       vector.store %{{.*}}, %{{.*}} : memref<4x128x48xf32>, vector<16xf32>
+//       CHECK:     tensor.extract %arg1[{{.*}}] : tensor<384x?xf32>
+//       CHECK:     memref.store %{{.*}} : memref<4x128x48xf32>
+func.func @transposed_rhs(%x: tensor<?x?xf32>, %w: tensor<384x?xf32>) -> tensor<?x384xf32> {
+  %wt = attn.transpose %w [1, 0] : tensor<384x?xf32> -> tensor<?x384xf32>
+  %c = attn.matmul %x, %wt : tensor<?x?xf32>, tensor<?x384xf32> -> tensor<?x384xf32>
+  return %c : tensor<?x384xf32>
+}
+
+// -----
+
+// x [B, S, E] @ W [E, F]: W has no batch axes, so B and S fold into the
+// rows: one row index is split into (b, s) per tile row, and tasks are
+// (row block, column block) only. The bias add and GELU run on the
+// accumulators of the last depth block (bias by masked loads along the
+// columns, erf on vectors) before the store; the attn ops are gone. With
+// a depth of one block, the tests of the first and last block fold away.
+// CHECK-LABEL: func @folded_rows_with_epilogue
+//       CHECK:   scf.parallel
+//       CHECK:     arith.remui
+//       CHECK:     arith.divui
+//       CHECK:     vector.fma
+//   CHECK-NOT:     scf.if
+//       CHECK:       vector.maskedload %{{.*}} : memref<512xf32>
+//       CHECK:       math.erf %{{.*}} : vector<16xf32>
+//       CHECK:     vector.maskedstore
+//   CHECK-NOT:   attn.
+func.func @folded_rows_with_epilogue(%x: tensor<?x?x128xf32>, %w: tensor<128x512xf32>,
+                                     %bias: tensor<512xf32>) -> tensor<?x?x512xf32> {
+  %p = attn.matmul %x, %w : tensor<?x?x128xf32>, tensor<128x512xf32> -> tensor<?x?x512xf32>
+  %y = attn.add %p, %bias : tensor<?x?x512xf32>, tensor<512xf32> -> tensor<?x?x512xf32>
+  %g = attn.gelu %y : tensor<?x?x512xf32> -> tensor<?x?x512xf32>
+  return %g : tensor<?x?x512xf32>
+}
+
+// -----
+
+// Heads on both sides (q @ k.T per head): the operands are read through the
+// head split, column h * D + d of the [B, S, H * D] tensors, with no copy.
+// The batch axes (b, h) index tasks, since B varies along them; the
+// extents come from the [B, S, H * D] tensors, so the head splits are gone.
+// CHECK-LABEL: func @through_heads
+//   CHECK-NOT:   attn.heads
+//       CHECK:   memref.alloc({{.*}}) {{.*}} : memref<?x4x?x?xf32>
+//       CHECK:   scf.parallel
+//       CHECK:     arith.muli
+//       CHECK:     tensor.extract %arg0
+func.func @through_heads(%q: tensor<?x?x128xf32>, %k: tensor<?x?x128xf32>) -> tensor<?x4x?x?xf32> {
+  %c4 = arith.constant 4 : index
+  %qh = attn.heads %q, %c4 : tensor<?x?x128xf32>, index -> tensor<?x4x?x32xf32>
+  %kh = attn.heads %k, %c4 : tensor<?x?x128xf32>, index -> tensor<?x4x?x32xf32>
+  %kt = attn.transpose %kh [0, 1, 3, 2] : tensor<?x4x?x32xf32> -> tensor<?x4x32x?xf32>
+  %s = attn.matmul %qh, %kt : tensor<?x4x?x32xf32>, tensor<?x4x32x?xf32> -> tensor<?x4x?x?xf32>
+  return %s : tensor<?x4x?x?xf32>
+}
+
+// -----
+
+// A result that only goes to a model output is written there, with the
+// residual add; a matrix-vector product (no column axis) stores lane 0.
+// CHECK-LABEL: func @into_output
+//   CHECK-NOT:   memref.alloc(
+//       CHECK:   vector.maskedstore %arg3
+// CHECK-LABEL: func @matrix_vector
+//       CHECK:   vector.extract %{{.*}}[0] : f32 from vector<16xf32>
+//       CHECK:   memref.store
+func.func @into_output(%x: tensor<?x64xf32>, %w: tensor<64x64xf32>, %r: tensor<?x64xf32>,
+                       %out: memref<?x64xf32>) {
+  %p = attn.matmul %x, %w : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
+  %y = attn.add %r, %p : tensor<?x64xf32>, tensor<?x64xf32> -> tensor<?x64xf32>
+  bufferization.materialize_in_destination %y in restrict writable %out
+      : (tensor<?x64xf32>, memref<?x64xf32>) -> ()
+  return
+}
+func.func @matrix_vector(%a: tensor<?x?xf32>, %v: tensor<?xf32>) -> tensor<?xf32> {
+  %c = attn.matmul %a, %v : tensor<?x?xf32>, tensor<?xf32> -> tensor<?xf32>
+  return %c : tensor<?xf32>
+}
