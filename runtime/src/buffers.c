@@ -6,8 +6,12 @@
  * any output is written; and nothing can leak, since the buffers belong to
  * the run's context and are freed with it.
  *
- * Buffers of loop iterations (a parallel task's scratch) come last: every
- * thread gets a copy of each, laid out thread after thread in one block.
+ * The whole-run buffers share one arena: two whose ranges of use do not
+ * overlap may take the same bytes (planned here, since sizes are known only
+ * now). Buffers of loop iterations (a parallel task's scratch) come after
+ * it: every thread gets a copy of each, laid out thread after thread. The
+ * arena and the scratch are one block, the caller's workspace when it gave
+ * one (attnc_exec.workspace), else allocated for the run.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -27,8 +31,10 @@ typedef struct buffer_request {
   const char *type; /* "f32" */
   int64_t elem_bytes;
   int32_t rank;
+  int64_t first, last; /* the positions of the ops that use it */
   const int64_t *extents;
-  int64_t bytes; /* -1 when the size overflows */
+  int64_t bytes;     /* -1 when the size overflows */
+  int64_t footprint; /* bytes rounded up to whole cache lines, at least one */
 } buffer_request;
 
 /* Rounds up to whole cache lines; -1 on overflow. */
@@ -44,8 +50,10 @@ static int next_request(const int64_t **words, const char **names, buffer_reques
     return 0;
   r->elem_bytes = p[0];
   r->rank = (int32_t)p[1];
-  r->extents = p + 2;
-  *words = p + 2 + r->rank;
+  r->first = p[2];
+  r->last = p[3];
+  r->extents = p + 4;
+  *words = p + 4 + r->rank;
   r->what = *names;
   r->type = r->what + strlen(r->what) + 1;
   *names = r->type + strlen(r->type) + 1;
@@ -86,10 +94,45 @@ static void *take_block(attnc_kernel_ctx *ctx, int64_t bytes) {
   return p;
 }
 
-/* Frees the blocks recorded after the first `keep`. */
-static void drop_blocks(attnc_kernel_ctx *ctx, int64_t keep) {
-  while (ctx->n_buffers > keep)
-    free(ctx->buffers[--ctx->n_buffers]);
+/* Places the n whole-run buffers (their footprints) in one
+ * arena: largest first, each at the lowest offset clear of every placed
+ * buffer whose range of use overlaps its own. Returns the arena's size, -1
+ * on overflow. `order` is scratch for n indices. */
+static int64_t plan_arena(const buffer_request *r, int64_t n, int64_t *offsets, int64_t *order) {
+  for (int64_t i = 0; i < n; ++i)
+    order[i] = i;
+  for (int64_t i = 1; i < n; ++i) /* insertion sort: few buffers */
+    for (int64_t j = i; j > 0 && r[order[j]].footprint > r[order[j - 1]].footprint; --j) {
+      int64_t t = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = t;
+    }
+  int64_t size = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    const buffer_request *b = &r[order[k]];
+    /* Raise the offset past every conflicting buffer it would overlap,
+     * until a pass over them moves it no further. */
+    int64_t offset = 0, moved = 1;
+    while (moved) {
+      moved = 0;
+      for (int64_t q = 0; q < k; ++q) {
+        int64_t j = order[q];
+        if (r[j].last < b->first || b->last < r[j].first)
+          continue;
+        int64_t end = offsets[j] + r[j].footprint;
+        if (offset < end && offsets[j] < offset + b->footprint) {
+          offset = end;
+          moved = 1;
+        }
+      }
+    }
+    offsets[order[k]] = offset;
+    if (__builtin_add_overflow(offset, b->footprint, &offset))
+      return -1;
+    if (offset > size)
+      size = offset;
+  }
+  return size;
 }
 
 attnc_status attnc_kernel_alloc_buffers(attnc_kernel_ctx *ctx, const char *names,
@@ -103,82 +146,102 @@ attnc_status attnc_kernel_alloc_buffers(attnc_kernel_ctx *ctx, const char *names
     attnc_fail(ATTNC_ERR_INTERNAL, "the kernel's buffer request is malformed");
     return fail_with(ctx, ATTNC_ERR_INTERNAL);
   }
-
-  /* Every size first, so that an impossible one is reported as such even
-   * when an earlier allocation would already fail; then the per-thread
-   * layout: each copy at a cache-line boundary. */
-  const int64_t *words = requests;
-  const char *text = names;
-  int64_t stride = 0;
-  buffer_request first_per_thread = {0};
-  for (int64_t i = 0; i < n; ++i) {
-    buffer_request r = {0};
-    if (!next_request(&words, &text, &r)) {
-      attnc_fail(ATTNC_ERR_INTERNAL, "the kernel's buffer request %" PRId64 " is malformed", i);
-      return fail_with(ctx, ATTNC_ERR_INTERNAL);
-    }
-    if (r.bytes < 0)
-      return fail_request(ctx, &r, "is too large: its size in bytes overflows 64 bits");
-    if (i == n - n_per_thread)
-      first_per_thread = r;
-    if (i >= n - n_per_thread && __builtin_add_overflow(stride, round_up_64(r.bytes), &stride))
-      return fail_request(ctx, &r, "is too large: the per-thread scratch overflows 64 bits");
-  }
-  int64_t scratch = 0;
-  if (n_per_thread > 0 && __builtin_mul_overflow(stride, (int64_t)ctx->num_threads, &scratch))
-    return fail_request(ctx, &first_per_thread,
-                        "is too large: one copy per thread overflows 64 bits");
-
-  /* Room to record every block (one per whole-run buffer, one scratch). */
-  int64_t blocks = n - n_per_thread + (n_per_thread > 0);
-  void **grown = realloc(ctx->buffers, (size_t)(ctx->n_buffers + blocks + 1) * sizeof *grown);
-  if (!grown) {
-    attnc_fail(ATTNC_ERR_OUT_OF_MEMORY, "cannot allocate the list of the kernel's %" PRId64
-               " buffers", n);
+  buffer_request *r = calloc((size_t)(n > 0 ? n : 1), sizeof *r);
+  int64_t *offsets = malloc((size_t)(n > 0 ? n : 1) * 2 * sizeof *offsets);
+  void **grown = realloc(ctx->buffers, (size_t)(ctx->n_buffers + 2) * sizeof *grown);
+  if (grown)
+    ctx->buffers = grown;
+  if (!r || !offsets || !grown) {
+    free(r);
+    free(offsets);
+    attnc_fail(ATTNC_ERR_OUT_OF_MEMORY, "cannot plan the kernel's %" PRId64 " buffers", n);
     return fail_with(ctx, ATTNC_ERR_OUT_OF_MEMORY);
   }
-  ctx->buffers = grown;
-  const int64_t keep = ctx->n_buffers;
-  words = requests;
-  text = names;
-  unsigned char *block = NULL;
-  for (int64_t i = 0; i < n; ++i) {
-    buffer_request r = {0};
-    next_request(&words, &text, &r); /* valid: decoded above */
-    char problem[ATTNC_PIECE];
-    if (i < n - n_per_thread) {
-      if (!take_block(ctx, round_up_64(r.bytes > 0 ? r.bytes : 1))) {
-        drop_blocks(ctx, keep);
-        snprintf(problem, sizeof problem, "needs %" PRId64 " bytes, which could not be allocated",
-                 r.bytes);
-        return fail_request(ctx, &r, problem);
-      }
-      continue;
-    }
-    if (!block && !(block = take_block(ctx, scratch > 0 ? scratch : 64))) {
-      drop_blocks(ctx, keep);
-      snprintf(problem, sizeof problem,
-               "needs %" PRId64 " bytes per thread with the other buffers of its loop, %" PRId32
-               " threads: %" PRId64 " bytes, which could not be allocated",
-               r.bytes, ctx->num_threads, scratch);
-      return fail_request(ctx, &r, problem);
-    }
-  }
-  /* Everything is allocated: only now is buffers[] written. */
-  words = requests;
-  text = names;
-  int64_t offset = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    buffer_request r = {0};
-    next_request(&words, &text, &r);
-    if (i < n - n_per_thread) {
-      buffers[i] = ctx->buffers[keep + i];
+  attnc_status status = ATTNC_OK;
+  const int64_t whole = n - n_per_thread;
+
+  /* Every size first, so that an impossible one is reported as such even
+   * when an allocation would already fail. */
+  const int64_t *words = requests;
+  const char *text = names;
+  for (int64_t i = 0; i < n && status == ATTNC_OK; ++i) {
+    if (!next_request(&words, &text, &r[i])) {
+      attnc_fail(ATTNC_ERR_INTERNAL, "the kernel's buffer request %" PRId64 " is malformed", i);
+      status = fail_with(ctx, ATTNC_ERR_INTERNAL);
+    } else if (r[i].bytes < 0) {
+      status = fail_request(ctx, &r[i], "is too large: its size in bytes overflows 64 bits");
     } else {
-      buffers[i] = block + offset;
-      offset += round_up_64(r.bytes);
+      r[i].footprint = round_up_64(r[i].bytes > 0 ? r[i].bytes : 1);
     }
   }
-  if (n_per_thread > 0)
-    *thread_stride = stride;
-  return ATTNC_OK;
+
+  /* The arena, then each per-thread buffer at a cache-line boundary of one
+   * thread's copy. */
+  int64_t arena = 0, stride = 0, scratch = 0, total = 0;
+  if (status == ATTNC_OK && (arena = plan_arena(r, whole, offsets, offsets + n)) < 0)
+    status = fail_request(ctx, &r[0], "is too large: the run's buffers overflow 64 bits");
+  for (int64_t i = whole; i < n && status == ATTNC_OK; ++i) {
+    offsets[i] = stride;
+    if (__builtin_add_overflow(stride, r[i].footprint, &stride))
+      status = fail_request(ctx, &r[i], "is too large: the per-thread scratch overflows 64 bits");
+  }
+  if (status == ATTNC_OK &&
+      (__builtin_mul_overflow(stride, (int64_t)ctx->num_threads, &scratch) ||
+       __builtin_add_overflow(arena, scratch, &total)))
+    status = fail_request(ctx, &r[whole < n ? whole : 0],
+                          "is too large: one copy per thread overflows 64 bits");
+
+  /* The arena goes in the caller's workspace when there is one (which may
+   * start anywhere: 63 bytes of slack align it); the per-thread scratch,
+   * whose size depends on the run's threads, is always the run's own. */
+  int64_t needed = arena > 0 ? arena + 63 : 0;
+  unsigned char *arena_block = NULL, *scratch_block = NULL;
+  int use_workspace = ctx->workspace && arena > 0;
+  if (status == ATTNC_OK && ctx->plan_only) {
+    ctx->planned_bytes = needed;
+    status = ATTNC_ERR_INVALID_ARGUMENT; /* the kernel stops here; no message */
+  } else if (status == ATTNC_OK && use_workspace && (uint64_t)needed > ctx->workspace_bytes) {
+    attnc_fail(ATTNC_ERR_INVALID_ARGUMENT,
+               "the workspace holds %zu bytes; this run needs %" PRId64
+               " (NAME_workspace_bytes for its dims)",
+               ctx->workspace_bytes, needed);
+    status = fail_with(ctx, ATTNC_ERR_INVALID_ARGUMENT);
+  } else if (status == ATTNC_OK) {
+    int64_t own = use_workspace ? scratch : total;
+    unsigned char *block = own > 0 ? take_block(ctx, own) : NULL;
+    if (own > 0 && !block) {
+      /* Named: the largest whole-run buffer, or the loop's first buffer
+       * when the per-thread copies are what is large. */
+      char problem[ATTNC_PIECE];
+      if (whole > 0 && !use_workspace && arena >= scratch) {
+        const buffer_request *big = &r[offsets[n]];
+        snprintf(problem, sizeof problem, "needs %" PRId64 " bytes, which could not be allocated",
+                 big->bytes);
+        status = fail_request(ctx, big, problem);
+      } else {
+        snprintf(problem, sizeof problem,
+                 "needs %" PRId64 " bytes per thread with the other buffers of its loop, %" PRId32
+                 " threads: %" PRId64 " bytes, which could not be allocated",
+                 r[whole].bytes, ctx->num_threads, scratch);
+        status = fail_request(ctx, &r[whole], problem);
+      }
+    } else if (use_workspace) {
+      arena_block = (unsigned char *)(((uintptr_t)ctx->workspace + 63) / 64 * 64);
+      scratch_block = block;
+    } else {
+      arena_block = block;
+      scratch_block = block ? block + arena : NULL;
+    }
+  }
+
+  /* Everything is allocated: only now is buffers[] written. */
+  if (status == ATTNC_OK) {
+    for (int64_t i = 0; i < n; ++i)
+      buffers[i] = i < whole ? arena_block + offsets[i] : scratch_block + offsets[i];
+    if (n_per_thread > 0)
+      *thread_stride = stride;
+  }
+  free(r);
+  free(offsets);
+  return status;
 }

@@ -180,6 +180,13 @@ struct attnc_kernel_ctx {
    * attnc_ctx_destroy. */
   void **buffers;
   int64_t n_buffers;
+  /* The caller's memory for them (attnc_exec.workspace), if any. */
+  void *workspace;
+  size_t workspace_bytes;
+  /* Set by NAME_workspace_bytes: attnc_kernel_alloc_buffers only records
+   * the bytes the run needs, and the kernel stops there. */
+  int plan_only;
+  int64_t planned_bytes;
   /* A failure inside the kernel, returned by the run once the kernel is
    * back; its message is already recorded on the calling thread. */
   attnc_status failure;

@@ -147,13 +147,25 @@ static attnc_status begin_call(const int64_t *sig_words, const char *strings,
 }
 
 /* Reads the thread count out of `exec`, which may be NULL. */
-static attnc_status exec_threads(const attnc_exec *exec, int32_t *threads) {
+/* What a run takes from attnc_exec. */
+typedef struct run_options {
+  int32_t threads;
+  void *workspace;
+  size_t workspace_bytes;
+} run_options;
+
+static attnc_status read_exec(const attnc_exec *exec, run_options *o) {
   /* A zero-initialised struct (struct_size 0) means defaults, as ABI.md
    * promises. Callers compiled against an older, shorter attnc_exec stay
-   * valid as long as the struct reaches num_threads; a longer one (from a
-   * newer header) is accepted and its extra fields ignored. */
+   * valid as long as the struct reaches num_threads (the fields it does not
+   * reach keep their defaults); a longer one (from a newer header) is
+   * accepted and its extra fields ignored. */
   const size_t needed = offsetof(attnc_exec, num_threads) + sizeof exec->num_threads;
+  const size_t with_workspace =
+      offsetof(attnc_exec, workspace_bytes) + sizeof exec->workspace_bytes;
   int32_t n = 0;
+  o->workspace = NULL;
+  o->workspace_bytes = 0;
   if (exec && exec->struct_size != 0) {
     if (exec->struct_size < needed)
       return attnc_fail(ATTNC_ERR_INVALID_ARGUMENT,
@@ -165,8 +177,12 @@ static attnc_status exec_threads(const attnc_exec *exec, int32_t *threads) {
                         "exec->num_threads is %" PRId32 ", must be >= 0 (0 = all cores)",
                         exec->num_threads);
     n = exec->num_threads;
+    if (exec->struct_size >= with_workspace && exec->workspace) {
+      o->workspace = exec->workspace;
+      o->workspace_bytes = exec->workspace_bytes;
+    }
   }
-  *threads = n > 0 ? n : attnc_online_cores();
+  o->threads = n > 0 ? n : attnc_online_cores();
   return ATTNC_OK;
 }
 
@@ -284,6 +300,20 @@ static int overlaps_another(const attnc_sig *sig, const workspace *w, int64_t i)
   return 0;
 }
 
+/* The kernel's arguments: the ctx, then the descriptors of the dims and of
+ * every tensor. */
+static void put_args(const attnc_sig *sig, workspace *w, attnc_kernel_ctx *ctx) {
+  int64_t n_dim_values = sig->n_dims > 0 ? sig->n_dims : 1;
+  unsigned char *p = w->descs;
+  w->args[0] = ctx;
+  p = put_desc(p, w->dims, 1, &n_dim_values, &w->args[1]);
+  for (int64_t i = 0; i < sig->n_tensors; ++i)
+    p = put_desc(p, w->data[i], w->tensors[i].rank, w->extents + w->axis_base[i],
+                 &w->args[2 + i]);
+  ctx->sig = sig;
+  ctx->dims = w->dims;
+}
+
 /* Builds the descriptors and runs the kernel; every check has passed.
  *
  * Kernels write an output while they still read the other tensors, and
@@ -291,7 +321,7 @@ static int overlaps_another(const attnc_sig *sig, const workspace *w, int64_t i)
  * in-place call, o over x) is therefore computed into a private buffer and
  * copied to the caller's afterwards. */
 static attnc_status launch(const attnc_sig *sig, attnc_entry_fn entry, workspace *w,
-                           int32_t threads) {
+                           const run_options *options) {
   int64_t first_output = sig->n_inputs + sig->n_params;
   attnc_status s = ATTNC_OK;
   for (int64_t i = first_output; i < sig->n_tensors; ++i) {
@@ -307,17 +337,11 @@ static attnc_status launch(const attnc_sig *sig, attnc_entry_fn entry, workspace
   }
   attnc_kernel_ctx ctx;
   if (s == ATTNC_OK)
-    s = attnc_ctx_init(&ctx, threads);
+    s = attnc_ctx_init(&ctx, options->threads);
   if (s == ATTNC_OK) {
-    int64_t n_dim_values = sig->n_dims > 0 ? sig->n_dims : 1;
-    unsigned char *p = w->descs;
-    w->args[0] = &ctx;
-    p = put_desc(p, w->dims, 1, &n_dim_values, &w->args[1]);
-    for (int64_t i = 0; i < sig->n_tensors; ++i)
-      p = put_desc(p, w->data[i], w->tensors[i].rank, w->extents + w->axis_base[i],
-                   &w->args[2 + i]);
-    ctx.sig = sig;
-    ctx.dims = w->dims;
+    put_args(sig, w, &ctx);
+    ctx.workspace = options->workspace;
+    ctx.workspace_bytes = options->workspace_bytes;
     entry(w->args);
     s = ctx.failure;
     attnc_ctx_destroy(&ctx);
@@ -345,7 +369,7 @@ static attnc_status check_entry(const attnc_sig *sig, attnc_entry_fn entry) {
 
 /* Evaluates every axis from the dims, lays the tensors out, checks their
  * pointers (read from one of the typed structs). */
-static attnc_status shapes_from_dims(const attnc_sig *sig, workspace *w) {
+static attnc_status shapes_from_dims(const attnc_sig *sig, workspace *w, int check_pointers) {
   for (int64_t i = 0; i < sig->n_tensors; ++i) {
     const attnc_sig_tensor *t = &w->tensors[i];
     int64_t *extents = w->extents + w->axis_base[i];
@@ -357,7 +381,7 @@ static attnc_status shapes_from_dims(const attnc_sig *sig, workspace *w) {
     }
     int64_t elements = 0;
     attnc_status s = count_elements(t, extents, &elements);
-    if (s == ATTNC_OK)
+    if (s == ATTNC_OK && check_pointers)
       s = check_data(t, w->data[i], elements);
     if (s != ATTNC_OK)
       return s;
@@ -369,9 +393,9 @@ static attnc_status model_run(const attnc_sig *sig, attnc_entry_fn entry, const 
                               const void *const *inputs, const void *const *params,
                               void *const *outputs, const attnc_exec *exec) {
   attnc_status s = check_entry(sig, entry);
-  int32_t threads = 1;
+  run_options options;
   if (s == ATTNC_OK)
-    s = exec_threads(exec, &threads);
+    s = read_exec(exec, &options);
   if (s != ATTNC_OK)
     return s;
   if (!inputs && sig->n_inputs > 0)
@@ -396,8 +420,8 @@ static attnc_status model_run(const attnc_sig *sig, attnc_entry_fn entry, const 
 
   if ((s = take_dims(sig, dims, w.dims)) == ATTNC_OK &&
       (s = run_checks(sig, w.dims)) == ATTNC_OK &&
-      (s = shapes_from_dims(sig, &w)) == ATTNC_OK)
-    s = launch(sig, entry, &w, threads);
+      (s = shapes_from_dims(sig, &w, 1)) == ATTNC_OK)
+    s = launch(sig, entry, &w, &options);
   free(w.block);
   return s;
 }
@@ -573,9 +597,9 @@ static attnc_status model_run_tensors(const attnc_sig *sig, attnc_entry_fn entry
                                       attnc_tensor *outputs, size_t n_outputs,
                                       const attnc_exec *exec) {
   attnc_status s = check_entry(sig, entry);
-  int32_t threads = 1;
+  run_options options;
   if (s == ATTNC_OK)
-    s = exec_threads(exec, &threads);
+    s = read_exec(exec, &options);
   if (s == ATTNC_OK)
     s = check_count(sig, "input", sig->n_inputs, inputs, n_inputs);
   if (s == ATTNC_OK)
@@ -597,7 +621,7 @@ static attnc_status model_run_tensors(const attnc_sig *sig, attnc_entry_fn entry
   }
   if (s == ATTNC_OK && (s = infer_dims(sig, &w)) == ATTNC_OK &&
       (s = run_checks(sig, w.dims)) == ATTNC_OK && (s = check_extents(sig, &w)) == ATTNC_OK)
-    s = launch(sig, entry, &w, threads);
+    s = launch(sig, entry, &w, &options);
   free(w.block);
   return s;
 }
@@ -668,4 +692,44 @@ size_t attnc_model_output_elements(const int64_t *sig_words, const char *strings
   output_elements(&sig, dims, index, values, &count);
   free(values);
   return count;
+}
+
+/*===----------------------------------------------------------------------===*
+ * attnc_model_workspace_bytes
+ *===----------------------------------------------------------------------===*/
+
+/* Runs the kernel up to its buffer request, with every tensor's extents and
+ * no data: the request records the bytes the run's arena needs and stops
+ * the kernel before it reads anything. */
+static attnc_status plan_workspace(const attnc_sig *sig, attnc_entry_fn entry,
+                                   const int64_t *dims, size_t *bytes) {
+  attnc_status s = check_entry(sig, entry);
+  workspace w;
+  if (s != ATTNC_OK || (s = workspace_init(sig, &w)) != ATTNC_OK)
+    return s;
+  for (int64_t i = 0; i < sig->n_tensors; ++i)
+    w.data[i] = NULL;
+  attnc_kernel_ctx ctx;
+  if ((s = take_dims(sig, dims, w.dims)) == ATTNC_OK &&
+      (s = run_checks(sig, w.dims)) == ATTNC_OK &&
+      (s = shapes_from_dims(sig, &w, 0)) == ATTNC_OK &&
+      (s = attnc_ctx_init(&ctx, 1)) == ATTNC_OK) {
+    put_args(sig, &w, &ctx);
+    ctx.plan_only = 1;
+    entry(w.args);
+    *bytes = (size_t)ctx.planned_bytes;
+    attnc_ctx_destroy(&ctx);
+  }
+  free(w.block);
+  return s;
+}
+
+size_t attnc_model_workspace_bytes(const int64_t *sig_words, const char *strings,
+                                   attnc_entry_fn entry, const int64_t *dims) {
+  attnc_sig sig;
+  size_t bytes = 0;
+  if (begin_call(sig_words, strings, &sig) != ATTNC_OK ||
+      plan_workspace(&sig, entry, dims, &bytes) != ATTNC_OK)
+    return SIZE_MAX;
+  return bytes;
 }

@@ -53,6 +53,10 @@ attnc_status attnc_ctx_init(attnc_kernel_ctx *ctx, int32_t num_threads) {
   ctx->tickets = ctx->pending = 0;
   ctx->buffers = NULL;
   ctx->n_buffers = 0;
+  ctx->workspace = NULL;
+  ctx->workspace_bytes = 0;
+  ctx->plan_only = 0;
+  ctx->planned_bytes = 0;
   ctx->failure = ATTNC_OK;
   ctx->sig = NULL;
   ctx->dims = NULL;
@@ -204,6 +208,10 @@ void attnc_ctx_destroy(attnc_kernel_ctx *ctx) {
   free(ctx->buffers);
   ctx->buffers = NULL;
   ctx->n_buffers = 0;
+  ctx->workspace = NULL;
+  ctx->workspace_bytes = 0;
+  ctx->plan_only = 0;
+  ctx->planned_bytes = 0;
   pthread_cond_destroy(&ctx->work_done);
   pthread_cond_destroy(&ctx->work_ready);
   pthread_mutex_destroy(&ctx->mutex);

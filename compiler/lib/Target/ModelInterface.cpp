@@ -187,6 +187,9 @@ std::string generateHeader(const Module &module, const std::vector<std::string> 
           "    attnc_tensor* outputs, size_t n_outputs, const attnc_exec* exec);\n\n";
     os << "/* Element count of output #index for these dims (0 if dims are invalid). */\n";
     os << "size_t " << p << "_output_elements(const " << p << "_dims* dims, int index);\n\n";
+    os << "/* Bytes of exec->workspace a run with these dims needs (SIZE_MAX if dims are\n"
+          " * invalid): the run's intermediates then live there, not in memory it allocates. */\n";
+    os << "size_t " << p << "_workspace_bytes(const " << p << "_dims* dims);\n\n";
     os << "/* JSON: name, inputs/params/outputs with dtypes and dim names, dims, target,\n"
           " * attnc version and per-kernel FLOP estimates. */\n";
     os << "const char* " << p << "_manifest_json(void);\n";

@@ -6,7 +6,7 @@
 // have no "__" at all (they never meet a private one). Two public names
 // P_SUFFIX and Q_SUFFIX2 could only meet if a suffix ended with '_' and
 // another suffix, which none of run, run_tensors, output_elements,
-// manifest_json, dims, inputs, params, outputs does.
+// workspace_bytes, manifest_json, dims, inputs, params, outputs does.
 //
 //===----------------------------------------------------------------------===//
 

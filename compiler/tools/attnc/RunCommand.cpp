@@ -227,6 +227,7 @@ private:
   std::vector<Buffer> inBufs, paramBufs, outBufs;
   std::vector<const ast::Decl *> outputs;
   double seconds = 0, bestSeconds = 0, flops = 0;
+  size_t workspace = 0;
 };
 
 bool ModelRun::resolveDims(const std::map<std::string, int64_t> &dimValues) {
@@ -318,6 +319,21 @@ bool ModelRun::call(HostJit &jit) {
                                 ": " + attnc_last_error());
   if (inv.command != Command::Bench)
     return true;
+  // Timed as a serving loop runs: the intermediates in one workspace that
+  // every call reuses.
+  auto workspaceBytes =
+      reinterpret_cast<size_t (*)(const int64_t *)>(jit.lookup(prefix + "_workspace_bytes", message));
+  if (!workspaceBytes)
+    return fail(kUserError, "cannot find " + prefix + "_workspace_bytes: " + message);
+  std::vector<int64_t> symbolic;
+  for (int d : model.symbolicDims())
+    symbolic.push_back(values[d]);
+  workspace = workspaceBytes(symbolic.data());
+  if (workspace == SIZE_MAX)
+    return fail(kUserError, prefix + "_workspace_bytes failed: " + attnc_last_error());
+  std::vector<unsigned char> memory(workspace);
+  exec.workspace = memory.data();
+  exec.workspace_bytes = memory.size();
   int64_t f = 0;
   if (estimateFlops(model).evaluate(values, f))
     flops = static_cast<double>(f);
@@ -351,12 +367,13 @@ bool ModelRun::report(std::string &json, bool &allOk) {
     double gflops = seconds > 0 ? flops / seconds / 1e9 : 0;
     json += ", \"mean_ms\": " + jsonNumber(seconds * 1e3) +
             ", \"best_ms\": " + jsonNumber(bestSeconds * 1e3) +
-            ", \"flops\": " + jsonNumber(flops) + ", \"gflops\": " + jsonNumber(gflops);
+            ", \"flops\": " + jsonNumber(flops) + ", \"gflops\": " + jsonNumber(gflops) +
+            ", \"workspace_bytes\": " + std::to_string(workspace);
     if (!inv.json)
       llvm::outs() << "  time: mean " << jsonNumber(seconds * 1e3) << " ms, best "
                    << jsonNumber(bestSeconds * 1e3) << " ms over " << inv.iterations
                    << " iterations; " << jsonNumber(flops) << " FLOP, " << jsonNumber(gflops)
-                   << " GFLOP/s\n";
+                   << " GFLOP/s\n  workspace: " << workspace << " bytes (the intermediates)\n";
   }
   json += "}";
   return true;

@@ -58,6 +58,14 @@ typedef struct attnc_exec { /* zero-initialised = defaults */
   uint32_t struct_size;     /* sizeof(attnc_exec) */
   int32_t num_threads;      /* CPU; 0 = all cores */
   void *stream;             /* GPU stream (CUstream); NULL = default */
+  /* Memory for the run's intermediates, at least NAME_workspace_bytes(dims)
+   * bytes, any alignment; NULL = the run allocates and frees its own. Reused
+   * from call to call, it saves the allocation and the page faults of every
+   * call. A run uses it only while it runs; runs at the same time need
+   * workspaces of their own. (Added after num_threads and stream: a shorter
+   * struct_size leaves it NULL.) */
+  void *workspace;
+  size_t workspace_bytes;
 } attnc_exec;
 
 /*===----------------------------------------------------------------------===*
@@ -98,8 +106,16 @@ attnc_status attnc_model_run_tensors(const int64_t *sig, const char *strings,
 size_t attnc_model_output_elements(const int64_t *sig, const char *strings,
                                    const int64_t *dims, int index);
 
+/* NAME_workspace_bytes: the bytes of workspace a run with these dims needs
+ * (attnc_exec.workspace), or SIZE_MAX when the dims are invalid (the reason
+ * is in attnc_last_error). */
+size_t attnc_model_workspace_bytes(const int64_t *sig, const char *strings, attnc_entry_fn entry,
+                                   const int64_t *dims);
+
 /* Allocates a kernel's intermediate buffers, all of them before it computes
- * anything. Request i is {element bytes, rank, extents...}, the requests
+ * anything. Request i is {element bytes, rank, first, last, extents...}: the
+ * whole-run buffers whose [first, last] ranges (the positions in the kernel
+ * of the ops that use them) do not overlap may share memory. The requests are
  * stored back to back in `requests`; `names` holds two NUL-terminated strings
  * per request: what the buffer holds ("'h' at encoder.attn:29:11") and its
  * element type ("f32"). Every size is checked first (no product may

@@ -52,6 +52,51 @@ TEST_F(Mha, BothEntriesComputeTheSameBits) {
   EXPECT_EQ(y, typed);
 }
 
+TEST_F(Mha, AWorkspaceOfTheReportedSizeGivesTheSameBits) {
+  EXPECT_OK(run());
+  const std::vector<float> own = y;
+  const size_t bytes = mha_workspace_bytes(&dims);
+  // Projected q, k, v (and their heads) are intermediates of B * S * E floats.
+  EXPECT_GE(bytes, B * S * E * sizeof(float));
+  EXPECT_NE(bytes, SIZE_MAX) << attnc_last_error();
+  std::vector<unsigned char> memory(bytes, 0xff);
+  for (int call = 0; call < 2; ++call) {
+    std::fill(y.begin(), y.end(), 0.0f);
+    attnc_exec exec{sizeof(attnc_exec), 2, nullptr, memory.data(), memory.size()};
+    EXPECT_OK(run(&exec));
+    EXPECT_EQ(y, own) << "call " << call;
+  }
+}
+
+TEST_F(Mha, ASmallerWorkspaceFailsBeforeWritingTheOutput) {
+  const size_t bytes = mha_workspace_bytes(&dims);
+  std::vector<unsigned char> memory(bytes);
+  attnc_exec exec{sizeof(attnc_exec), 1, nullptr, memory.data(), bytes - 1};
+  EXPECT_MISUSE(run(&exec), ATTNC_ERR_INVALID_ARGUMENT,
+                "the workspace holds " + std::to_string(bytes - 1) + " bytes; this run needs " +
+                    std::to_string(bytes) + " (NAME_workspace_bytes for its dims)");
+}
+
+TEST_F(Mha, AnExecWithoutTheWorkspaceFieldsStillRuns) {
+  // A caller built against the attnc_exec that ended at `stream`.
+  EXPECT_OK(run());
+  const std::vector<float> own = y;
+  std::fill(y.begin(), y.end(), 0.0f);
+  attnc_exec exec{};
+  exec.struct_size = offsetof(attnc_exec, workspace);
+  exec.num_threads = 1;
+  exec.workspace = reinterpret_cast<void *>(16);  // beyond struct_size: never read
+  exec.workspace_bytes = 1;
+  EXPECT_OK(run(&exec));
+  EXPECT_EQ(y, own);
+}
+
+TEST_F(Mha, WorkspaceBytesOfInvalidDims) {
+  mha_dims bad{-1, S};
+  EXPECT_EQ(mha_workspace_bytes(&bad), SIZE_MAX);
+  EXPECT_NE(std::string(attnc_last_error()), "");
+}
+
 TEST_F(Mha, ZeroOutputProjectionGivesZeros) {
   std::fill(wo.begin(), wo.end(), 0.0f);
   EXPECT_OK(run());

@@ -38,10 +38,14 @@ struct Requests {
   std::string names;
   int64_t count = 0;
 
+  /// A buffer used by the kernel's ops at positions [first, last] (by
+  /// default all of them).
   Requests &add(const std::string &what, const std::string &type, int64_t elementBytes,
-                std::vector<int64_t> extents) {
+                std::vector<int64_t> extents, int64_t first = 0, int64_t last = 1000) {
     words.push_back(elementBytes);
     words.push_back(static_cast<int64_t>(extents.size()));
+    words.push_back(first);
+    words.push_back(last);
     words.insert(words.end(), extents.begin(), extents.end());
     names += what + '\0' + type + '\0';
     ++count;
@@ -115,6 +119,62 @@ TEST(KernelBuffers, PerThreadCopiesDoNotOverlap) {
               ATTNC_OK)
         << attnc_last_error();
   }
+}
+
+TEST(KernelBuffers, BuffersUsedAtDifferentTimesShareMemory) {
+  // a [0, 2] and b [3, 5] never meet; c [2, 4] meets both.
+  Requests r;
+  r.add("'a' at m.attn:1:1", "f32", 4, {1000}, 0, 2)
+      .add("'b' at m.attn:2:1", "f32", 4, {1000}, 3, 5)
+      .add("'c' at m.attn:3:1", "f32", 4, {100}, 2, 4);
+  EXPECT_EQ(runKernel(1, [&](attnc_kernel_ctx *ctx) {
+              std::vector<void *> p;
+              int64_t stride = 0;
+              ASSERT_EQ(r.allocate(ctx, 0, p, stride), ATTNC_OK) << attnc_last_error();
+              auto *a = static_cast<unsigned char *>(p[0]), *b = static_cast<unsigned char *>(p[1]);
+              auto *c = static_cast<unsigned char *>(p[2]);
+              EXPECT_EQ(a, b);
+              EXPECT_TRUE(c >= a + 4000 || c + 400 <= a) << "c overlaps a";
+              EXPECT_TRUE(aligned64(c));
+            }),
+            ATTNC_OK);
+}
+
+TEST(KernelBuffers, ACallersWorkspaceHoldsTheBuffers) {
+  // a and b meet: 4032 + 64 bytes of arena, plus 63 of slack for any
+  // alignment of the workspace, which NAME_workspace_bytes reports.
+  Requests r;
+  r.add("'a' at m.attn:1:1", "f32", 4, {1000}, 0, 2).add("'b' at m.attn:2:1", "f32", 4, {16}, 1, 3);
+  auto kernel = [&](attnc_status &inside, std::vector<void *> &p) {
+    return [&](attnc_kernel_ctx *ctx) {
+      int64_t stride = 0;
+      inside = r.allocate(ctx, 0, p, stride);
+    };
+  };
+  static const Model model = [] {
+    ModelBuilder b("buffers");
+    b.dim("N");
+    return b.build();
+  }();
+  const int64_t dims[] = {7};
+  attnc_status inside = ATTNC_OK;
+  std::vector<void *> p;
+  const size_t needed = workspaceBytes(model, dims, kernel(inside, p));
+  EXPECT_EQ(needed, 4096u + 63u);
+  std::vector<unsigned char> memory(needed + 1);
+  EXPECT_EQ(runWithContext(model, dims, 1, kernel(inside, p), memory.data() + 1, needed),
+            ATTNC_OK)
+      << attnc_last_error();
+  for (void *q : p) {
+    EXPECT_TRUE(aligned64(q));
+    EXPECT_GE(static_cast<unsigned char *>(q), memory.data() + 1);
+    EXPECT_LE(static_cast<unsigned char *>(q) + 64, memory.data() + memory.size());
+  }
+  EXPECT_EQ(runWithContext(model, dims, 1, kernel(inside, p), memory.data(), needed - 1),
+            ATTNC_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(inside, ATTNC_ERR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attnc_last_error(), "the workspace holds 4158 bytes; this run needs 4159 "
+                                   "(NAME_workspace_bytes for its dims)");
 }
 
 TEST(KernelBuffers, ASizeThatOverflowsFailsTheRunNamingTheBuffer) {

@@ -61,6 +61,10 @@ struct Model {
                            exec);
   }
 
+  size_t workspaceBytes(attnc_entry_fn entry, const int64_t *dims) const {
+    return attnc_model_workspace_bytes(sig.data(), strings.c_str(), entry, dims);
+  }
+
   attnc_status runTensors(attnc_entry_fn entry, const std::vector<attnc_tensor> &inputs,
                           const std::vector<attnc_tensor> &params,
                           std::vector<attnc_tensor> &outputs,

@@ -124,10 +124,17 @@ void contextEntry(void **args) { contextBody()(static_cast<attnc_kernel_ctx *>(a
 } // namespace
 
 attnc_status runWithContext(const Model &model, const int64_t *dims, int32_t threads,
-                            std::function<void(attnc_kernel_ctx *)> body) {
+                            std::function<void(attnc_kernel_ctx *)> body, void *workspace,
+                            size_t workspaceBytes) {
   contextBody() = std::move(body);
-  attnc_exec exec{sizeof(attnc_exec), threads, nullptr};
+  attnc_exec exec{sizeof(attnc_exec), threads, nullptr, workspace, workspaceBytes};
   return model.run(contextEntry, dims, nullptr, nullptr, nullptr, &exec);
+}
+
+size_t workspaceBytes(const Model &model, const int64_t *dims,
+                      std::function<void(attnc_kernel_ctx *)> body) {
+  contextBody() = std::move(body);
+  return model.workspaceBytes(contextEntry, dims);
 }
 
 } // namespace attnc_test

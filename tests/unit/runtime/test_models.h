@@ -51,10 +51,16 @@ void addMulEntry(void **args);
 /// }  with the check N / H.
 Model splitModel();
 
-/// Runs `model` with `dims` on `threads` threads, with a kernel that calls
-/// `body` with its context; returns the run's status.
+/// Runs `model` with `dims` on `threads` threads (with the caller's
+/// workspace, if given), with a kernel that calls `body` with its context;
+/// returns the run's status.
 attnc_status runWithContext(const Model &model, const int64_t *dims, int32_t threads,
-                            std::function<void(attnc_kernel_ctx *)> body);
+                            std::function<void(attnc_kernel_ctx *)> body,
+                            void *workspace = nullptr, size_t workspaceBytes = 0);
+
+/// attnc_model_workspace_bytes of `model` with a kernel that calls `body`.
+size_t workspaceBytes(const Model &model, const int64_t *dims,
+                      std::function<void(attnc_kernel_ctx *)> body);
 
 } // namespace attnc_test
 

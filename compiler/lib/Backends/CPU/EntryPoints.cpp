@@ -3,7 +3,8 @@
 // Adds to a module lowered to the LLVM dialect the symbols of
 // docs/internals/abi.md for each model, whose kernel function is named
 // `kernelSymbol(prefix)`: the signature and strings, `prefix__entry`, the
-// public `prefix_run`, `prefix_run_tensors`, `prefix_output_elements` and
+// public `prefix_run`, `prefix_run_tensors`, `prefix_output_elements`,
+// `prefix_workspace_bytes` and
 // `prefix_manifest_json`, which forward to the runtime. The kernel itself
 // becomes internal, so that several models link into one program. The
 // symbols come from the checked AST (its signature and manifest), which is
@@ -122,6 +123,7 @@ void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &mod
   e.declare("attnc_model_run", i32, {ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr});
   e.declare("attnc_model_run_tensors", i32, {ptr, ptr, ptr, ptr, i64, ptr, i64, ptr, i64, ptr});
   e.declare("attnc_model_output_elements", i64, {ptr, ptr, ptr, i32});
+  e.declare("attnc_model_workspace_bytes", i64, {ptr, ptr, ptr, ptr});
   auto model3 = [&]() -> SmallVector<Value> {
     return {e.address(prefix + "__signature"), e.address(prefix + "__strings"),
             e.address(prefix + "__entry")};
@@ -140,6 +142,11 @@ void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &mod
     SmallVector<Value> args = {e.address(prefix + "__signature"), e.address(prefix + "__strings")};
     args.append(a.begin(), a.end());
     return e.call("attnc_model_output_elements", i64, args);
+  });
+  e.define(prefix + "_workspace_bytes", i64, {ptr}, [&](ValueRange a) {
+    SmallVector<Value> args = model3();
+    args.append(a.begin(), a.end());
+    return e.call("attnc_model_workspace_bytes", i64, args);
   });
   e.define(prefix + "_manifest_json", ptr, {},
            [&](ValueRange) { return e.address(prefix + "__manifest"); });

@@ -8,6 +8,9 @@
 //
 //   <sizes>                                        hoisted, pure
 //   %status = call @attnc_kernel_alloc_buffers(%ctx, @names, %requests, n, %buffers)
+//       (each request with the range of the body's ops that use the buffer,
+//       so that the runtime can give buffers used at different times the
+//       same memory)
 //   scf.if %status == 0 {
 //     %p0 = load %buffers[0]; %v0 = memref.view (memref<?xi8> of %p0) ...
 //     <the rest of the kernel, reading %v0 ... instead of the allocs>
@@ -98,7 +101,45 @@ struct Buffer {
   int64_t elementBytes;
   /// Allocated inside a loop: one copy per thread, reused by each iteration.
   bool perThread;
+  /// The positions in the kernel's body of the first and the last op that
+  /// use a whole-run buffer: buffers whose ranges do not overlap may share
+  /// memory.
+  int64_t first = 0, last = 0;
 };
+
+/// Sets each whole-run buffer's range of use: from its allocation to the
+/// last op of the kernel's body that uses it, through views and through the
+/// results of the ops that yield it (deallocs go, so they do not count).
+void setLifetimes(Block &entry, MutableArrayRef<Buffer> buffers) {
+  llvm::DenseMap<Operation *, int64_t> position;
+  for (auto [i, op] : llvm::enumerate(entry))
+    position[&op] = static_cast<int64_t>(i);
+  for (Buffer &buffer : buffers) {
+    if (buffer.perThread)
+      continue;
+    buffer.first = buffer.last = position.lookup(buffer.op);
+    SmallVector<Value> aliases{buffer.op->getResult(0)};
+    llvm::SmallPtrSet<Value, 8> seen(aliases.begin(), aliases.end());
+    auto addAliases = [&](ValueRange values) {
+      for (Value v : values)
+        if (isa<BaseMemRefType>(v.getType()) && seen.insert(v).second)
+          aliases.push_back(v);
+    };
+    while (!aliases.empty()) {
+      Value v = aliases.pop_back_val();
+      for (Operation *user : v.getUsers()) {
+        if (isa<memref::DeallocOp>(user))
+          continue;
+        if (Operation *top = entry.findAncestorOpInBlock(*user))
+          buffer.last = std::max(buffer.last, position.lookup(top));
+        addAliases(user->getResults());
+        if (user->hasTrait<OpTrait::IsTerminator>() && user->getParentOp() &&
+            user->getBlock() != &entry)
+          addAliases(user->getParentOp()->getResults());
+      }
+    }
+  }
+}
 
 /// The most a stack buffer of a kernel may take. A task's tiles take a few
 /// of them (16 KiB each with the default schedule), so a kernel's stack stays
@@ -230,6 +271,8 @@ struct KernelBuffers {
     for (const Buffer &buffer : buffers) {
       words.push_back(i64Const(b, buffer.elementBytes));
       words.push_back(i64Const(b, buffer.type.getRank()));
+      words.push_back(i64Const(b, buffer.first));
+      words.push_back(i64Const(b, buffer.last));
       unsigned dynamic = 0;
       for (int64_t extent : buffer.type.getShape())
         words.push_back(ShapedType::isDynamic(extent)
@@ -241,10 +284,16 @@ struct KernelBuffers {
       names += describe(buffer.op->getLoc()) + '\0' +
                elementTypeName(buffer.type.getElementType()) + '\0';
     }
-    Value requests = b.create<LLVM::AllocaOp>(loc, ptr, i64, i64Const(b, words.size()));
+    // (A kernel without buffers still makes the call, with none: it is
+    // where NAME_workspace_bytes stops the kernel.)
+    if (names.empty())
+      names.push_back('\0');
+    Value requests = b.create<LLVM::AllocaOp>(
+        loc, ptr, i64, i64Const(b, std::max<int64_t>(words.size(), 1)));
     for (auto [k, word] : llvm::enumerate(words))
       b.create<LLVM::StoreOp>(loc, word, slotOf(b, requests, i64, k));
-    pointers = b.create<LLVM::AllocaOp>(loc, ptr, ptr, i64Const(b, buffers.size()));
+    pointers = b.create<LLVM::AllocaOp>(loc, ptr, ptr,
+                                        i64Const(b, std::max<int64_t>(buffers.size(), 1)));
     stride = b.create<LLVM::AllocaOp>(loc, ptr, i64, i64Const(b, 1));
     auto module = kernel->getParentOfType<ModuleOp>();
     OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
@@ -275,7 +324,9 @@ struct KernelBuffers {
     LLVMTypeConverter types(ctx);
     auto bytesType = MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
     Type descriptor = types.convertType(bytesType);
-    func::FuncOp threadIndex = runtimeFunction(kThreadIndex, FunctionType::get(ctx, {ptr}, {i32}));
+    func::FuncOp threadIndex =
+        perThreadCount ? runtimeFunction(kThreadIndex, FunctionType::get(ctx, {ptr}, {i32}))
+                       : nullptr;
     OpBuilder top = OpBuilder::atBlockBegin(body);
     Value threadStride = perThreadCount ? top.create<LLVM::LoadOp>(loc, i64, stride).getResult()
                                         : Value();
@@ -410,12 +461,11 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     SmallVector<Buffer> buffers;
     if (failed(collect(kernel, buffers)))
       return failure();
-    if (buffers.empty())
-      return success();
     Block &entry = kernel.front();
     auto ret = dyn_cast<func::ReturnOp>(entry.getTerminator());
     if (!ret || ret.getNumOperands() != 0)
       return kernel.emitOpError("internal error: a kernel must end in a plain return");
+    setLifetimes(entry, buffers);
     KernelBuffers k{kernel, symbols, buffers, entry, ret, &getContext()};
     if (failed(k.hoistSizes()))
       return failure();

@@ -1,14 +1,28 @@
 // RUN: attnc-opt %s --split-input-file --verify-diagnostics --attnc-buffers-to-runtime | FileCheck %s
 
 // The sizes move to the start, one runtime call allocates both buffers, and
-// the rest of the kernel runs under its success; the deallocs go.
-// CHECK: func.func private @attnc_ctx_thread_index(!llvm.ptr) -> i32
+// the rest of the kernel runs under its success; the deallocs go. Each
+// request is {element bytes, rank, first, last, extents...}, where [first,
+// last] are the positions of the ops of the body that use the buffer (the
+// deallocs do not count): t is used by ops 5 and 6, b only by op 7, so the
+// runtime may give them the same memory.
+// CHECK-NOT: @attnc_ctx_thread_index
 // CHECK: func.func private @attnc_kernel_alloc_buffers(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr) -> i32
 // CHECK: llvm.mlir.global internal constant @kernel__buffers("'t' at a.attn:2:5\00f32\00the value at a.attn:3:7\00bool\00")
 // CHECK-LABEL: func.func @kernel(
 //  CHECK-SAME: %[[CTX:.*]]: !llvm.ptr, %[[DIMS:.*]]: memref<1xi64>, %[[X:.*]]: memref<?xf32>)
 //       CHECK:   %[[D:.*]] = memref.load %[[DIMS]]
 //       CHECK:   %[[N:.*]] = arith.index_cast %[[D]] : i64 to index
+//  CHECK-NEXT:   llvm.mlir.constant(4 : i64)
+//  CHECK-NEXT:   llvm.mlir.constant(2 : i64)
+//  CHECK-NEXT:   llvm.mlir.constant(5 : i64)
+//  CHECK-NEXT:   llvm.mlir.constant(6 : i64)
+//  CHECK-NEXT:   arith.index_cast %[[N]] : index to i64
+//  CHECK-NEXT:   llvm.mlir.constant(8 : i64)
+//  CHECK-NEXT:   llvm.mlir.constant(1 : i64)
+//  CHECK-NEXT:   llvm.mlir.constant(1 : i64)
+//  CHECK-NEXT:   llvm.mlir.constant(7 : i64)
+//  CHECK-NEXT:   llvm.mlir.constant(7 : i64)
 //       CHECK:   %[[REQ:.*]] = llvm.alloca {{.*}} x i64
 //       CHECK:   %[[PTRS:.*]] = llvm.alloca {{.*}} x !llvm.ptr
 //       CHECK:   %[[NAMES:.*]] = llvm.mlir.addressof @kernel__buffers
@@ -133,5 +147,21 @@ func.func @stack_sizes(%ctx: !llvm.ptr, %dims: memref<1xi64>, %n: index) {
     memref.store %f, %large[%c0, %c0] : memref<128x129xf32>
     scf.reduce
   }
+  return
+}
+
+// -----
+
+// A kernel without buffers still asks, for none, and runs under the answer:
+// that call is where NAME_workspace_bytes stops a kernel.
+// CHECK-LABEL: func.func @no_buffers(
+//       CHECK:   %[[STATUS:.*]] = call @attnc_kernel_alloc_buffers
+//       CHECK:   %[[OK:.*]] = arith.cmpi eq, %[[STATUS]]
+//       CHECK:   scf.if %[[OK]] {
+//       CHECK:     memref.store
+func.func @no_buffers(%ctx: !llvm.ptr, %dims: memref<1xi64>, %x: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %f = arith.constant 1.0 : f32
+  memref.store %f, %x[%c0] : memref<?xf32>
   return
 }
