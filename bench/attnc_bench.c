@@ -37,6 +37,7 @@
 #include "sdpa_causal_d128_o2.h"
 #include "sdpa_causal_d64_o0.h"
 #include "sdpa_causal_d64_o2.h"
+#include "gemm_o2.h"
 #include "sdpa_d128_o0.h"
 #include "sdpa_d128_o2.h"
 #include "sdpa_d64_o0.h"
@@ -47,7 +48,7 @@
 typedef struct options {
   int threads;             /* every peer's thread count */
   const char *shapes;      /* comma list of fnmatch patterns over case names; NULL = all */
-  bool run_sdpa, run_additive, run_memory;
+  bool run_sdpa, run_additive, run_memory, run_gemm;
   double min_time;         /* timed repetitions of a peer last at least this long ... */
   double o2_budget;        /* ... and at most this long for attnc -O2 (seconds per case) */
   double o0_budget;        /* ... and for attnc -O0 */
@@ -61,7 +62,7 @@ static void usage(FILE *to) {
           "  --quick            two attention shapes (d64_s1024_*), the additive case, no memory case\n"
           "  --shapes LIST      attention cases to run, comma-separated patterns over the case\n"
           "                     names dD_sS_MASK, e.g. 'd64_*', 'd128_s2048_causal,*_s256_*'\n"
-          "  --sections LIST    any of sdpa,additive,memory (default: all three)\n"
+          "  --sections LIST    any of sdpa,additive,memory,gemm (default: all four)\n"
           "  --min-time SEC     time each peer for at least SEC seconds per case (default 0.5)\n"
           "  --o2-budget SEC    most seconds attnc -O2 may take per case (default 25)\n"
           "  --o0-budget SEC    most seconds attnc -O0 may take per case (default 10)\n"
@@ -80,13 +81,14 @@ static bool parse_double(const char *s, double *out) {
 }
 
 static bool parse_sections(const char *list, options *o) {
-  o->run_sdpa = o->run_additive = o->run_memory = false;
+  o->run_sdpa = o->run_additive = o->run_memory = o->run_gemm = false;
   char *copy = strdup(list), *save = NULL;
   bool ok = copy != NULL;
   for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
     if (!strcmp(t, "sdpa")) o->run_sdpa = true;
     else if (!strcmp(t, "additive")) o->run_additive = true;
     else if (!strcmp(t, "memory")) o->run_memory = true;
+    else if (!strcmp(t, "gemm")) o->run_gemm = true;
     else ok = false;
   }
   free(copy);
@@ -108,6 +110,7 @@ static options parse_options(int argc, char **argv) {
                .run_sdpa = true,
                .run_additive = true,
                .run_memory = true,
+               .run_gemm = true,
                .min_time = 0.5,
                .o2_budget = 25.0,
                .o0_budget = 10.0,
@@ -871,6 +874,101 @@ done:
   free(out);
 }
 
+/*===- 4. Contractions ---------------------------------------------------===*/
+
+/* The products of the models users compile: a projection of B * S rows, a
+ * feed-forward layer, and a decode step's few rows. One attnc object serves
+ * every shape (M, N and K are symbolic in bench/models/gemm.attn). */
+typedef struct gemm_case {
+  const char *what;
+  int M, N, K;
+} gemm_case;
+
+static const gemm_case kGemmCases[] = {
+    {"square", 256, 256, 256},
+    {"encoder E=384, B*S=1024: x @ wq", 1024, 384, 384},
+    {"encoder: h @ w1 (F=1536)", 1024, 1536, 384},
+    {"encoder: g @ w2", 1024, 384, 1536},
+    {"mha E=768, S=512: x @ wq", 512, 768, 768},
+    {"decode E=384, B=8: x @ wq", 8, 384, 384},
+    {"decode B=16: h @ w1", 16, 1536, 384},
+    {"decode E=768, one token", 1, 768, 768},
+};
+
+typedef struct gemm_attnc_call {
+  gemm_o2_dims dims;
+  gemm_o2_inputs in;
+  gemm_o2_params params;
+  gemm_o2_outputs out;
+  attnc_exec exec;
+} gemm_attnc_call;
+
+static bool run_gemm_attnc(void *arg) {
+  gemm_attnc_call *c = arg;
+  attnc_status s = gemm_o2_run(&c->dims, &c->in, &c->params, &c->out, &c->exec);
+  if (s == ATTNC_OK) return true;
+  printf("  ERROR attnc: %s: %s\n", attnc_status_string(s), attnc_last_error());
+  return false;
+}
+
+typedef struct gemm_blas_call {
+  int M, N, K;
+  const float *a, *b;
+  float *c;
+} gemm_blas_call;
+
+static bool run_gemm_blas(void *arg) {
+  gemm_blas_call *c = arg;
+  openblas_sgemm(c->M, c->N, c->K, c->a, c->b, c->c);
+  return true;
+}
+
+static void run_gemm_section(const options *o) {
+  printf("4. Contractions, fp32: c[M, N] = a[M, K] @ b[K, N]; FLOPs = 2*M*N*K\n");
+  printf("   attnc -O2 (one object for every shape) against OpenBLAS SGEMM, same threads;\n"
+         "   err: max |attnc - OpenBLAS| / (max |OpenBLAS| + 1)\n\n");
+  printf("   %-34s %5s %5s %5s %12s %12s %8s %9s\n", "case", "M", "N", "K", "attnc GF/s",
+         "SGEMM GF/s", "ratio", "err");
+  for (size_t i = 0; i < sizeof kGemmCases / sizeof kGemmCases[0]; ++i) {
+    const gemm_case *g = &kGemmCases[i];
+    const size_t na = (size_t)g->M * g->K, nb = (size_t)g->K * g->N, nc = (size_t)g->M * g->N;
+    float *a = bench_alloc_floats(na), *b = bench_alloc_floats(nb);
+    float *c = bench_alloc_floats(nc), *ref = bench_alloc_floats(nc);
+    if (!a || !b || !c || !ref) {
+      printf("   %-34s out of memory\n", g->what);
+    } else {
+      bench_fill_random(a, na, 21 + (unsigned)i);
+      bench_fill_random(b, nb, 41 + (unsigned)i);
+      gemm_attnc_call ac = {{g->M, g->N, g->K}, {a}, {b}, {c},
+                            {.struct_size = sizeof(attnc_exec), .num_threads = o->threads}};
+      gemm_blas_call bc = {g->M, g->N, g->K, a, b, ref};
+      peer peers[2] = {
+          {.name = "attnc -O2", .case_name = g->what, .fn = run_gemm_attnc, .arg = &ac,
+           .blas_threads = o->threads, .budget = o->o2_budget},
+          {.name = "OpenBLAS", .case_name = g->what, .fn = run_gemm_blas, .arg = &bc,
+           .blas_threads = o->threads, .budget = o->o2_budget},
+      };
+      bool ok = peer_warm_up(&peers[0]) && peer_warm_up(&peers[1]);
+      bench_diff d = bench_compare(c, ref, nc);
+      time_peers(peers, 2, o->min_time);
+      const double flops = 2.0 * g->M * g->N * g->K;
+      if (ok && peers[0].result.state == TIMING_MEASURED &&
+          peers[1].result.state == TIMING_MEASURED) {
+        double mine = flops / peers[0].result.best * 1e-9, theirs = flops / peers[1].result.best * 1e-9;
+        printf("   %-34s %5d %5d %5d %12.1f %12.1f %7.2fx %9.1e\n", g->what, g->M, g->N, g->K,
+               mine, theirs, mine / theirs, d.max_abs_diff / (d.max_abs_ref + 1.0));
+      } else {
+        printf("   %-34s failed\n", g->what);
+      }
+    }
+    free(a);
+    free(b);
+    free(c);
+    free(ref);
+  }
+  printf("\n");
+}
+
 /*===- 3. Peak memory ----------------------------------------------------===*/
 
 typedef struct rss_result {
@@ -1011,6 +1109,7 @@ int main(int argc, char **argv) {
   if (o.run_sdpa) run_sdpa_section(&o);
   if (o.run_additive) run_additive_section(&o);
   if (o.run_memory) print_memory_section(&memory);
+  if (o.run_gemm) run_gemm_section(&o);
   printf("total benchmark time: %.0f s; 1-minute load average at the end %.2f\n",
          bench_now() - t0, load_average());
   return 0;

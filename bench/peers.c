@@ -193,9 +193,13 @@ void openblas_attention(const attention_problem *p, int threads, float *const *s
   for (int t = 1; t <= started; ++t) pthread_join(ids[t], NULL);
 }
 
-void openblas_square_sgemm(int n, const float *a, const float *b, float *c) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c,
+void openblas_sgemm(int m, int n, int k, const float *a, const float *b, float *c) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c,
               n);
+}
+
+void openblas_square_sgemm(int n, const float *a, const float *b, float *c) {
+  openblas_sgemm(n, n, n, a, b, c);
 }
 
 /*===- Additive attention reference --------------------------------------===*/

@@ -46,6 +46,8 @@ void openblas_attention(const attention_problem *p, int threads, float *const *s
 
 /* c = a b for n x n row-major matrices, with OpenBLAS's own threading. */
 void openblas_square_sgemm(int n, const float *a, const float *b, float *c);
+/* c[m, n] = a[m, k] @ b[k, n], row-major. */
+void openblas_sgemm(int m, int n, int k, const float *a, const float *b, float *c);
 
 /* Additive attention in plain C (double precision), used only to check
  * attnc's output: qh = q w_q, kh = k w_k, then

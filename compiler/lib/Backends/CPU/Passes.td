@@ -36,8 +36,8 @@ def LowerContractions : Pass<"attnc-cpu-lower-contractions", "::mlir::ModuleOp">
     block of rows, block of columns) in which blocks of B are packed into
     panels and register tiles of accumulators (sized from the target's
     vector registers) run over the depth in vectors of columns. Operands are
-    read through the `attn.transpose`, `attn.heads` and f16/bf16-to-f32
-    `attn.convert` ops that produced them, without copies; the element-wise
+    read through the `attn.transpose`, `attn.heads`, `attn.unheads` and
+    f16/bf16-to-f32 `attn.convert` ops that produced them, without copies; the element-wise
     ops that consume the result one after another (bias, scale, activation,
     residual) run on the tiles before they are stored. See GemmKernel.cpp
     for the loop nest.

@@ -26,6 +26,8 @@ OperandView::OperandView(Value tensor) {
       tensor = t.getInput();
     else if (auto hd = dyn_cast<HeadsOp>(def))
       tensor = hd.getInput();
+    else if (auto uh = dyn_cast<UnheadsOp>(def))
+      tensor = uh.getInput();
     else if (auto c = dyn_cast<ConvertOp>(def); c && isFloatConversion(c))
       tensor = c.getInput();
     else
@@ -41,12 +43,14 @@ void OperandView::materialize(LoopBuilder &h) {
       h.loc, MemRefType::get(type.getShape(), type.getElementType()), source);
   // From the source on: a head split's width comes from the extents below it.
   headWidths.assign(steps.size(), Value());
-  for (int64_t i = static_cast<int64_t>(steps.size()) - 1; i >= 0; --i)
-    if (auto hd = dyn_cast<HeadsOp>(steps[i])) {
-      int64_t last = cast<RankedTensorType>(hd.getInput().getType()).getRank() - 1;
+  for (int64_t i = static_cast<int64_t>(steps.size()) - 1; i >= 0; --i) {
+    int64_t last = cast<RankedTensorType>(steps[i]->getOperand(0).getType()).getRank() - 1;
+    if (auto hd = dyn_cast<HeadsOp>(steps[i]))
       headWidths[i] = h.b.create<arith::DivUIOp>(h.loc, extentFrom(h, i + 1, last),
                                                  hd.getNumHeads());
-    }
+    else if (isa<UnheadsOp>(steps[i]))
+      headWidths[i] = extentFrom(h, i + 1, last);
+  }
 }
 
 SmallVector<Value> OperandView::sourceIndices(LoopBuilder &h, ValueRange logical) const {
@@ -64,6 +68,13 @@ SmallVector<Value> OperandView::sourceIndices(LoopBuilder &h, ValueRange logical
       Value col = h.add(h.mul(idx[r - 3], headWidths[i]), idx[r - 1]);
       SmallVector<Value> in(idx.begin(), idx.end() - 3);
       in.append({idx[r - 2], col});
+      idx = in;
+    } else if (isa<UnheadsOp>(step)) {
+      // [..., s, c] reads [..., c / D, s, c % D].
+      size_t r = idx.size();
+      SmallVector<Value> in(idx.begin(), idx.end() - 2);
+      in.append({h.b.create<arith::DivUIOp>(h.loc, idx[r - 1], headWidths[i]), idx[r - 2],
+                 h.b.create<arith::RemUIOp>(h.loc, idx[r - 1], headWidths[i])});
       idx = in;
     }
   }
@@ -85,6 +96,13 @@ Value OperandView::extentFrom(LoopBuilder &h, size_t first, int64_t axis) const 
         return headWidths[i];
       if (axis == r - 2)
         axis = r - 3;
+    } else if (auto uh = dyn_cast<UnheadsOp>(steps[i])) {
+      // [..., s, H * D] from [..., H, s, D].
+      int64_t r = cast<RankedTensorType>(uh.getResult().getType()).getRank();
+      if (axis == r - 1)
+        return h.mul(extentFrom(h, i + 1, r - 2), headWidths[i]);
+      if (axis == r - 2)
+        axis = r - 1;
     }
   }
   auto type = cast<RankedTensorType>(source.getType());
@@ -107,6 +125,11 @@ bool OperandView::lastAxisContiguous() const {
       if (axis == r - 3)
         return false;  // the head index steps by D columns
       axis = axis == r - 1 ? r - 2 : axis == r - 2 ? r - 3 : axis;
+    } else if (auto uh = dyn_cast<UnheadsOp>(step)) {
+      int64_t r = cast<RankedTensorType>(uh.getResult().getType()).getRank();
+      if (axis == r - 1)
+        return false;  // a column crosses from one head to the next
+      axis = axis == r - 2 ? r - 1 : axis;
     }
   }
   return axis == cast<RankedTensorType>(source.getType()).getRank() - 1;

@@ -1,8 +1,8 @@
 //===- ContractionForm.h - What a contraction reads and what follows it -*- C++ -*-===//
 //
 // An attn.matmul as the GEMM kernel sees it. Its operands are read through
-// the transposes, head splits and f16/bf16-to-f32 conversions that produced
-// them: the kernel indexes the tensor before those ops, so they cost no copy
+// the transposes, head splits and merges and f16/bf16-to-f32 conversions
+// that produced them: the kernel indexes the tensor before those ops, so they cost no copy
 // (OperandView). The element-wise ops that consume its result one after
 // another (bias, scale, activation, residual) run on its register tiles
 // before they are stored (Epilogue).
@@ -18,7 +18,7 @@
 namespace attnc::lowering {
 
 /// A tensor read in place of a value computed from it by transposes, head
-/// splits and float conversions: the value's ("logical") indices map to the
+/// splits and merges, and float conversions: the value's ("logical") indices map to the
 /// indices of the tensor those ops started from (the source).
 class OperandView {
 public:
@@ -50,9 +50,9 @@ private:
   Value extentFrom(LoopBuilder &h, size_t first, int64_t axis) const;
 
   Value source, buffer;
-  /// The transposes, head splits and conversions between the value and the
-  /// source, the value's producer first; and the width D of each head split
-  /// (null for the other steps).
+  /// The transposes, head splits and merges and conversions between the
+  /// value and the source, the value's producer first; and the width D of
+  /// each head split or merge (null for the other steps).
   SmallVector<Operation *> steps;
   SmallVector<Value> headWidths;
 };

@@ -9,6 +9,8 @@
 //       pack B[k0 : k0 + kc, n0 : n0 + nc] into panels Bp[p][k][tile columns],
 //         zero past the last column (vector loads where B's rows are
 //         contiguous, element by element through a transpose)
+//       (a task of at most tileRows rows reads B in place instead: it would
+//       read each element once)
 //       for each panel p, for each register tile of rows (tileRows rows,
 //       then 4, 2, 1 for the rest):
 //         acc[r][v] = (first block ? 0 : C) + sum_k A(r, k) * Bp[p][k][v]
@@ -64,7 +66,7 @@ private:
   void prepareShape();
   void prepareOutput();
   void emitTask(Value task);
-  void packPanels(ValueRange rhsBatch, Value n0, Value columns, Value k0, Value depth);
+  void packPanels(Value n0, Value columns, Value k0, Value depth);
   void emitTiles(ValueRange outer, Value r0, Value rows, Value p, Value c0, Value k0, Value depth,
                  Value first, Value last);
   void emitTile(int64_t tr, ValueRange outer, Value row, Value p, Value c0, Value k0, Value depth,
@@ -102,8 +104,11 @@ private:
   Value N, K, numRows;
   Value out;
   bufferization::MaterializeInDestinationOp destination;
-  /// The task's packed panels of B.
+  /// The task's packed panels of B; and while its tiles read B in place
+  /// instead, readDirectly. B's batch indices of the task.
   Value packed;
+  bool readDirectly = false;
+  SmallVector<Value> rhsBatch;
 };
 
 void GemmKernel::build() {
@@ -199,28 +204,46 @@ void GemmKernel::emitTask(Value task) {
   Value n0 = h.mul(nBlock, h.idx(t.blockColumns));
   Value columns = h.min(h.idx(t.blockColumns), h.sub(N, n0));
   // B does not vary along the folded axes: index 0 there.
-  SmallVector<Value> rhsBatch(outer);
+  rhsBatch.assign(outer.begin(), outer.end());
   rhsBatch.resize(numBatch, h.idx(0));
 
   int64_t panels = t.blockColumns / t.tileColumns();
   auto packedType = MemRefType::get({panels, t.blockDepth, t.tileColumns()}, b.getF32Type());
   packed = b.create<memref::AllocaOp>(loc, packedType, b.getI64IntegerAttr(64));
   Value kBlocks = b.create<arith::MaxSIOp>(loc, h.ceilDiv(K, h.idx(t.blockDepth)), h.idx(1));
-  h.loop(h.idx(0), kBlocks, 1, [&](Value kb) {
-    Value k0 = h.mul(kb, h.idx(t.blockDepth));
-    Value depth = h.min(h.idx(t.blockDepth), h.sub(K, k0));
-    Value first = h.cmp(arith::CmpIPredicate::eq, kb, h.idx(0));
-    Value last = h.cmp(arith::CmpIPredicate::eq, kb, h.sub(kBlocks, h.idx(1)));
-    packPanels(rhsBatch, n0, columns, k0, depth);
-    h.loop(h.idx(0), h.ceilDiv(columns, h.idx(t.tileColumns())), 1, [&](Value p) {
-      Value c0 = h.add(n0, h.mul(p, h.idx(t.tileColumns())));
-      emitTiles(outer, r0, rows, p, c0, k0, depth, first, last);
+  auto blocks = [&] {
+    h.loop(h.idx(0), kBlocks, 1, [&](Value kb) {
+      Value k0 = h.mul(kb, h.idx(t.blockDepth));
+      Value depth = h.min(h.idx(t.blockDepth), h.sub(K, k0));
+      Value first = h.cmp(arith::CmpIPredicate::eq, kb, h.idx(0));
+      Value last = h.cmp(arith::CmpIPredicate::eq, kb, h.sub(kBlocks, h.idx(1)));
+      if (!readDirectly)
+        packPanels(n0, columns, k0, depth);
+      h.loop(h.idx(0), h.ceilDiv(columns, h.idx(t.tileColumns())), 1, [&](Value p) {
+        Value c0 = h.add(n0, h.mul(p, h.idx(t.tileColumns())));
+        emitTiles(outer, r0, rows, p, c0, k0, depth, first, last);
+      });
     });
-  });
+  };
+  if (!hasN || !rhs.lastAxisContiguous()) {
+    blocks();
+    return;
+  }
+  // A task of one tile of rows (a decode step's) reads each element of B
+  // once: packing would only copy it first. Its tiles read B's rows in place.
+  Value fewRows = h.cmp(arith::CmpIPredicate::sle, rows, h.idx(t.tileRows));
+  h.ifElse(
+      fewRows,
+      [&] {
+        readDirectly = true;
+        blocks();
+        readDirectly = false;
+      },
+      blocks);
 }
 
 /// Bp[p][k][c] = B[k0 + k][c0 + c] for the task's panels, 0 past N.
-void GemmKernel::packPanels(ValueRange rhsBatch, Value n0, Value columns, Value k0, Value depth) {
+void GemmKernel::packPanels(Value n0, Value columns, Value k0, Value depth) {
   int64_t vw = t.vectorWidth;
   h.loop(h.idx(0), h.ceilDiv(columns, h.idx(t.tileColumns())), 1, [&](Value p) {
     Value c0 = h.add(n0, h.mul(p, h.idx(t.tileColumns())));
@@ -314,7 +337,10 @@ void GemmKernel::emitTile(int64_t tr, ValueRange outer, Value row, Value p, Valu
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         SmallVector<Value> bv;
         for (int64_t v = 0; v < nv; ++v)
-          bv.push_back(h.vload(vw, packed, {p, k, h.idx(v * vw)}));
+          bv.push_back(readDirectly
+                           ? rhs.loadRow(h, rhsIndices(rhsBatch, h.add(k0, k), columnOf(v)),
+                                         h.sub(N, columnOf(v)), vw)
+                           : h.vload(vw, packed, {p, k, h.idx(v * vw)}));
         SmallVector<Value> next(acc);
         for (int64_t i = 0; i < tr; ++i) {
           Value a = vectorOf(lhs.load(h, lhsIndices(cRows[i], h.add(k0, k))));

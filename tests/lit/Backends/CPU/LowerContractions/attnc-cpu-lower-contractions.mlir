@@ -5,11 +5,20 @@
 // scf.parallel; per block of the depth, B's rows packed into panels of 3
 // vectors (masked loads past N), then 8 x 3 accumulators over the depth in
 // vector FMAs of a broadcast element of A, stored masked past N. The rest
-// of the rows take tiles of 4, 2 and 1. No attn op is left.
+// of the rows take tiles of 4, 2 and 1. A task of at most 8 rows reads B's
+// rows in place instead (masked loads in the depth loop), without packing.
+// No attn op is left.
 // CHECK-LABEL: func @plain
+//       CHECK:   %[[B:.*]] = bufferization.to_memref %arg1
 //       CHECK:   %[[OUT:.*]] = memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x?xf32>
 //       CHECK:   scf.parallel
 //       CHECK:     %[[PANELS:.*]] = memref.alloca() {alignment = 64 : i64} : memref<4x128x48xf32>
+//       CHECK:     %[[FEW:.*]] = arith.cmpi sle, %{{.*}}, %c8
+//       CHECK:     scf.if %[[FEW]] {
+//       CHECK:       scf.for {{.*}} -> (vector<16xf32>,
+//       CHECK:         vector.maskedload %[[B]]
+//       CHECK:         vector.fma
+//       CHECK:     } else {
 //       CHECK:     scf.for
 //       CHECK:       vector.maskedload %{{.*}} : memref<?x?xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
 //       CHECK:       vector.store %{{.*}}, %[[PANELS]]
@@ -92,6 +101,22 @@ func.func @through_heads(%q: tensor<?x?x128xf32>, %k: tensor<?x?x128xf32>) -> te
   %kt = attn.transpose %kh [0, 1, 3, 2] : tensor<?x4x?x32xf32> -> tensor<?x4x32x?xf32>
   %s = attn.matmul %qh, %kt : tensor<?x4x?x32xf32>, tensor<?x4x32x?xf32> -> tensor<?x4x?x?xf32>
   return %s : tensor<?x4x?x?xf32>
+}
+
+// -----
+
+// unheads(o) @ wo reads o [B, H, S, D] in place: column c of a row is
+// o[b, c / D, s, c % D].
+// CHECK-LABEL: func @through_unheads
+//   CHECK-NOT:   attn.unheads
+//       CHECK:   scf.parallel
+//       CHECK:     arith.divui %{{.*}}, %c32
+//       CHECK:     arith.remui %{{.*}}, %c32
+//       CHECK:     tensor.extract %arg0
+func.func @through_unheads(%o: tensor<?x4x?x32xf32>, %w: tensor<128x128xf32>) -> tensor<?x?x128xf32> {
+  %u = attn.unheads %o : tensor<?x4x?x32xf32> -> tensor<?x?x128xf32>
+  %y = attn.matmul %u, %w : tensor<?x?x128xf32>, tensor<128x128xf32> -> tensor<?x?x128xf32>
+  return %y : tensor<?x?x128xf32>
 }
 
 // -----
