@@ -213,8 +213,7 @@ static std::string jsonShape(const Model &m, const Shape &shape) {
 
 /// FLOPs of the model's contractions: 2 per multiply-add of every matmul and
 /// of every reduction over bound indices (inside its comprehension).
-DimExpr estimateFlops(const Model &m) {
-  DimExpr total;
+void forEachFlopSite(const Model &m, const std::function<void(const Loc &, const DimExpr &)> &site) {
   auto product = [](const Shape &s) {
     DimExpr p = DimExpr::constant(1);
     for (const DimExpr &d : s)
@@ -228,14 +227,13 @@ DimExpr estimateFlops(const Model &m) {
       DimExpr k = e.operands[0]->type.shape.back();
       DimExpr f = DimExpr::mul(DimExpr::mul(product(e.type.shape), k).value_or(DimExpr()),
                                DimExpr::constant(2)).value_or(DimExpr());
-      total = DimExpr::add(total, DimExpr::mul(f, outer).value_or(DimExpr())).value_or(total);
+      site(e.loc, DimExpr::mul(f, outer).value_or(DimExpr()));
     }
     DimExpr inner = outer;
     if (e.kind == ExprKind::Reduce) {
       for (int id : e.boundIndices)
         inner = DimExpr::mul(inner, m.indexVars[id].extent).value_or(inner);
-      DimExpr f = DimExpr::mul(inner, DimExpr::constant(2)).value_or(DimExpr());
-      total = DimExpr::add(total, f).value_or(total);
+      site(e.loc, DimExpr::mul(inner, DimExpr::constant(2)).value_or(DimExpr()));
     }
     for (const ExprPtr &op : e.operands)
       visit(*op, inner);
@@ -248,6 +246,13 @@ DimExpr estimateFlops(const Model &m) {
       outer = DimExpr::mul(outer, m.indexVars[id].extent).value_or(outer);
     visit(*d.value, outer);
   }
+}
+
+DimExpr estimateFlops(const Model &m) {
+  DimExpr total;
+  forEachFlopSite(m, [&](const Loc &, const DimExpr &f) {
+    total = DimExpr::add(total, f).value_or(total);
+  });
   return total;
 }
 

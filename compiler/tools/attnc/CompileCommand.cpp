@@ -120,6 +120,7 @@ void prepare(const Invocation &inv, const ast::Module &module, Prepared &out) {
   out.options.pipeline.blockK = inv.blockK;
   out.options.pipeline.vectorWidth = inv.vectorWidth;
   out.options.pipeline.tileRows = inv.tileRows;
+  out.options.pipeline.profile = inv.profile;
   out.backend->describeTarget(out.options.pipeline);
   out.options.prefixes = symbolPrefixes(module, inv.name);
   out.options.build =

@@ -38,6 +38,7 @@ struct Invocation {
   bool reference = false;
   int iterations = 10;
   bool json = false;
+  bool profile = false;              // bench --profile
 };
 
 /// Prints `attnc: error: message` and returns the exit code.

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Driver.h"
+#include "ProfileReport.h"
 
 #include "attnc/Reference/Inputs.h"
 #include "attnc/Reference/Interpreter.h"
@@ -228,6 +229,7 @@ private:
   std::vector<const ast::Decl *> outputs;
   double seconds = 0, bestSeconds = 0, flops = 0;
   size_t workspace = 0;
+  KernelProfile profile;
 };
 
 bool ModelRun::resolveDims(const std::map<std::string, int64_t> &dimValues) {
@@ -334,6 +336,10 @@ bool ModelRun::call(HostJit &jit) {
   std::vector<unsigned char> memory(workspace);
   exec.workspace = memory.data();
   exec.workspace_bytes = memory.size();
+  if (inv.profile && !profile.attach(jit, prefix, message))
+    return fail(kUserError, "cannot find the profile counters: " + message);
+  if (inv.profile)
+    profile.start();
   int64_t f = 0;
   if (estimateFlops(model).evaluate(values, f))
     flops = static_cast<double>(f);
@@ -374,6 +380,8 @@ bool ModelRun::report(std::string &json, bool &allOk) {
                    << jsonNumber(bestSeconds * 1e3) << " ms over " << inv.iterations
                    << " iterations; " << jsonNumber(flops) << " FLOP, " << jsonNumber(gflops)
                    << " GFLOP/s\n  workspace: " << workspace << " bytes (the intermediates)\n";
+    if (!inv.json && inv.profile)
+      profile.report(llvm::outs(), model, values, inv.iterations);
   }
   json += "}";
   return true;

@@ -107,6 +107,10 @@ cl::opt<bool> reference("reference",
 cl::opt<int> iterations("iterations", cl::init(10), cl::desc("Timed iterations (bench)"),
                         cl::cat(runCategory));
 cl::opt<bool> jsonOutput("json", cl::desc("Print results as JSON"), cl::cat(runCategory));
+cl::opt<bool> profile("profile",
+                      cl::desc("Time each loop nest of the model and say what it computes "
+                               "(bench)"),
+                      cl::cat(runCategory));
 
 const char *kOverview =
     "attnc: an ahead-of-time compiler for attention models\n\n"
@@ -269,6 +273,9 @@ int main(int argc, char **argv) {
   inv.reference = reference;
   inv.iterations = iterations;
   inv.json = jsonOutput;
+  if (profile && inv.command != Command::Bench)
+    return error(kUsageError, "--profile applies to attnc bench only");
+  inv.profile = profile;
   inv.model = modelName;
   if (inv.command != Command::Compile && !inv.emit.empty())
     return error(kUsageError, "--emit applies to attnc compile only");

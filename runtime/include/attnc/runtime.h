@@ -154,6 +154,10 @@ int32_t attnc_ctx_num_threads(const attnc_kernel_ctx *ctx);
  * slice of a scratch buffer with it. */
 int32_t attnc_ctx_thread_index(const attnc_kernel_ctx *ctx);
 
+/* A monotonic clock in nanoseconds, which kernels compiled for profiling
+ * (attnc bench --profile) read after each of their loop nests. */
+int64_t attnc_profile_now(void);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

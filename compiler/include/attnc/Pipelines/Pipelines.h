@@ -26,6 +26,8 @@ struct PipelineOptions {
   /// The target's natural f32 vector width and its number of vector
   /// registers (Backend::describeTarget).
   int64_t targetVectorWidth = 16, targetVectorRegisters = 32;
+  /// Time each loop nest of the kernels (attnc bench --profile).
+  bool profile = false;
 };
 
 /// The attn dialect as generated -> fused and scheduled (-O1 and above).

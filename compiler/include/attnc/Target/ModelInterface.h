@@ -11,6 +11,7 @@
 #include "attnc/Frontend/AST.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,11 @@ std::string generateManifest(const ast::Model &model, const std::string &prefix,
 /// FLOPs of the model's contractions (2 per multiply-add of matmuls and of
 /// reductions over bound indices), as a dim expression.
 DimExpr estimateFlops(const ast::Model &model);
+
+/// The same, site by site: each matmul and reduction with its position in
+/// the model file and its FLOPs.
+void forEachFlopSite(const ast::Model &model,
+                     const std::function<void(const ast::Loc &, const DimExpr &)> &site);
 
 /// `S` -> "f32[B, S, 64]": a type as users wrote it.
 std::string describeType(const ast::Model &model, ast::DType dtype, const Shape &shape);

@@ -55,6 +55,8 @@ void addLLVMStage(OpPassManager &pm, const PipelineOptions &options, const Model
   pm.addPass(createBuffersToRuntime());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  if (options.profile)
+    pm.addPass(createProfileKernels());
   if (options.optLevel > 0)
     pm.addPass(createApproximateMath());
   pm.addPass(createParallelLoopsToRuntime());

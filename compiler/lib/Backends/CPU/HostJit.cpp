@@ -41,6 +41,7 @@ std::unique_ptr<HostJit> HostJit::create(std::unique_ptr<llvm::Module> module,
   add("attnc_parallel_for", reinterpret_cast<void *>(&attnc_parallel_for));
   add("attnc_kernel_alloc_buffers", reinterpret_cast<void *>(&attnc_kernel_alloc_buffers));
   add("attnc_ctx_thread_index", reinterpret_cast<void *>(&attnc_ctx_thread_index));
+  add("attnc_profile_now", reinterpret_cast<void *>(&attnc_profile_now));
   if (llvm::Error e = lib.define(llvm::orc::absoluteSymbols(runtime))) {
     error = llvm::toString(std::move(e));
     return nullptr;

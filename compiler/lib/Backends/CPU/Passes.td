@@ -55,6 +55,19 @@ def LowerContractions : Pass<"attnc-cpu-lower-contractions", "::mlir::ModuleOp">
   ];
 }
 
+def ProfileKernels : Pass<"attnc-cpu-profile-kernels", "::mlir::ModuleOp"> {
+  let summary = "Time each loop nest of a kernel (attnc bench --profile)";
+  let description = [{
+    After each loop nest of a model's kernel, the kernel reads the
+    runtime's clock (`attnc_profile_now`) and adds the time since the
+    previous reading to the nest's counter, in the exported global
+    `KERNEL__profile_ns`; `KERNEL__profile_count` holds the number of nests
+    and `KERNEL__profile_sites` what each computes and where it comes from in
+    the model. Only `attnc bench --profile` compiles kernels this way.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::func::FuncDialect"];
+}
+
 def WrapKernels : Pass<"attnc-cpu-wrap-kernels", "::mlir::ModuleOp"> {
   let summary = "Give each model's function the CPU kernel's calling convention";
   let description = [{

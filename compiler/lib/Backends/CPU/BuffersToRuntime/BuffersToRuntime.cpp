@@ -23,13 +23,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "../Passes.h"
+#include "../SourceLocations.h"
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Interfaces/DataLayoutInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "llvm/ADT/SetVector.h"
-#include "llvm/Support/Path.h"
 
 namespace attnc {
 #define GEN_PASS_DEF_BUFFERSTORUNTIME
@@ -42,25 +42,6 @@ namespace {
 
 constexpr llvm::StringLiteral kAllocBuffers = "attnc_kernel_alloc_buffers";
 constexpr llvm::StringLiteral kThreadIndex = "attnc_ctx_thread_index";
-
-/// What a buffer holds, for the runtime's messages: "'h' at encoder.attn:29:11"
-/// when the source location carries a name, else "the value at ...".
-std::string describe(Location loc) {
-  std::string name;
-  FileLineColLoc file;
-  loc->walk([&](Location l) {
-    if (auto named = dyn_cast<NameLoc>(l); named && name.empty())
-      name = named.getName().str();
-    if (auto f = dyn_cast<FileLineColLoc>(l); f && !file)
-      file = f;
-    return WalkResult::advance();
-  });
-  std::string out = name.empty() ? "the value" : "'" + name + "'";
-  if (file)
-    out += " at " + llvm::sys::path::filename(file.getFilename().getValue()).str() + ":" +
-           std::to_string(file.getLine()) + ":" + std::to_string(file.getColumn());
-  return out;
-}
 
 /// The element type as the language names it.
 std::string elementTypeName(Type t) {
@@ -281,7 +262,7 @@ struct KernelBuffers {
                                    atStart.lookupOrDefault(buffer.dynamicSizes[dynamic++]))
                                   .getResult()
                             : i64Const(b, extent));
-      names += describe(buffer.op->getLoc()) + '\0' +
+      names += attnc::describeLocation(buffer.op->getLoc()) + '\0' +
                elementTypeName(buffer.type.getElementType()) + '\0';
     }
     // (A kernel without buffers still makes the call, with none: it is

@@ -20,13 +20,13 @@ static bool isFloatConversion(ConvertOp op) {
   return in && out && isa<FloatType>(in.getElementType()) && out.getElementType().isF32();
 }
 
-OperandView::OperandView(Value tensor) {
+OperandView::OperandView(Value tensor, bool throughMerges) {
   while (Operation *def = tensor.getDefiningOp()) {
     if (auto t = dyn_cast<TransposeOp>(def))
       tensor = t.getInput();
     else if (auto hd = dyn_cast<HeadsOp>(def))
       tensor = hd.getInput();
-    else if (auto uh = dyn_cast<UnheadsOp>(def))
+    else if (auto uh = dyn_cast<UnheadsOp>(def); uh && throughMerges)
       tensor = uh.getInput();
     else if (auto c = dyn_cast<ConvertOp>(def); c && isFloatConversion(c))
       tensor = c.getInput();

@@ -22,7 +22,10 @@ namespace attnc::lowering {
 /// indices of the tensor those ops started from (the source).
 class OperandView {
 public:
-  explicit OperandView(Value tensor);
+  /// `tensor` read through the ops that produced it; through head merges
+  /// only if `throughMerges` (their index arithmetic is not linear in the
+  /// column, which an operand read once per step of the depth cannot afford).
+  explicit OperandView(Value tensor, bool throughMerges = true);
 
   /// Emits what reading needs, before the kernel: the source's buffer and
   /// the head widths of the head splits.

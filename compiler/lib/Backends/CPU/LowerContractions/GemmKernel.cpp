@@ -18,7 +18,10 @@
 //         on the last block, acc = epilogue(acc)
 //         store acc into C (masked past the last column)
 //
-// A is read in place, one element per row and step, broadcast. When B has no
+// A is read in place, one element per row and step, broadcast (through
+// transposes and head splits, whose indices are linear in the depth; a head
+// merge before A is left to copy, since c / D and c % D per step cost more
+// than the copy). When B has no
 // batch axes of its own (x @ W with x [B, S, E]), C's trailing batch axes fold
 // into the rows, so a row block spans them and every B * S fills whole tiles;
 // the others index tasks. Each element of C is one sequential sum over k in
@@ -58,7 +61,8 @@ class GemmKernel {
 public:
   GemmKernel(MatmulOp op, const Epilogue &epilogue, const GemmTiles &tiles, RewriterBase &rewriter)
       : op(op), epilogue(epilogue), t(tiles), rewriter(rewriter), b(rewriter),
-        loc(op.getLoc()), h{rewriter, op.getLoc()}, lhs(op.getLhs()), rhs(op.getRhs()) {}
+        loc(op.getLoc()), h{rewriter, op.getLoc()}, lhs(op.getLhs(), /*throughMerges=*/false),
+        rhs(op.getRhs()) {}
 
   void build();
 

@@ -105,15 +105,24 @@ func.func @through_heads(%q: tensor<?x?x128xf32>, %k: tensor<?x?x128xf32>) -> te
 
 // -----
 
-// unheads(o) @ wo reads o [B, H, S, D] in place: column c of a row is
-// o[b, c / D, s, c % D].
+// w @ unheads(o) packs o [B, H, S, D] in place: column c of row s is
+// o[b, c / D, s, c % D]. As the left operand, read once per step of the
+// depth, the merge stays (a copy costs less than c / D and c % D per step).
 // CHECK-LABEL: func @through_unheads
 //   CHECK-NOT:   attn.unheads
 //       CHECK:   scf.parallel
 //       CHECK:     arith.divui %{{.*}}, %c32
 //       CHECK:     arith.remui %{{.*}}, %c32
-//       CHECK:     tensor.extract %arg0
-func.func @through_unheads(%o: tensor<?x4x?x32xf32>, %w: tensor<128x128xf32>) -> tensor<?x?x128xf32> {
+//       CHECK:     tensor.extract %arg1
+// CHECK-LABEL: func @unheads_on_the_left
+//       CHECK:   attn.unheads
+//       CHECK:   scf.parallel
+func.func @through_unheads(%w: tensor<?x?xf32>, %o: tensor<1x4x?x32xf32>) -> tensor<1x?x128xf32> {
+  %u = attn.unheads %o : tensor<1x4x?x32xf32> -> tensor<1x?x128xf32>
+  %y = attn.matmul %w, %u : tensor<?x?xf32>, tensor<1x?x128xf32> -> tensor<1x?x128xf32>
+  return %y : tensor<1x?x128xf32>
+}
+func.func @unheads_on_the_left(%o: tensor<?x4x?x32xf32>, %w: tensor<128x128xf32>) -> tensor<?x?x128xf32> {
   %u = attn.unheads %o : tensor<?x4x?x32xf32> -> tensor<?x?x128xf32>
   %y = attn.matmul %u, %w : tensor<?x?x128xf32>, tensor<128x128xf32> -> tensor<?x?x128xf32>
   return %y : tensor<?x?x128xf32>
