@@ -16,31 +16,11 @@
 #include "edge_o0.h"
 #include "edge_o2.h"
 
-#include "attnc/Frontend/Frontend.h"
-#include "attnc/Reference/Inputs.h"
-#include "attnc/Reference/Interpreter.h"
-#include "attnc/Reference/Storage.h"
-
-#include <gtest/gtest.h>
-
-#include <algorithm>
-#include <cstdint>
-#include <cmath>
-#include <fstream>
-#include <map>
-#include <memory>
-#include <sstream>
-#include <string>
-#include <vector>
+#include "ModelProblem.h"
 
 namespace {
 
-using namespace attnc;
-
-using RunTensorsFn = attnc_status (*)(const attnc_tensor *, size_t, const attnc_tensor *, size_t,
-                                      attnc_tensor *, size_t, const attnc_exec *);
-
-enum Opt { O0 = 0, O2 = 1 };
+using namespace attnc_e2e;
 
 struct Variant {
   const char *model;
@@ -55,198 +35,10 @@ const Variant kVariants[] = {
     VARIANT(unbatched), VARIANT(grouped)};
 #undef VARIANT
 
-const ast::Module &variantsFile() {
-  static const std::unique_ptr<ast::Module> module = [] {
-    std::ifstream in(ATTNC_VARIANTS_FILE, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::ostringstream diagnostics;
-    auto m = parseAndCheck(ATTNC_VARIANTS_FILE, text.str(), FrontendOptions{}, diagnostics);
-    if (!m)
-      ADD_FAILURE() << "cannot check " << ATTNC_VARIANTS_FILE << ":\n" << diagnostics.str();
-    return m;
-  }();
-  return *module;
-}
-
-const ast::Model &findModel(const std::string &name) {
-  for (const ast::Model &m : variantsFile().models)
-    if (m.name == name)
-      return m;
-  ADD_FAILURE() << "no model " << name;
-  return variantsFile().models.front();
-}
-
-attnc_dtype abiDType(ast::DType t) {
-  switch (t) {
-  case ast::DType::F32: return ATTNC_F32;
-  case ast::DType::F16: return ATTNC_F16;
-  case ast::DType::BF16: return ATTNC_BF16;
-  case ast::DType::I32: return ATTNC_I32;
-  }
-  return ATTNC_F32;
-}
-
-/// The dims of one run; a model takes the ones it declares as symbolic.
-using Dims = std::map<std::string, int64_t>;
-
-/// One model with its dims and inputs; runs the compiled code and the
-/// reference on the same inputs.
-class Problem {
-public:
-  Problem(const Variant &variant, const Dims &dims, uint64_t seed = 1)
-      : variant(variant), model(findModel(variant.model)) {
-    for (const ast::DimDecl &d : model.dims) {
-      auto it = dims.find(d.name);
-      dimValues.push_back(d.isFixed ? d.fixedValue : it != dims.end() ? it->second : -1);
-      if (!d.isFixed && it == dims.end())
-        ADD_FAILURE() << "no value for dim " << d.name;
-    }
-    uint64_t position = 0;
-    for (const ast::Decl &d : model.decls) {
-      if (!d.isTensorInput())
-        continue;
-      ref::Tensor t;
-      std::vector<int64_t> shape;
-      std::string error;
-      EXPECT_TRUE(ref::evaluateShape(d.shape, dimValues, shape)) << d.name;
-      ref::InputSpec spec;
-      spec.seed = seed;
-      EXPECT_TRUE(ref::makeInput(spec, d.dtype, shape, position++, t, error)) << error;
-      inputs.push_back(std::move(t));
-      inputDecls.push_back(&d);
-    }
-    // Lengths default to "every key is real".
-    if (hasInput("kv_len"))
-      std::fill(input("kv_len").data.begin(), input("kv_len").data.end(), dim("T"));
-  }
-
-  int64_t dim(const std::string &name) const {
-    for (size_t i = 0; i < model.dims.size(); ++i)
-      if (model.dims[i].name == name)
-        return dimValues[i];
-    ADD_FAILURE() << "model " << model.name << " has no dim " << name;
-    return 0;
-  }
-  bool hasInput(const std::string &name) const {
-    for (const ast::Decl *d : inputDecls)
-      if (d->name == name)
-        return true;
-    return false;
-  }
-  ref::Tensor &input(const std::string &name) {
-    for (size_t i = 0; i < inputDecls.size(); ++i)
-      if (inputDecls[i]->name == name)
-        return inputs[i];
-    ADD_FAILURE() << "model " << model.name << " has no input " << name;
-    return inputs.front();
-  }
-
-  /// Runs the compiled model; outputs read back as doubles. Output buffers
-  /// start as all-ones bytes (NaN), so an element the kernel forgets to
-  /// write is never mistaken for a result.
-  std::vector<ref::Tensor> compiled(Opt opt, int32_t threads = 0) const {
-    std::vector<std::vector<uint8_t>> inBytes, outBytes;
-    std::vector<std::vector<int64_t>> outShapes;
-    std::vector<attnc_tensor> ins, params, outs;
-    inBytes.reserve(inputs.size());
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      const ast::Decl &d = *inputDecls[i];
-      inBytes.push_back(ref::packStorage(inputs[i], d.dtype));
-      attnc_tensor t{inBytes.back().data(), abiDType(d.dtype),
-                     static_cast<int32_t>(inputs[i].shape.size()), inputs[i].shape.data(),
-                     nullptr};
-      (d.kind == ast::DeclKind::Input ? ins : params).push_back(t);
-    }
-    std::vector<const ast::Decl *> outDecls;
-    for (const ast::Decl &d : model.decls)
-      if (d.kind == ast::DeclKind::Output)
-        outDecls.push_back(&d);
-    outBytes.reserve(outDecls.size());
-    outShapes.reserve(outDecls.size());
-    for (const ast::Decl *d : outDecls) {
-      std::vector<int64_t> shape;
-      EXPECT_TRUE(ref::evaluateShape(d->type.shape, dimValues, shape));
-      int64_t count = 1;
-      for (int64_t e : shape)
-        count *= e;
-      outBytes.emplace_back(count * ref::storageBytes(d->type.dtype), 0xFF);
-      outShapes.push_back(shape);
-      outs.push_back({outBytes.back().data(), abiDType(d->type.dtype),
-                      static_cast<int32_t>(shape.size()), outShapes.back().data(), nullptr});
-    }
-    attnc_exec exec{sizeof(attnc_exec), threads, nullptr};
-    attnc_status s = variant.entry[opt](ins.data(), ins.size(), params.data(), params.size(),
-                                        outs.data(), outs.size(), &exec);
-    EXPECT_EQ(s, ATTNC_OK) << attnc_status_string(s) << ": " << attnc_last_error();
-    std::vector<ref::Tensor> result(outDecls.size());
-    for (size_t i = 0; i < outDecls.size(); ++i) {
-      std::string error;
-      EXPECT_TRUE(ref::unpackStorage(outBytes[i].data(), outBytes[i].size(),
-                                     outDecls[i]->type.dtype, outShapes[i], result[i], error))
-          << error;
-    }
-    return result;
-  }
-
-  std::vector<ref::Tensor> reference() const {
-    std::vector<ref::Tensor> out;
-    std::string error;
-    EXPECT_TRUE(ref::evaluate(model, dimValues, inputs, out, error)) << error;
-    return out;
-  }
-
-  const Variant &variant;
-  const ast::Model &model;
-
-private:
-  std::vector<int64_t> dimValues;
-  std::vector<ref::Tensor> inputs;
-  std::vector<const ast::Decl *> inputDecls;
-};
-
-/// ARCHITECTURE.md's f32 tolerance; NaN must meet NaN and an infinity the
-/// same infinity, element by element.
-::testing::AssertionResult matches(const ref::Tensor &got, const ref::Tensor &want) {
-  if (got.shape != want.shape || got.data.size() != want.data.size())
-    return ::testing::AssertionFailure() << "shape " << ref::shapeString(got.shape)
-                                         << ", expected " << ref::shapeString(want.shape);
-  double maxRef = 0;
-  for (double v : want.data)
-    if (std::isfinite(v))
-      maxRef = std::max(maxRef, std::fabs(v));
-  const double tolerance = 1e-4 * (maxRef + 1);
-  for (size_t i = 0; i < want.data.size(); ++i) {
-    double a = got.data[i], b = want.data[i];
-    bool ok = std::isnan(b)   ? std::isnan(a)
-              : std::isinf(b) ? a == b
-                              : std::isfinite(a) && std::fabs(a - b) <= tolerance;
-    if (!ok)
-      return ::testing::AssertionFailure()
-             << "element " << i << " is " << a << ", the reference gives " << b
-             << " (tolerance " << tolerance << ")";
-  }
-  return ::testing::AssertionSuccess();
-}
-
-/// Bit-for-bit equality of values (0 and -0 count as equal, NaN as NaN),
-/// of elements [begin, end) or of all of them.
-::testing::AssertionResult identical(const ref::Tensor &got, const ref::Tensor &want,
-                                     size_t begin = 0, size_t end = SIZE_MAX) {
-  if (got.data.size() != want.data.size())
-    return ::testing::AssertionFailure() << "sizes differ";
-  for (size_t i = begin; i < std::min(end, want.data.size()); ++i) {
-    double a = got.data[i], b = want.data[i];
-    if (!(a == b || (std::isnan(a) && std::isnan(b))))
-      return ::testing::AssertionFailure()
-             << "element " << i << " is " << a << ", expected exactly " << b;
-  }
-  return ::testing::AssertionSuccess();
-}
-
-size_t nanCount(const ref::Tensor &t) {
-  return static_cast<size_t>(std::count_if(t.data.begin(), t.data.end(),
-                                           [](double v) { return std::isnan(v); }));
+/// The problem of `variant` at `dims`.
+Problem problemOf(const Variant &variant, const Dims &dims, uint64_t seed = 1) {
+  return Problem(findModel(ATTNC_VARIANTS_FILE, variant.model), {variant.entry[0], variant.entry[1]},
+                 dims, seed);
 }
 
 /// Small dims with S and T not multiples of 64 and an odd head dim. H = 3
@@ -274,7 +66,7 @@ protected:
 };
 
 TEST_P(Edge, RandomInputsMatchTheReference) {
-  Problem p(variant(), smallDims());
+  Problem p = problemOf(variant(), smallDims());
   EXPECT_TRUE(matches(p.compiled(opt())[0], p.reference()[0]));
 }
 
@@ -282,7 +74,7 @@ TEST_P(Edge, RandomInputsMatchTheReference) {
 class MaskedEdge : public Edge {};
 
 TEST_P(MaskedEdge, FullyMaskedRowsAreExactlyZero) {
-  Problem p(variant(), smallDims());
+  Problem p = problemOf(variant(), smallDims());
   ref::Tensor &len = p.input("kv_len");
   len.data.assign(len.data.size(), 0.0);
   if (!isUnbatched(variant()))
@@ -296,7 +88,7 @@ TEST_P(MaskedEdge, FullyMaskedRowsAreExactlyZero) {
 }
 
 TEST_P(MaskedEdge, OneUnmaskedKeyGivesExactlyItsValueRow) {
-  Problem p(variant(), smallDims());
+  Problem p = problemOf(variant(), smallDims());
   ref::Tensor &len = p.input("kv_len");
   len.data.assign(len.data.size(), 1.0);
   ref::Tensor want = p.reference()[0], got = p.compiled(opt())[0];
@@ -323,7 +115,7 @@ TEST_P(Edge, OneKeyGivesExactlyItsValueRow) {
   // T = 1: one key for every row, whatever the variant.
   Dims dims = smallDims();
   dims["T"] = 1;
-  Problem p(variant(), dims);
+  Problem p = problemOf(variant(), dims);
   ref::Tensor want = p.reference()[0], got = p.compiled(opt())[0];
   EXPECT_TRUE(identical(got, want));
 }
@@ -334,7 +126,7 @@ TEST_P(Edge, ScoresNearTenThousandDoNotOverflow) {
   // The scores' own spread is scaled too, so rows are peaked: a score of
   // 1e4 is only known to about 1e-3 in f32, which the tolerance allows only
   // where the weights are close to 0 or 1.
-  Problem p(variant(), smallDims());
+  Problem p = problemOf(variant(), smallDims());
   const std::string model = variant().model;
   std::vector<std::string> names{"q"};
   double factor = 2500; // dot products of 17 values in [-1, 1), / sqrt(17)
@@ -360,7 +152,7 @@ TEST_P(Edge, ScoresNearTenThousandDoNotOverflow) {
 }
 
 TEST_P(Edge, NaNInAQueryReachesItsOwnRowOnly) {
-  Problem p(variant(), smallDims());
+  Problem p = problemOf(variant(), smallDims());
   const int64_t D = p.dim("D");
   p.input("q").data[at(1, D, 0)] = NAN; // b = 0, h = 0, query row 1
   ref::Tensor want = p.reference()[0], got = p.compiled(opt())[0];
@@ -369,7 +161,7 @@ TEST_P(Edge, NaNInAQueryReachesItsOwnRowOnly) {
 }
 
 TEST_P(Edge, NaNInAKeyReachesTheRowsThatSeeIt) {
-  Problem p(variant(), smallDims());
+  Problem p = problemOf(variant(), smallDims());
   const int64_t D = p.dim("D");
   p.input("k").data[at(2, D, 0)] = NAN; // b = 0, h = 0, key 2
   ref::Tensor want = p.reference()[0], got = p.compiled(opt())[0];
@@ -385,7 +177,7 @@ TEST_P(Edge, ThreadCountDoesNotChangeTheResult) {
   Dims dims = smallDims();
   dims["H"] = 3;
   dims["S"] = 200; // several query blocks per (b, h)
-  Problem p(variant(), dims);
+  Problem p = problemOf(variant(), dims);
   ref::Tensor one = p.compiled(opt(), 1)[0];
   for (int32_t threads : {2, 3, 8}) {
     SCOPED_TRACE("threads = " + std::to_string(threads));
@@ -417,7 +209,7 @@ TEST_P(Edge, Shapes) {
     SCOPED_TRACE(c.what);
     Dims dims = c.dims;
     dims["KH"] = 1;
-    Problem p(variant(), dims);
+    Problem p = problemOf(variant(), dims);
     EXPECT_TRUE(matches(p.compiled(opt())[0], p.reference()[0]));
   }
 }
@@ -428,7 +220,7 @@ TEST_P(Edge, MoreThan65536Keys) {
   // selection streams the keys.
   const bool slow = std::string(variant().model) == "topk" && opt() == O0;
   const int64_t T = slow ? 9000 : 70001;
-  Problem p(variant(), {{"B", 1}, {"H", 1}, {"KH", 1}, {"S", 3}, {"T", T}, {"D", 4}});
+  Problem p = problemOf(variant(), {{"B", 1}, {"H", 1}, {"KH", 1}, {"S", 3}, {"T", T}, {"D", 4}});
   EXPECT_TRUE(matches(p.compiled(opt())[0], p.reference()[0]));
 }
 
@@ -464,7 +256,7 @@ const Variant &variantNamed(const std::string &name) {
 TEST_P(EdgeOpt, CausalFirstRowIsExactlyTheFirstValueRow) {
   for (const char *name : {"causal", "causal_sum", "window"}) {
     SCOPED_TRACE(name);
-    Problem p(variantNamed(name), smallDims());
+    Problem p = problemOf(variantNamed(name), smallDims());
     ref::Tensor got = p.compiled(GetParam())[0];
     const ref::Tensor &v = p.input("v");
     const int64_t B = p.dim("B"), H = p.dim("H"), S = p.dim("S"), T = p.dim("T"),
@@ -478,7 +270,7 @@ TEST_P(EdgeOpt, CausalFirstRowIsExactlyTheFirstValueRow) {
 TEST_P(EdgeOpt, TopKWithOneRealKeyIsExact) {
   // kv_len = 2 keeps keys 0 and 1; the top 3 of a row then hold both plus a
   // masked one, so rows are finite blends; kv_len = 1 leaves key 0 alone.
-  Problem p(variantNamed("topk"), smallDims());
+  Problem p = problemOf(variantNamed("topk"), smallDims());
   ref::Tensor &len = p.input("kv_len");
   len.data = {1, 2};
   ref::Tensor want = p.reference()[0], got = p.compiled(GetParam())[0];
@@ -489,7 +281,7 @@ TEST_P(EdgeOpt, TopKWithOneRealKeyIsExact) {
 TEST_P(EdgeOpt, TopKTiesGoToTheLowestKeys) {
   // Zero queries make every score of a row 0: the K = 3 kept keys are the
   // first three real ones, each weighing a third.
-  Problem p(variantNamed("topk"), {{"B", 2}, {"H", 2}, {"S", 70}, {"T", 150}, {"D", 5}});
+  Problem p = problemOf(variantNamed("topk"), {{"B", 2}, {"H", 2}, {"S", 70}, {"T", 150}, {"D", 5}});
   ref::Tensor &q = p.input("q");
   std::fill(q.data.begin(), q.data.end(), 0.0);
   ref::Tensor want = p.reference()[0], got = p.compiled(GetParam())[0];
@@ -509,7 +301,7 @@ TEST_P(EdgeOpt, TopKTiesGoToTheLowestKeys) {
 TEST_P(EdgeOpt, TopKAtLeastTheRowKeepsEveryKey) {
   // K = 3 of T = 2 keys, and of T = 3: nothing is cut.
   for (int64_t T : {2, 3}) {
-    Problem p(variantNamed("topk"), {{"B", 1}, {"H", 2}, {"S", 5}, {"T", T}, {"D", 4}});
+    Problem p = problemOf(variantNamed("topk"), {{"B", 1}, {"H", 2}, {"S", 5}, {"T", T}, {"D", 4}});
     EXPECT_TRUE(matches(p.compiled(GetParam())[0], p.reference()[0])) << "T = " << T;
   }
 }
