@@ -12,7 +12,11 @@ Two families, both seeded deterministically by random.Random:
     operations (elementwise functions, broadcasting arithmetic, where, matmul,
     .T, transpose, reductions by axis and over bound indices, softmax,
     layernorm, rmsnorm, heads/unheads, concat, reshape, comprehensions with
-    shifted, zero-padded reads).
+    shifted, zero-padded reads);
+  * projection chains: x @ w (or @ w.T) again and again over widths that are
+    no multiple of a vector, each followed by what models put after a
+    projection (bias and GELU or ReLU, tanh, sigmoid, a scale, a residual):
+    the GEMM kernels and their epilogues.
 
 A model is first drawn as a *spec* (plain data) and then rendered to text, so
 that a failing model can be minimised by editing its spec (dropping a
@@ -625,20 +629,109 @@ def expr_reductions(spec):
 
 
 # ---------------------------------------------------------------------------
+# Projection chains
+# ---------------------------------------------------------------------------
+
+WIDTHS = [1, 5, 8, 17, 24, 33, 48, 50, 64, 72]
+EPILOGUES = ["bias_gelu", "bias_relu", "tanh", "sigmoid", "scale", "residual", "none"]
+
+
+def chain_spec(rng):
+    return {"family": "chain", "widths": [rng.choice(WIDTHS) for _ in range(3)],
+            "batched": rng.random() < 0.5,
+            "steps": [{"r": [rng.random() for _ in range(3)]} for _ in range(rng.randint(1, 5))],
+            "dims": {"S": rng.choice([1, 3, 9, 17, 33, 70]), "N": rng.choice([1, 2, 3])}}
+
+
+def render_chain(spec, name):
+    """x, then h_i = EPILOGUE(h_{i-1} @ w_i) for each step. Products are
+    scaled by 1/4 before a bias or residual, so that values stay near 1."""
+    widths = dict(zip(["E", "A", "F"], spec["widths"]))
+    lines = ["model %s {" % name,
+             "  dim S%s, %s" % (", N" if spec["batched"] else "",
+                                ", ".join("%s = %d" % kv for kv in widths.items())),
+             "  input x: f32[%sS, E]" % ("N, " if spec["batched"] else "")]
+    cur, width = "x", "E"
+    for i, step in enumerate(spec["steps"]):
+        r = step["r"]
+        out = _pick(r[0], list(widths))
+        if r[1] < 0.6:
+            lines.append("  param w%d: f32[%s, %s]" % (i, width, out))
+            product = "%s @ w%d" % (cur, i)
+        else:
+            lines.append("  param w%d: f32[%s, %s]" % (i, out, width))
+            product = "%s @ w%d.T" % (cur, i)
+        epilogue = _pick(r[2], EPILOGUES)
+        if epilogue == "residual" and out != width:
+            epilogue = "scale"
+        if epilogue.startswith("bias"):
+            lines.append("  param b%d: f32[%s]" % (i, out))
+            text = "%s(%s * 0.25 + b%d)" % (epilogue[5:], product, i)
+        elif epilogue in ("tanh", "sigmoid"):
+            text = "%s(%s)" % (epilogue, product)
+        elif epilogue == "scale":
+            text = "%s * 0.25" % product
+        elif epilogue == "residual":
+            text = "%s + %s * 0.25" % (cur, product)
+        else:
+            text = product
+        lines.append("  let h%d = %s" % (i, text))
+        cur, width = "h%d" % i, out
+    lines.append("  output out0 = %s" % cur)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def chain_dims(spec):
+    names = ["S", "N"] if spec["batched"] else ["S"]
+    return {d: spec["dims"][d] for d in names}
+
+
+def chain_reductions(spec):
+    out = []
+    for i in range(len(spec["steps"])):
+        if len(spec["steps"]) > 1:
+            s = copy.deepcopy(spec)
+            del s["steps"][i]
+            out.append(s)
+    for i, w in enumerate(spec["widths"]):
+        if w > 1:
+            s = copy.deepcopy(spec)
+            s["widths"][i] = 1
+            out.append(s)
+    for dim, value in chain_dims(spec).items():
+        if value > 1:
+            s = copy.deepcopy(spec)
+            s["dims"][dim] = 1
+            out.append(s)
+    return out
+
+
+# ---------------------------------------------------------------------------
 # Entry points
 # ---------------------------------------------------------------------------
 
+FAMILIES = {
+    "attention": (render_attention, attention_dims, attention_reductions),
+    "expr": (render_expr, expr_dims, expr_reductions),
+    "chain": (render_chain, chain_dims, chain_reductions),
+}
+
+
 def make_spec(rng):
-    return attention_spec(rng) if rng.random() < 0.6 else expr_spec(rng)
+    draw = rng.random()
+    if draw < 0.5:
+        return attention_spec(rng)
+    return expr_spec(rng) if draw < 0.8 else chain_spec(rng)
 
 
 def render(spec, name):
-    return render_attention(spec, name) if spec["family"] == "attention" else render_expr(spec, name)
+    return FAMILIES[spec["family"]][0](spec, name)
 
 
 def dims_of(spec):
-    return attention_dims(spec) if spec["family"] == "attention" else expr_dims(spec)
+    return FAMILIES[spec["family"]][1](spec)
 
 
 def reductions(spec):
-    return attention_reductions(spec) if spec["family"] == "attention" else expr_reductions(spec)
+    return FAMILIES[spec["family"]][2](spec)
