@@ -3,8 +3,9 @@
 // C[batch..., m, n] = sum_k A[batch..., m, k] * B[batch..., k, n], followed by
 // its epilogue, in blocks as BLIS computes them:
 //
-//   scf.parallel over tasks (outer batch index, block of mc rows, block of
-//   nc columns), which later runs on the runtime's thread pool:
+//   scf.parallel over tasks (outer batch index, block of at most mc rows,
+//   block of at most nc columns, the blocks of equal sizes), which later
+//   runs on the runtime's thread pool:
 //     for each block of kc of the depth (at least one: K = 0 gives 0):
 //       pack B[k0 : k0 + kc, n0 : n0 + nc] into panels Bp[p][k][tile columns],
 //         zero past the last column (vector loads where B's rows are
@@ -88,6 +89,20 @@ private:
   SmallVector<Value> delinearize(Value linear, ArrayRef<Value> extents);
 
   Value vectorOf(Value scalar) { return b.create<vector::BroadcastOp>(loc, vectorType, scalar); }
+  /// `total` in the fewest parts of at most `most`, each the same multiple
+  /// of `unit` (the last one shorter); at least 1.
+  Value evenShare(Value total, int64_t most, int64_t unit) {
+    Value parts = h.ceilDiv(b.create<arith::MaxSIOp>(loc, total, h.idx(1)), h.idx(most));
+    return h.mul(h.ceilDiv(h.ceilDiv(b.create<arith::MaxSIOp>(loc, total, h.idx(1)), parts),
+                           h.idx(unit)),
+                 h.idx(unit));
+  }
+  /// Whether a task of few rows may read B's rows in place.
+  bool readsRhsInPlace() { return hasN && rhs.lastAxisContiguous(); }
+
+  /// Below this many multiply-adds (about 20 us on one core), a product
+  /// with few rows runs as one task.
+  static constexpr int64_t kSerialWork = 1 << 21;
 
   MatmulOp op;
   const Epilogue &epilogue;
@@ -108,6 +123,9 @@ private:
   Value N, K, numRows;
   Value out;
   bufferization::MaterializeInDestinationOp destination;
+  /// The rows and columns of a task (its columns at most the packed
+  /// panels' unless it reads B in place).
+  Value taskRows, taskColumns;
   /// The task's packed panels of B; and while its tiles read B in place
   /// instead, readDirectly. B's batch indices of the task.
   Value packed;
@@ -134,8 +152,23 @@ void GemmKernel::build() {
   Value numOuter = h.idx(1);
   for (Value e : ArrayRef<Value>(extents).take_front(firstRowAxis))
     numOuter = h.mul(numOuter, e);
-  Value mBlocks = h.ceilDiv(numRows, h.idx(t.blockRows));
-  Value nBlocks = h.ceilDiv(N, h.idx(t.blockColumns));
+  // Rows and columns per task: the blocks' sizes at most, shared out evenly
+  // (rounded up to whole register tiles) so that tasks take equal times. A
+  // product too small to repay starting a thread (a decode step's) with B
+  // read in place is one task per batch index: with a single task the
+  // runtime runs it on the calling thread.
+  taskRows = evenShare(numRows, t.blockRows, t.tileRows);
+  taskColumns = evenShare(N, t.blockColumns, t.tileColumns());
+  if (readsRhsInPlace()) {
+    Value work = h.mul(h.mul(numRows, N), K);
+    Value small = b.create<arith::AndIOp>(
+        loc, h.cmp(arith::CmpIPredicate::sle, numRows, h.idx(t.tileRows)),
+        h.cmp(arith::CmpIPredicate::slt, work, h.idx(kSerialWork)));
+    Value allColumns = b.create<arith::MaxSIOp>(loc, N, h.idx(1));
+    taskColumns = b.create<arith::SelectOp>(loc, small, allColumns, taskColumns);
+  }
+  Value mBlocks = h.ceilDiv(numRows, taskRows);
+  Value nBlocks = h.ceilDiv(N, taskColumns);
   Value numTasks = h.mul(h.mul(numOuter, mBlocks), nBlocks);
   b.create<scf::ParallelOp>(loc, ValueRange{h.idx(0)}, ValueRange{numTasks}, ValueRange{h.idx(1)},
                             [&](OpBuilder &pb, Location, ValueRange ivs) {
@@ -196,17 +229,17 @@ void GemmKernel::prepareOutput() {
 }
 
 void GemmKernel::emitTask(Value task) {
-  Value mBlocks = h.ceilDiv(numRows, h.idx(t.blockRows));
-  Value nBlocks = h.ceilDiv(N, h.idx(t.blockColumns));
+  Value mBlocks = h.ceilDiv(numRows, taskRows);
+  Value nBlocks = h.ceilDiv(N, taskColumns);
   Value nBlock = b.create<arith::RemUIOp>(loc, task, nBlocks);
   Value rest = b.create<arith::DivUIOp>(loc, task, nBlocks);
   Value mBlock = b.create<arith::RemUIOp>(loc, rest, mBlocks);
   SmallVector<Value> outer = delinearize(b.create<arith::DivUIOp>(loc, rest, mBlocks),
                                          ArrayRef<Value>(extents).take_front(firstRowAxis));
-  Value r0 = h.mul(mBlock, h.idx(t.blockRows));
-  Value rows = h.min(h.idx(t.blockRows), h.sub(numRows, r0));
-  Value n0 = h.mul(nBlock, h.idx(t.blockColumns));
-  Value columns = h.min(h.idx(t.blockColumns), h.sub(N, n0));
+  Value r0 = h.mul(mBlock, taskRows);
+  Value rows = h.min(taskRows, h.sub(numRows, r0));
+  Value n0 = h.mul(nBlock, taskColumns);
+  Value columns = h.min(taskColumns, h.sub(N, n0));
   // B does not vary along the folded axes: index 0 there.
   rhsBatch.assign(outer.begin(), outer.end());
   rhsBatch.resize(numBatch, h.idx(0));
@@ -229,12 +262,13 @@ void GemmKernel::emitTask(Value task) {
       });
     });
   };
-  if (!hasN || !rhs.lastAxisContiguous()) {
+  if (!readsRhsInPlace()) {
     blocks();
     return;
   }
   // A task of one tile of rows (a decode step's) reads each element of B
-  // once: packing would only copy it first. Its tiles read B's rows in place.
+  // once: packing would only copy it first. Its tiles read B's rows in place
+  // (and it may then have more columns than the packed panels hold).
   Value fewRows = h.cmp(arith::CmpIPredicate::sle, rows, h.idx(t.tileRows));
   h.ifElse(
       fewRows,

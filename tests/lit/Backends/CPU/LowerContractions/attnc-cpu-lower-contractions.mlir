@@ -7,10 +7,20 @@
 // vector FMAs of a broadcast element of A, stored masked past N. The rest
 // of the rows take tiles of 4, 2 and 1. A task of at most 8 rows reads B's
 // rows in place instead (masked loads in the depth loop), without packing.
-// No attn op is left.
+// Rows and columns are shared out evenly among tasks in whole tiles (of 8
+// rows, of 48 columns); a product of at most 8 rows and under 2^21
+// multiply-adds is one task, on the calling thread. No attn op is left.
 // CHECK-LABEL: func @plain
 //       CHECK:   %[[B:.*]] = bufferization.to_memref %arg1
 //       CHECK:   %[[OUT:.*]] = memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x?xf32>
+//       CHECK:   %[[ROWS:.*]] = arith.muli %{{.*}}, %c8
+//       CHECK:   %[[COLUMNS:.*]] = arith.muli %{{.*}}, %c48
+//       CHECK:   %[[LITTLE:.*]] = arith.cmpi slt, %{{.*}}, %c2097152
+//       CHECK:   %[[FEW:.*]] = arith.cmpi sle, %{{.*}}, %c8
+//       CHECK:   %[[SERIAL:.*]] = arith.andi %[[FEW]], %[[LITTLE]]
+//       CHECK:   %[[TASKCOLUMNS:.*]] = arith.select %[[SERIAL]], %{{.*}}, %[[COLUMNS]]
+//       CHECK:   arith.ceildivsi %{{.*}}, %[[ROWS]]
+//       CHECK:   arith.ceildivsi %{{.*}}, %[[TASKCOLUMNS]]
 //       CHECK:   scf.parallel
 //       CHECK:     %[[PANELS:.*]] = memref.alloca() {alignment = 64 : i64} : memref<4x128x48xf32>
 //       CHECK:     %[[FEW:.*]] = arith.cmpi sle, %{{.*}}, %c8
