@@ -39,8 +39,10 @@ def LowerContractions : Pass<"attnc-cpu-lower-contractions", "::mlir::ModuleOp">
     read through the `attn.transpose`, `attn.heads`, `attn.unheads` and
     f16/bf16-to-f32 `attn.convert` ops that produced them, without copies; the element-wise
     ops that consume the result one after another (bias, scale, activation,
-    residual) run on the tiles before they are stored. See GemmKernel.cpp
-    for the loop nest.
+    residual) run on the tiles before they are stored. Comprehensions that
+    are contractions (`sum(k: a[i, k] * b[k, j])`, with batch axes and in
+    any index order) become matmuls first. See GemmKernel.cpp for the loop
+    nest.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",

@@ -3,10 +3,13 @@
 // Every attn.matmul becomes a packed, register-tiled GEMM (GemmKernel.cpp)
 // that reads its operands through their transposes and head splits and runs
 // the element-wise ops after it on its register tiles (ContractionForm.h).
+// Comprehensions that are contractions, sum(k: a[i, k] * b[k, j]), become
+// matmuls first (RaiseComprehensions.h).
 //
 //===----------------------------------------------------------------------===//
 
 #include "GemmKernel.h"
+#include "RaiseComprehensions.h"
 
 #include "../Passes.h"
 
@@ -24,10 +27,14 @@ struct LowerContractionsPass : attnc::impl::LowerContractionsBase<LowerContracti
   using LowerContractionsBase::LowerContractionsBase;
 
   void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    SmallVector<attn::ComprehensionOp> comprehensions;
+    getOperation().walk([&](attn::ComprehensionOp op) { comprehensions.push_back(op); });
+    for (attn::ComprehensionOp op : comprehensions)
+      lowering::raiseContraction(op, rewriter);
     SmallVector<attn::MatmulOp> matmuls;
     getOperation().walk([&](attn::MatmulOp op) { matmuls.push_back(op); });
     lowering::GemmTiles tiles = lowering::GemmTiles::forTarget(vectorWidth, vectorRegisters);
-    IRRewriter rewriter(&getContext());
     for (attn::MatmulOp op : matmuls)
       lowering::buildGemm(op, lowering::findEpilogue(op), tiles, rewriter);
   }

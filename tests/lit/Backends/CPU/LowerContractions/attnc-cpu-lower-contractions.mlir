@@ -160,3 +160,50 @@ func.func @matrix_vector(%a: tensor<?x?xf32>, %v: tensor<?xf32>) -> tensor<?xf32
   %c = attn.matmul %a, %v : tensor<?x?xf32>, tensor<?xf32> -> tensor<?xf32>
   return %c : tensor<?xf32>
 }
+
+// -----
+
+// A comprehension that is a contraction, s[b, i, j] = sum(d: k[b, j, d] *
+// q[b, i, d]), becomes q @ k.T (the operands swapped into place, k read
+// through the transpose), then the GEMM.
+// CHECK-LABEL: func @comprehension
+//   CHECK-NOT:   attn.comprehension
+//       CHECK:   scf.parallel
+//       CHECK:     vector.fma
+func.func @comprehension(%q: tensor<?x?x16xf32>, %k: tensor<?x?x16xf32>, %B: index, %S: index,
+                         %T: index) -> tensor<?x?x?xf32> {
+  %c16 = arith.constant 16 : index
+  %s = attn.comprehension [%B, %S, %T] : tensor<?x?x?xf32> {
+  ^bb0(%b: index, %i: index, %j: index):
+    %r = attn.index_reduce sum[%c16] : f32 {
+    ^bb0(%d: index):
+      %x = attn.read %k[%b, %j, %d] : tensor<?x?x16xf32>
+      %y = attn.read %q[%b, %i, %d] : tensor<?x?x16xf32>
+      %p = attn.mul %x, %y : f32, f32 -> f32
+      attn.yield %p : f32
+    }
+    attn.yield %r : f32
+  }
+  return %s : tensor<?x?x?xf32>
+}
+
+// -----
+
+// Not a contraction: k indexes only one operand, so the comprehension stays.
+// CHECK-LABEL: func @not_a_contraction
+//       CHECK:   attn.comprehension
+func.func @not_a_contraction(%a: tensor<?x?xf32>, %v: tensor<?xf32>, %M: index, %N: index,
+                             %K: index) -> tensor<?x?xf32> {
+  %s = attn.comprehension [%M, %N] : tensor<?x?xf32> {
+  ^bb0(%i: index, %j: index):
+    %r = attn.index_reduce sum[%K] : f32 {
+    ^bb0(%k: index):
+      %x = attn.read %a[%i, %k] : tensor<?x?xf32>
+      %y = attn.read %v[%j] : tensor<?xf32>
+      %p = attn.mul %x, %y : f32, f32 -> f32
+      attn.yield %p : f32
+    }
+    attn.yield %r : f32
+  }
+  return %s : tensor<?x?xf32>
+}
