@@ -29,7 +29,8 @@ const Contraction kContractions[] = {
     CONTRACTION(plain),        CONTRACTION(transposed),    CONTRACTION(batched),
     CONTRACTION(projection),   CONTRACTION(residual),      CONTRACTION(heads_scores),
     CONTRACTION(merged_heads), CONTRACTION(matrix_vector), CONTRACTION(vector_matrix),
-    CONTRACTION(half_inputs),  CONTRACTION(comprehension), CONTRACTION(comprehension_batched)};
+    CONTRACTION(half_inputs),  CONTRACTION(comprehension), CONTRACTION(comprehension_batched),
+    CONTRACTION(projected_heads)};
 #undef CONTRACTION
 
 /// Every model's symbolic dims at one size: M, N, K (and the others) all

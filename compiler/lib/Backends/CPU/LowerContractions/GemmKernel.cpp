@@ -17,7 +17,8 @@
 //         acc[r][v] = (first block ? 0 : C) + sum_k A(r, k) * Bp[p][k][v]
 //         (tileRows x tileVectors accumulators in registers over the block)
 //         on the last block, acc = epilogue(acc)
-//         store acc into C (masked past the last column)
+//         store acc into C (masked past the last column; in the layout of
+//         the attn.heads the result goes to, when that is its only use)
 //
 // A is read in place, one element per row and step, broadcast (through
 // transposes and head splits, whose indices are linear in the depth; a head
@@ -69,6 +70,7 @@ public:
 
 private:
   void prepareShape();
+  void findHeadSplit();
   void prepareOutput();
   void emitTask(Value task);
   void packPanels(Value n0, Value columns, Value k0, Value depth);
@@ -123,6 +125,9 @@ private:
   Value N, K, numRows;
   Value out;
   bufferization::MaterializeInDestinationOp destination;
+  /// The attn.heads the result goes to, stored in its layout, and its D.
+  HeadsOp splitInto;
+  int64_t headWidth = 0;
   /// The rows and columns of a task (its columns at most the packed
   /// panels' unless it reads B in place).
   Value taskRows, taskColumns;
@@ -139,6 +144,7 @@ void GemmKernel::build() {
   lhs.materialize(h);
   rhs.materialize(h);
   prepareShape();
+  findHeadSplit();
   prepareOutput();
   for (ElementwiseOpInterface e : epilogue.ops)
     for (Value o : e->getOperands())
@@ -178,14 +184,17 @@ void GemmKernel::build() {
                             });
 
   Operation *last = epilogue.result.getDefiningOp();
+  Operation *replaced = splitInto ? splitInto.getOperation() : last;
   if (destination) {
     rewriter.eraseOp(destination);
-    rewriter.eraseOp(last);
+    rewriter.eraseOp(replaced);
   } else {
-    Value result = b.create<bufferization::ToTensorOp>(loc, epilogue.result.getType(), out,
+    Value result = b.create<bufferization::ToTensorOp>(loc, replaced->getResult(0).getType(), out,
                                                        /*restrict=*/true, /*writable=*/true);
-    rewriter.replaceOp(last, result);
+    rewriter.replaceOp(replaced, result);
   }
+  if (splitInto)
+    rewriter.eraseOp(last);
   for (ElementwiseOpInterface e : llvm::reverse(epilogue.ops))
     if (e.getOperation() != last)
       rewriter.eraseOp(e);
@@ -221,9 +230,35 @@ void GemmKernel::prepareShape() {
     numRows = h.mul(numRows, e);
 }
 
+/// A result that only goes to attn.heads is stored in the heads' layout,
+/// [..., s, h * D + d] at [..., h, s, d], when a vector of columns never
+/// crosses from one head to the next (D a multiple of the vector width).
+void GemmKernel::findHeadSplit() {
+  Value result = epilogue.result;
+  auto heads = dyn_cast_or_null<HeadsOp>(result.hasOneUse() ? *result.user_begin() : nullptr);
+  if (!heads || !hasM || !hasN)
+    return;
+  int64_t width = cast<RankedTensorType>(heads.getResult().getType()).getShape().back();
+  Operation *def = heads.getNumHeads().getDefiningOp();
+  Operation *at = &*b.getInsertionPoint();
+  bool dominates = !def || def->getBlock() != at->getBlock() || def->isBeforeInBlock(at);
+  if (ShapedType::isDynamic(width) || width % t.vectorWidth != 0 || !dominates)
+    return;
+  splitInto = heads;
+  headWidth = width;
+}
+
 /// The output buffer, written in place by the tasks.
 void GemmKernel::prepareOutput() {
-  ResultBuffer result = resultBuffer(h, epilogue.result, extents);
+  ResultBuffer result;
+  if (splitInto) {
+    // [..., H, S, D] of C's [..., S, H * D].
+    SmallVector<Value> split(extents.begin(), extents.end() - 2);
+    split.append({splitInto.getNumHeads(), extents[extents.size() - 2], h.idx(headWidth)});
+    result = resultBuffer(h, splitInto.getResult(), split);
+  } else {
+    result = resultBuffer(h, epilogue.result, extents);
+  }
   out = result.buffer;
   destination = result.destination;
 }
@@ -341,8 +376,13 @@ void GemmKernel::emitTile(int64_t tr, ValueRange outer, Value row, Value p, Valu
   auto columnOf = [&](int64_t v) { return h.add(c0, h.idx(v * vw)); };
   auto cIndices = [&](int64_t i, int64_t v) {
     SmallVector<Value> idx(cRows[i]);
-    if (hasN)
+    if (splitInto) {
+      // [..., s, n] is [..., n / D, s, n % D] of the heads' layout.
+      Value row = idx.pop_back_val(), n = columnOf(v), d = h.idx(headWidth);
+      idx.append({b.create<arith::DivUIOp>(loc, n, d), row, b.create<arith::RemUIOp>(loc, n, d)});
+    } else if (hasN) {
       idx.push_back(columnOf(v));
+    }
     return idx;
   };
   SmallVector<Type> accTypes(tr * nv, vectorType);

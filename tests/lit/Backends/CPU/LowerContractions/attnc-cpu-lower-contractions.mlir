@@ -207,3 +207,35 @@ func.func @not_a_contraction(%a: tensor<?x?xf32>, %v: tensor<?xf32>, %M: index, 
   }
   return %s : tensor<?x?xf32>
 }
+
+// -----
+
+// heads(x @ w + b): the tiles are stored in the heads' layout, column n of
+// row s at [n / 32, s, n % 32], since a vector of 16 columns stays in one
+// head; with heads of 20 columns, which vectors would straddle, the head
+// split stays a copy.
+// CHECK-LABEL: func @into_heads
+//   CHECK-NOT:   attn.heads
+//       CHECK:   %[[OUT:.*]] = memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x4x?x32xf32>
+//       CHECK:   scf.parallel
+//       CHECK:     arith.divui %{{.*}}, %c32
+//       CHECK:     arith.remui %{{.*}}, %c32
+//       CHECK:     vector.maskedstore %[[OUT]]
+//       CHECK:   bufferization.to_tensor %[[OUT]] restrict writable : memref<?x4x?x32xf32>
+// CHECK-LABEL: func @heads_across_vectors
+//       CHECK:   attn.heads
+func.func @into_heads(%x: tensor<?x?x64xf32>, %w: tensor<64x128xf32>, %b: tensor<128xf32>)
+    -> tensor<?x4x?x32xf32> {
+  %c4 = arith.constant 4 : index
+  %p = attn.matmul %x, %w : tensor<?x?x64xf32>, tensor<64x128xf32> -> tensor<?x?x128xf32>
+  %y = attn.add %p, %b : tensor<?x?x128xf32>, tensor<128xf32> -> tensor<?x?x128xf32>
+  %h = attn.heads %y, %c4 : tensor<?x?x128xf32>, index -> tensor<?x4x?x32xf32>
+  return %h : tensor<?x4x?x32xf32>
+}
+func.func @heads_across_vectors(%x: tensor<?x?x64xf32>, %w: tensor<64x80xf32>)
+    -> tensor<?x4x?x20xf32> {
+  %c4 = arith.constant 4 : index
+  %p = attn.matmul %x, %w : tensor<?x?x64xf32>, tensor<64x80xf32> -> tensor<?x?x80xf32>
+  %h = attn.heads %p, %c4 : tensor<?x?x80xf32>, index -> tensor<?x4x?x20xf32>
+  return %h : tensor<?x4x?x20xf32>
+}
