@@ -37,7 +37,10 @@ using namespace attnc;
 using RunTensorsFn = attnc_status (*)(const attnc_tensor *, size_t, const attnc_tensor *, size_t,
                                       attnc_tensor *, size_t, const attnc_exec *);
 
-enum Opt { O0 = 0, O2 = 1 };
+/// How a model's object was compiled: -O0, -O2 for the host, -O2 for
+/// -mcpu=haswell (AVX2).
+enum Opt { O0 = 0, O2 = 1, O2Avx2 = 2 };
+using Entries = std::array<RunTensorsFn, 3>;
 
 /// The checked models of `path` (checked once per file).
 inline const ast::Module &checkedFile(const std::string &path) {
@@ -84,8 +87,8 @@ using Dims = std::map<std::string, int64_t>;
 /// reference on the same inputs.
 class Problem {
 public:
-  /// `model` compiled at -O0 and -O2 into `entries`.
-  Problem(const ast::Model &model, std::array<RunTensorsFn, 2> entries, const Dims &dims,
+  /// `model` compiled into `entries` (by Opt; null where not compiled).
+  Problem(const ast::Model &model, Entries entries, const Dims &dims,
           uint64_t seed = 1)
       : model(model), entries(entries) {
     for (const ast::DimDecl &d : model.dims) {
@@ -191,7 +194,7 @@ public:
   const ast::Model &model;
 
 private:
-  std::array<RunTensorsFn, 2> entries;
+  Entries entries;
   std::vector<int64_t> dimValues;
   std::vector<ref::Tensor> inputs;
   std::vector<const ast::Decl *> inputDecls;

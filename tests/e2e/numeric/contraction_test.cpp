@@ -1,14 +1,16 @@
 //===- contraction_test.cpp - GEMM kernels against the reference ----------===//
 //
 // tests/e2e/models/contractions.attn compiled at -O0 (plain loops) and -O2
-// (packed, register-tiled GEMM kernels with their epilogues), both linked
-// here and compared with the reference interpreter: random inputs over
+// (packed, register-tiled GEMM kernels with their epilogues), for the host
+// and for AVX2 (-mcpu=haswell: other register tiles), all linked here and
+// compared with the reference interpreter: random inputs over
 // shapes of 1, primes and sizes that are no multiple of any tile; an empty
 // depth; NaN and infinities; and bit-identical results on 1, 2 and 3
 // threads.
 //
 //===----------------------------------------------------------------------===//
 
+#include "contractions_avx2.h"
 #include "contractions_o0.h"
 #include "contractions_o2.h"
 
@@ -20,11 +22,16 @@ using namespace attnc_e2e;
 
 struct Contraction {
   const char *model;
-  std::array<RunTensorsFn, 2> entries;  // indexed by Opt
+  Entries entries;
 };
 
 #define CONTRACTION(m)                                                                        \
-  Contraction { #m, {contractions_o0_##m##_run_tensors, contractions_o2_##m##_run_tensors} }
+  Contraction {                                                                               \
+    #m, {                                                                                     \
+      contractions_o0_##m##_run_tensors, contractions_o2_##m##_run_tensors,                   \
+          contractions_avx2_##m##_run_tensors                                                 \
+    }                                                                                         \
+  }
 const Contraction kContractions[] = {
     CONTRACTION(plain),        CONTRACTION(transposed),    CONTRACTION(batched),
     CONTRACTION(projection),   CONTRACTION(residual),      CONTRACTION(heads_scores),
@@ -68,14 +75,16 @@ TEST_P(Contractions, ThreadCountDoesNotChangeTheResult) {
   EXPECT_TRUE(identical(p.compiled(opt(), 3)[0], one));
 }
 
+const char *levelName(Opt opt) { return opt == O0 ? "O0" : opt == O2 ? "O2" : "O2_avx2"; }
+
 std::string caseName(const ::testing::TestParamInfo<std::tuple<size_t, Opt>> &info) {
-  return std::string(kContractions[std::get<0>(info.param)].model) +
-         (std::get<1>(info.param) == O0 ? "_O0" : "_O2");
+  return std::string(kContractions[std::get<0>(info.param)].model) + "_" +
+         levelName(std::get<1>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, Contractions,
                          ::testing::Combine(::testing::Range<size_t>(0, std::size(kContractions)),
-                                            ::testing::Values(O0, O2)),
+                                            ::testing::Values(O0, O2, O2Avx2)),
                          caseName);
 
 //===----------------------------------------------------------------------===//
@@ -130,9 +139,9 @@ TEST_P(ContractionLevels, NaNAndInfinitiesReachTheirRowsAndColumnsOnly) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Levels, ContractionLevels, ::testing::Values(O0, O2),
+INSTANTIATE_TEST_SUITE_P(Levels, ContractionLevels, ::testing::Values(O0, O2, O2Avx2),
                          [](const ::testing::TestParamInfo<Opt> &info) {
-                           return std::string(info.param == O0 ? "O0" : "O2");
+                           return std::string(levelName(info.param));
                          });
 
 } // namespace

@@ -37,8 +37,8 @@ const Variant kVariants[] = {
 
 /// The problem of `variant` at `dims`.
 Problem problemOf(const Variant &variant, const Dims &dims, uint64_t seed = 1) {
-  return Problem(findModel(ATTNC_VARIANTS_FILE, variant.model), {variant.entry[0], variant.entry[1]},
-                 dims, seed);
+  return Problem(findModel(ATTNC_VARIANTS_FILE, variant.model),
+                 {variant.entry[0], variant.entry[1], nullptr}, dims, seed);
 }
 
 /// Small dims with S and T not multiples of 64 and an odd head dim. H = 3
