@@ -54,7 +54,14 @@ void addLLVMStage(OpPassManager &pm, const PipelineOptions &options, const Model
   pm.addPass(createBufferizationToMemRefPass());
   pm.addPass(createBuffersToRuntime());
 
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // At -O0 the linalg ops become plain sequential loops; above, their
+  // parallel dimensions go to the thread pool.
+  if (options.optLevel > 0) {
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+    pm.addPass(createParallelizeLoopNests());
+  } else {
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  }
   if (options.profile)
     pm.addPass(createProfileKernels());
   if (options.optLevel > 0)

@@ -21,6 +21,9 @@ namespace attnc {
 /// On an scf.parallel: the most threads its iterations may run on (an
 /// integer); attnc-parallel-loops-to-runtime sizes the chunks to match.
 inline constexpr llvm::StringLiteral kMaxThreadsAttr = "attnc.max_threads";
+/// On an scf.parallel: the fewest iterations a chunk of it may hold (an
+/// integer), so that a loop of little work stays on the calling thread.
+inline constexpr llvm::StringLiteral kMinGrainAttr = "attnc.min_grain";
 /// On an operation that reads memory: nothing writes that memory once the
 /// block holding the operation has started (the runtime's argument array, the
 /// descriptors it points at, the addresses of the kernel's buffers), so the

@@ -96,11 +96,25 @@ def ParallelLoopsToRuntime : Pass<"attnc-parallel-loops-to-runtime", "::mlir::Mo
     the LLVM conversion).
     Elsewhere the loop is left alone (and runs sequentially). A loop with
     `attnc.max_threads = n` is launched with a grain of ceil(count / n)
-    iterations, so that its at most n chunks occupy at most n threads.
+    iterations, so that its at most n chunks occupy at most n threads; one
+    with `attnc.min_grain = g` with a grain of g.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect", "::mlir::LLVM::LLVMDialect",
                            "::mlir::func::FuncDialect"];
+}
+
+def ParallelizeLoopNests : Pass<"attnc-cpu-parallelize-loop-nests", "::mlir::ModuleOp"> {
+  let summary = "Run the model's outermost parallel loops on the thread pool, in chunks worth it";
+  let description = [{
+    In a kernel, each outermost `scf.parallel` without a thread cap (from the
+    linalg ops outside the GEMM and attention kernels) keeps its first
+    dimension parallel and runs the others as `scf.for` loops inside it, and
+    gets `attnc.min_grain`: enough iterations per chunk for about 2^14
+    operations of its body, so that a small loop stays on the calling
+    thread. `attnc-parallel-loops-to-runtime` then launches it.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
 def BuffersToRuntime : Pass<"attnc-buffers-to-runtime", "::mlir::ModuleOp"> {

@@ -124,6 +124,9 @@ struct ParallelLoopsToRuntimePass
           loc, lbld.create<arith::CeilDivSIOp>(loc, count, cap),
           lbld.create<arith::ConstantIndexOp>(loc, 1));
       grain = lbld.create<arith::IndexCastOp>(loc, i64, perChunk);
+    } else if (auto least = loop->getAttrOfType<IntegerAttr>(attnc::kMinGrainAttr)) {
+      grain = lbld.create<LLVM::ConstantOp>(loc, i64,
+                                            lbld.getI64IntegerAttr(std::max<int64_t>(least.getInt(), 1)));
     }
     Value slot = attnc::allocateRecord(lbld, loc, record);
     attnc::storeRecord(lbld, loc, record, captured.getArrayRef(), slot);

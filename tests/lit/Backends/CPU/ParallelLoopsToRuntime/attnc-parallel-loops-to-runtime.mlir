@@ -71,3 +71,19 @@ func.func @at_most_three_threads(%ctx: !llvm.ptr, %buf: memref<?xf32>, %n: index
   } {attnc.max_threads = 3 : i64}
   return
 }
+
+// attnc.min_grain = 11: chunks of at least 11 iterations.
+// CHECK-LABEL: func.func @chunks_of_eleven(
+//  CHECK-SAME: %[[CTX:.*]]: !llvm.ptr
+//       CHECK:   %[[GRAIN:.*]] = llvm.mlir.constant(11 : i64) : i64
+//       CHECK:   call @attnc_parallel_for(%[[CTX]], %{{.*}}, %[[GRAIN]], %{{.*}}, %{{.*}})
+func.func @chunks_of_eleven(%ctx: !llvm.ptr, %buf: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %two = arith.constant 2.0 : f32
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    memref.store %two, %buf[%i] : memref<?xf32>
+    scf.reduce
+  } {attnc.min_grain = 11 : i64}
+  return
+}
