@@ -37,6 +37,8 @@
 #include "sdpa_causal_d128_o2.h"
 #include "sdpa_causal_d64_o0.h"
 #include "sdpa_causal_d64_o2.h"
+#include "encoder_layer_o0.h"
+#include "encoder_layer_o2.h"
 #include "gemm_o2.h"
 #include "sdpa_d128_o0.h"
 #include "sdpa_d128_o2.h"
@@ -48,7 +50,7 @@
 typedef struct options {
   int threads;             /* every peer's thread count */
   const char *shapes;      /* comma list of fnmatch patterns over case names; NULL = all */
-  bool run_sdpa, run_additive, run_memory, run_gemm;
+  bool run_sdpa, run_additive, run_memory, run_gemm, run_models;
   double min_time;         /* timed repetitions of a peer last at least this long ... */
   double o2_budget;        /* ... and at most this long for attnc -O2 (seconds per case) */
   double o0_budget;        /* ... and for attnc -O0 */
@@ -62,7 +64,7 @@ static void usage(FILE *to) {
           "  --quick            two attention shapes (d64_s1024_*), the additive case, no memory case\n"
           "  --shapes LIST      attention cases to run, comma-separated patterns over the case\n"
           "                     names dD_sS_MASK, e.g. 'd64_*', 'd128_s2048_causal,*_s256_*'\n"
-          "  --sections LIST    any of sdpa,additive,memory,gemm (default: all four)\n"
+          "  --sections LIST    any of sdpa,additive,memory,gemm,models (default: all five)\n"
           "  --min-time SEC     time each peer for at least SEC seconds per case (default 0.5)\n"
           "  --o2-budget SEC    most seconds attnc -O2 may take per case (default 25)\n"
           "  --o0-budget SEC    most seconds attnc -O0 may take per case (default 10)\n"
@@ -81,7 +83,7 @@ static bool parse_double(const char *s, double *out) {
 }
 
 static bool parse_sections(const char *list, options *o) {
-  o->run_sdpa = o->run_additive = o->run_memory = o->run_gemm = false;
+  o->run_sdpa = o->run_additive = o->run_memory = o->run_gemm = o->run_models = false;
   char *copy = strdup(list), *save = NULL;
   bool ok = copy != NULL;
   for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
@@ -89,6 +91,7 @@ static bool parse_sections(const char *list, options *o) {
     else if (!strcmp(t, "additive")) o->run_additive = true;
     else if (!strcmp(t, "memory")) o->run_memory = true;
     else if (!strcmp(t, "gemm")) o->run_gemm = true;
+    else if (!strcmp(t, "models")) o->run_models = true;
     else ok = false;
   }
   free(copy);
@@ -111,6 +114,7 @@ static options parse_options(int argc, char **argv) {
                .run_additive = true,
                .run_memory = true,
                .run_gemm = true,
+               .run_models = true,
                .min_time = 0.5,
                .o2_budget = 25.0,
                .o0_budget = 10.0,
@@ -969,6 +973,115 @@ static void run_gemm_section(const options *o) {
   printf("\n");
 }
 
+/*===- 5. Whole models -----------------------------------------------------===*/
+
+/* The encoder layer of examples/encoder.attn at BERT-MiniLM size
+ * (bench/models/encoder_layer.attn), -O2 against -O0, each call reusing a
+ * workspace of encoder_layer_*_workspace_bytes. */
+enum { kEncE = 384, kEncF = 1536, kEncParams = 16 };
+
+typedef struct encoder_call {
+  attnc_status (*run)(const int64_t dims[2], const float *x, float *const *params, float *y,
+                      const attnc_exec *exec);
+  const int64_t *dims;
+  const float *x;
+  float *const *params;
+  float *y;
+  attnc_exec exec;
+} encoder_call;
+
+#define DEFINE_ENCODER_ENTRY(P)                                                               \
+  static attnc_status P##_entry(const int64_t dims[2], const float *x, float *const *w,      \
+                                float *y, const attnc_exec *exec) {                           \
+    P##_dims d = {dims[0], dims[1]};                                                          \
+    P##_inputs in = {x};                                                                      \
+    P##_params p = {w[0], w[1], w[2],  w[3],  w[4],  w[5],  w[6],  w[7],                      \
+                    w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15]};                    \
+    P##_outputs out = {y};                                                                    \
+    return P##_run(&d, &in, &p, &out, exec);                                                  \
+  }
+DEFINE_ENCODER_ENTRY(encoder_layer_o2)
+DEFINE_ENCODER_ENTRY(encoder_layer_o0)
+
+static bool run_encoder_call(void *arg) {
+  encoder_call *c = arg;
+  attnc_status s = c->run(c->dims, c->x, c->params, c->y, &c->exec);
+  if (s == ATTNC_OK) return true;
+  printf("  ERROR attnc: %s: %s\n", attnc_status_string(s), attnc_last_error());
+  return false;
+}
+
+static void run_models_section(const options *o) {
+  const int64_t dims[2] = {8, 128}, B = dims[0], S = dims[1], E = kEncE, F = kEncF, H = 12;
+  /* Projections and feed-forward products, 2 per multiply-add, and the
+   * attention's two products counted as in section 1 (4 B H S^2 D). */
+  const double flops = 2.0 * B * S * (4.0 * E * E + 2.0 * E * F) + 4.0 * B * S * S * E;
+  printf("5. Whole models, fp32: the encoder layer of examples/encoder.attn at BERT-MiniLM size\n"
+         "   (E = 384, H = %lld, F = 1536) at B = %lld, S = %lld: %.3f GFLOP; -O2 against -O0,\n"
+         "   each call reusing one workspace of NAME_workspace_bytes (printed)\n\n",
+         (long long)H, (long long)B, (long long)S, flops * 1e-9);
+  const int64_t sizes[kEncParams] = {E * E, E, E * E, E, E * E, E, E * E, E,
+                                     E,     E, E * F, F, F * E, E, E,     E};
+  float *params[kEncParams] = {0};
+  const size_t n = (size_t)(B * S * E);
+  float *x = bench_alloc_floats(n), *y = bench_alloc_floats(n), *y0 = bench_alloc_floats(n);
+  bool ok = x && y && y0;
+  for (int i = 0; i < kEncParams && ok; ++i) {
+    ok = (params[i] = bench_alloc_floats((size_t)sizes[i])) != NULL;
+    if (ok) bench_fill_random(params[i], (size_t)sizes[i], 70 + (uint64_t)i);
+    /* Weights scaled by 1/sqrt(fan-in); norm gains near 1. */
+    for (int64_t j = 0; ok && j < sizes[i]; ++j)
+      params[i][j] = sizes[i] > F ? params[i][j] / 20.0f : (i == 8 || i == 14) ? 1.0f : params[i][j];
+  }
+  size_t bytes[2] = {encoder_layer_o2_workspace_bytes((const encoder_layer_o2_dims *)dims),
+                     encoder_layer_o0_workspace_bytes((const encoder_layer_o0_dims *)dims)};
+  void *workspace[2] = {NULL, NULL};
+  for (int l = 0; l < 2 && ok; ++l) ok = bytes[l] != SIZE_MAX && (workspace[l] = malloc(bytes[l] + 1));
+  if (!ok) {
+    printf("   out of memory\n\n");
+  } else {
+    bench_fill_random(x, n, 69);
+    encoder_call calls[2] = {
+        {encoder_layer_o2_entry, dims, x, params, y,
+         {.struct_size = sizeof(attnc_exec), .num_threads = o->threads, .workspace = workspace[0],
+          .workspace_bytes = bytes[0] + 1}},
+        {encoder_layer_o0_entry, dims, x, params, y0,
+         {.struct_size = sizeof(attnc_exec), .num_threads = o->threads, .workspace = workspace[1],
+          .workspace_bytes = bytes[1] + 1}}};
+    peer peers[2] = {
+        {.name = "attnc -O2", .case_name = "encoder layer", .fn = run_encoder_call,
+         .arg = &calls[0], .blas_threads = o->threads, .budget = o->o2_budget},
+        {.name = "attnc -O0", .case_name = "encoder layer", .fn = run_encoder_call,
+         .arg = &calls[1], .blas_threads = o->threads, .budget = o->o0_budget}};
+    bool warm = peer_warm_up(&peers[0]) && peer_warm_up(&peers[1]);
+    bench_diff d = bench_compare(y, y0, n);
+    time_peers(peers, 2, o->min_time);
+    if (warm)
+      printf("   -O2 against -O0: max |diff| %.1e (max |-O0| %.2f)\n", d.max_abs_diff,
+             d.max_abs_ref);
+    printf("   %-10s %12s %12s %9s %6s %14s\n", "", "best ms", "median ms", "GFLOP/s", "reps",
+           "workspace MiB");
+    for (int l = 0; l < 2; ++l) {
+      const timing *t = &peers[l].result;
+      if (t->state == TIMING_MEASURED)
+        printf("   %-10s %12.2f %12.2f %9.2f %6d %14.1f\n", peers[l].name, t->best * 1e3,
+               t->median * 1e3, flops / t->best * 1e-9, t->reps, bytes[l] / 1048576.0);
+      else
+        printf("   %-10s %s\n", peers[l].name,
+               t->state == TIMING_SKIPPED ? "skipped (budget)" : "failed");
+    }
+    if (peers[0].result.state == TIMING_MEASURED && peers[1].result.state == TIMING_MEASURED)
+      printf("   -O2 speed-up over -O0 (best time -O0 / best time -O2): %.1fx\n",
+             peers[1].result.best / peers[0].result.best);
+  }
+  printf("\n");
+  free(x);
+  free(y);
+  free(y0);
+  for (int i = 0; i < kEncParams; ++i) free(params[i]);
+  for (int l = 0; l < 2; ++l) free(workspace[l]);
+}
+
 /*===- 3. Peak memory ----------------------------------------------------===*/
 
 typedef struct rss_result {
@@ -1110,6 +1223,7 @@ int main(int argc, char **argv) {
   if (o.run_additive) run_additive_section(&o);
   if (o.run_memory) print_memory_section(&memory);
   if (o.run_gemm) run_gemm_section(&o);
+  if (o.run_models) run_models_section(&o);
   printf("total benchmark time: %.0f s; 1-minute load average at the end %.2f\n",
          bench_now() - t0, load_average());
   return 0;
