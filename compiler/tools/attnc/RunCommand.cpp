@@ -17,6 +17,7 @@
 #include "attnc/Backends/CPU/HostJit.h"
 #include "attnc/Target/Json.h"
 #include "attnc/Target/ModelInterface.h"
+#include "attnc/Target/RuntimeTypes.h"
 #include "attnc/runtime.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -29,19 +30,6 @@
 namespace attnc::driver {
 
 namespace {
-
-using RunTensorsFn = attnc_status (*)(const attnc_tensor *, size_t, const attnc_tensor *, size_t,
-                                      attnc_tensor *, size_t, const attnc_exec *);
-
-attnc_dtype abiDType(ast::DType t) {
-  switch (t) {
-  case ast::DType::F32: return ATTNC_F32;
-  case ast::DType::F16: return ATTNC_F16;
-  case ast::DType::BF16: return ATTNC_BF16;
-  case ast::DType::I32: return ATTNC_I32;
-  }
-  return ATTNC_F32;
-}
 
 /// The tolerance of ARCHITECTURE.md for f32; 16-bit outputs are compared at
 /// their own precision (see docs/usage.md); integers exactly.

@@ -15,7 +15,7 @@
 #include "attnc/Reference/Inputs.h"
 #include "attnc/Reference/Interpreter.h"
 #include "attnc/Reference/Storage.h"
-#include "attnc/runtime.h"
+#include "attnc/Target/RuntimeTypes.h"
 
 #include <gtest/gtest.h>
 
@@ -34,8 +34,6 @@ namespace attnc_e2e {
 
 using namespace attnc;
 
-using RunTensorsFn = attnc_status (*)(const attnc_tensor *, size_t, const attnc_tensor *, size_t,
-                                      attnc_tensor *, size_t, const attnc_exec *);
 
 /// How a model's object was compiled: -O0, -O2 for the host, -O2 for
 /// -mcpu=haswell (AVX2).
@@ -68,16 +66,6 @@ inline const ast::Model &findModel(const std::string &path, const std::string &n
   ADD_FAILURE() << "no model " << name << " in " << path;
   static const ast::Model none;
   return none;
-}
-
-inline attnc_dtype abiDType(ast::DType t) {
-  switch (t) {
-  case ast::DType::F32: return ATTNC_F32;
-  case ast::DType::F16: return ATTNC_F16;
-  case ast::DType::BF16: return ATTNC_BF16;
-  case ast::DType::I32: return ATTNC_I32;
-  }
-  return ATTNC_F32;
 }
 
 /// The dims of one run; a model takes the ones it declares as symbolic.

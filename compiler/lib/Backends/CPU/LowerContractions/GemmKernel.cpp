@@ -99,10 +99,9 @@ private:
   /// `total` in the fewest parts of at most `most`, each the same multiple
   /// of `unit` (the last one shorter); at least 1.
   Value evenShare(Value total, int64_t most, int64_t unit) {
-    Value parts = h.ceilDiv(b.create<arith::MaxSIOp>(loc, total, h.idx(1)), h.idx(most));
-    return h.mul(h.ceilDiv(h.ceilDiv(b.create<arith::MaxSIOp>(loc, total, h.idx(1)), parts),
-                           h.idx(unit)),
-                 h.idx(unit));
+    Value atLeastOne = b.create<arith::MaxSIOp>(loc, total, h.idx(1));
+    Value parts = h.ceilDiv(atLeastOne, h.idx(most));
+    return h.mul(h.ceilDiv(h.ceilDiv(atLeastOne, parts), h.idx(unit)), h.idx(unit));
   }
   /// Whether a task of few rows may read B's rows in place.
   bool readsRhsInPlace() { return hasN && rhs.lastAxisContiguous(); }
@@ -134,8 +133,8 @@ private:
   HeadsOp splitInto;
   int64_t headWidth = 0;
   /// The rows and columns of a task (its columns at most the packed
-  /// panels' unless it reads B in place).
-  Value taskRows, taskColumns;
+  /// panels' unless it reads B in place), and the blocks they make.
+  Value taskRows, taskColumns, mBlocks, nBlocks;
   /// The task's packed panels of B; and while its tiles read B in place
   /// instead, readDirectly. B's batch indices of the task.
   Value packed;
@@ -178,8 +177,8 @@ void GemmKernel::build() {
     Value allColumns = b.create<arith::MaxSIOp>(loc, N, h.idx(1));
     taskColumns = b.create<arith::SelectOp>(loc, small, allColumns, taskColumns);
   }
-  Value mBlocks = h.ceilDiv(numRows, taskRows);
-  Value nBlocks = h.ceilDiv(N, taskColumns);
+  mBlocks = h.ceilDiv(numRows, taskRows);
+  nBlocks = h.ceilDiv(N, taskColumns);
   Value numTasks = h.mul(h.mul(numOuter, mBlocks), nBlocks);
   b.create<scf::ParallelOp>(loc, ValueRange{h.idx(0)}, ValueRange{numTasks}, ValueRange{h.idx(1)},
                             [&](OpBuilder &pb, Location, ValueRange ivs) {
@@ -269,8 +268,6 @@ void GemmKernel::prepareOutput() {
 }
 
 void GemmKernel::emitTask(Value task) {
-  Value mBlocks = h.ceilDiv(numRows, taskRows);
-  Value nBlocks = h.ceilDiv(N, taskColumns);
   Value nBlock = b.create<arith::RemUIOp>(loc, task, nBlocks);
   Value rest = b.create<arith::DivUIOp>(loc, task, nBlocks);
   Value mBlock = b.create<arith::RemUIOp>(loc, rest, mBlocks);

@@ -27,6 +27,13 @@ Value logicalNot(OpBuilder &b, Location loc, Value x) {
   return b.create<arith::XOrIOp>(loc, x, b.create<arith::ConstantOp>(loc, b.getBoolAttr(true)));
 }
 
+/// Both operands as intervals, or false when either is not one.
+bool bothIntervals(ArrayRef<IntervalFact> operands, IntervalFact &p, IntervalFact &q) {
+  p = operands[0].asInterval();
+  q = operands[1].asInterval();
+  return p.kind == IntervalFact::Interval && q.kind == IntervalFact::Interval;
+}
+
 } // namespace
 
 IntervalFact IntervalFact::exactly(Value v) { return {Exact, v}; }
@@ -54,8 +61,8 @@ namespace interval {
 IntervalFact addOrSub(OpBuilder &builder, Location loc, bool subtract,
                       ArrayRef<IntervalFact> operands) {
   Arithmetic b{builder, loc};
-  IntervalFact p = operands[0].asInterval(), q = operands[1].asInterval();
-  if (p.kind != IntervalFact::Interval || q.kind != IntervalFact::Interval)
+  IntervalFact p, q;
+  if (!bothIntervals(operands, p, q))
     return {};
   return !subtract ? IntervalFact::interval(b.add(p.lo, q.lo), b.add(p.hi, q.hi))
                    : IntervalFact::interval(b.sub(p.lo, q.hi), b.sub(p.hi, q.lo));
@@ -64,8 +71,8 @@ IntervalFact addOrSub(OpBuilder &builder, Location loc, bool subtract,
 IntervalFact compare(OpBuilder &builder, Location loc, CmpPredicate predicate,
                      ArrayRef<IntervalFact> operands) {
   Arithmetic b{builder, loc};
-  IntervalFact p = operands[0].asInterval(), q = operands[1].asInterval();
-  if (p.kind != IntervalFact::Interval || q.kind != IntervalFact::Interval)
+  IntervalFact p, q;
+  if (!bothIntervals(operands, p, q))
     return {};
   using P = arith::CmpIPredicate;
   auto boolean = IntervalFact::boolean;
