@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace attnc {
 #define GEN_PASS_DEF_PARALLELIZELOOPNESTS
@@ -40,18 +41,21 @@ int64_t tripCount(Value lb, Value ub, Value step) {
 }
 
 /// Operations of one execution of `block`, loops counted with their trips.
-int64_t workOf(Block &block) {
-  int64_t work = 0;
+/// Saturates: a deep nest of unknown trips counts as "very large", never
+/// wraps.
+uint64_t workOf(Block &block) {
+  uint64_t work = 0;
   for (Operation &op : block) {
-    int64_t inner = 1;
+    uint64_t inner = 1;
     for (Region &region : op.getRegions())
       for (Block &b : region)
         inner = std::max(inner, workOf(b));
     if (auto f = dyn_cast<scf::ForOp>(op))
-      inner *= tripCount(f.getLowerBound(), f.getUpperBound(), f.getStep());
-    work = std::min<int64_t>(work + inner, INT64_MAX / 4);
+      inner = llvm::SaturatingMultiply(
+          inner, uint64_t(tripCount(f.getLowerBound(), f.getUpperBound(), f.getStep())));
+    work = llvm::SaturatingAdd(work, inner);
   }
-  return std::max<int64_t>(work, 1);
+  return std::max<uint64_t>(work, 1);
 }
 
 /// scf.parallel (i0, i1, ...) -> scf.parallel (i0) { scf.for i1 { ... } }.
@@ -93,7 +97,8 @@ struct ParallelizeLoopNestsPass
       for (scf::ParallelOp loop : loops) {
         if (loop.getNumLoops() > 1)
           loop = keepFirstDimension(loop);
-        int64_t grain = (kChunkWork + workOf(*loop.getBody()) - 1) / workOf(*loop.getBody());
+        uint64_t work = workOf(*loop.getBody());
+        int64_t grain = work >= uint64_t(kChunkWork) ? 1 : int64_t((kChunkWork + work - 1) / work);
         if (grain > 1)
           loop->setAttr(attnc::kMinGrainAttr,
                         IntegerAttr::get(IntegerType::get(&getContext(), 64), grain));
