@@ -158,7 +158,7 @@ public:
       outs.push_back({outBytes.back().data(), abiDType(d->type.dtype),
                       static_cast<int32_t>(shape.size()), outShapes.back().data(), nullptr});
     }
-    attnc_exec exec{sizeof(attnc_exec), threads, nullptr};
+    attnc_exec exec{sizeof(attnc_exec), threads, nullptr, nullptr, 0};
     attnc_status s = entries[opt](ins.data(), ins.size(), params.data(), params.size(),
                                   outs.data(), outs.size(), &exec);
     EXPECT_EQ(s, ATTNC_OK) << attnc_status_string(s) << ": " << attnc_last_error();

@@ -120,7 +120,7 @@ TEST_F(Mha, RunNegativeBatch) {
 }
 
 TEST_F(Mha, RunNegativeThreadCount) {
-  attnc_exec exec{sizeof(attnc_exec), INT32_MIN, nullptr};
+  attnc_exec exec{sizeof(attnc_exec), INT32_MIN, nullptr, nullptr, 0};
   EXPECT_MISUSE(run(&exec), ATTNC_ERR_INVALID_ARGUMENT,
                 "exec->num_threads is " + std::to_string(INT32_MIN));
 }

@@ -175,13 +175,13 @@ TEST_F(Sdpa, RunDimsWhoseByteSizeOverflows) {
 }
 
 TEST_F(Sdpa, RunExecStructSizeTooSmall) {
-  attnc_exec exec{4, 1, nullptr};
+  attnc_exec exec{4, 1, nullptr, nullptr, 0};
   EXPECT_MISUSE(run(&exec), ATTNC_ERR_INVALID_ARGUMENT,
                 "exec->struct_size is 4, must be at least 8");
 }
 
 TEST_F(Sdpa, RunNegativeThreadCount) {
-  attnc_exec exec{sizeof(attnc_exec), -1, nullptr};
+  attnc_exec exec{sizeof(attnc_exec), -1, nullptr, nullptr, 0};
   EXPECT_MISUSE(run(&exec), ATTNC_ERR_INVALID_ARGUMENT, "exec->num_threads is -1");
 }
 
@@ -217,12 +217,12 @@ TEST_F(Sdpa, NullOutputArray) {
 }
 
 TEST_F(Sdpa, RunTensorsExecStructSizeTooSmall) {
-  attnc_exec exec{sizeof(uint32_t) + 3, 1, nullptr};
+  attnc_exec exec{sizeof(uint32_t) + 3, 1, nullptr, nullptr, 0};
   EXPECT_MISUSE(runTensors(&exec), ATTNC_ERR_INVALID_ARGUMENT, "exec->struct_size is 7");
 }
 
 TEST_F(Sdpa, RunTensorsNegativeThreadCount) {
-  attnc_exec exec{sizeof(attnc_exec), -3, nullptr};
+  attnc_exec exec{sizeof(attnc_exec), -3, nullptr, nullptr, 0};
   EXPECT_MISUSE(runTensors(&exec), ATTNC_ERR_INVALID_ARGUMENT,
                 "exec->num_threads is -3, must be >= 0");
 }

@@ -274,8 +274,9 @@ TEST(ThreadIndex, EachThreadOfARunHasItsOwnIndexBelowTheThreadCount) {
       EXPECT_GE(index, 0);
       EXPECT_LT(index, threads);
       EXPECT_TRUE(indices.insert(index).second) << "index " << index << " is shared";
-      if (thread == caller)
+      if (thread == caller) {
         EXPECT_EQ(index, 0);
+      }
     }
   }
   EXPECT_EQ(attnc_ctx_thread_index(nullptr), 0);

@@ -19,7 +19,7 @@ TEST(CModel, TypedEntry) {
   demo_inputs in{x.data()};
   demo_params params{&s};
   demo_outputs out{y.data()};
-  attnc_exec exec{sizeof(attnc_exec), 2, nullptr};
+  attnc_exec exec{sizeof(attnc_exec), 2, nullptr, nullptr, 0};
   EXPECT_SUCCESS(demo_run(&dims, &in, &params, &out, &exec));
   for (size_t i = 0; i < y.size(); ++i)
     EXPECT_EQ(y[i], x[i] * 0.5f);

@@ -102,7 +102,7 @@ TEST_F(ModelRun, DimsMemrefHoldsEveryDimFixedOnesIncluded) {
 }
 
 TEST_F(ModelRun, ContextCarriesTheRequestedThreadCount) {
-  attnc_exec exec{sizeof(attnc_exec), 3, nullptr};
+  attnc_exec exec{sizeof(attnc_exec), 3, nullptr, nullptr, 0};
   ASSERT_EQ(run(&exec), ATTNC_OK) << attnc_last_error();
   EXPECT_NE(received().ctx, nullptr);
   EXPECT_EQ(received().threads, 3);
@@ -112,21 +112,21 @@ TEST_F(ModelRun, DefaultThreadCountIsEveryOnlineCore) {
   int32_t cores = static_cast<int32_t>(sysconf(_SC_NPROCESSORS_ONLN));
   ASSERT_EQ(run(nullptr), ATTNC_OK) << attnc_last_error();
   EXPECT_EQ(received().threads, cores);
-  attnc_exec exec{sizeof(attnc_exec), 0, nullptr};
+  attnc_exec exec{sizeof(attnc_exec), 0, nullptr, nullptr, 0};
   ASSERT_EQ(run(&exec), ATTNC_OK) << attnc_last_error();
   EXPECT_EQ(received().threads, cores);
 }
 
 TEST_F(ModelRun, ShortAndLongExecStructsAreAccepted) {
   // An older caller's struct that ends right after num_threads.
-  attnc_exec exec{offsetof(attnc_exec, num_threads) + sizeof(int32_t), 2, nullptr};
+  attnc_exec exec{offsetof(attnc_exec, num_threads) + sizeof(int32_t), 2, nullptr, nullptr, 0};
   EXPECT_SUCCESS(run(&exec));
   EXPECT_EQ(received().threads, 2);
   // A newer caller's, with fields this runtime does not know.
   struct {
     attnc_exec exec;
     int64_t future[4];
-  } longer{{sizeof longer, 2, nullptr}, {1, 2, 3, 4}};
+  } longer{{sizeof longer, 2, nullptr, nullptr, 0}, {1, 2, 3, 4}};
   EXPECT_SUCCESS(run(&longer.exec));
 }
 
@@ -237,19 +237,19 @@ TEST_F(ModelRun, ByteSizeOverflow) {
 }
 
 TEST_F(ModelRun, StructSizeTooSmall) {
-  attnc_exec exec{4, 1, nullptr};
+  attnc_exec exec{4, 1, nullptr, nullptr, 0};
   EXPECT_FAILURE(run(&exec), ATTNC_ERR_INVALID_ARGUMENT,
                  "exec->struct_size is 4, must be at least 8");
 }
 
 TEST_F(ModelRun, ZeroInitialisedExecMeansDefaults) {
   // ABI.md: a zero-initialised attnc_exec means defaults, even struct_size.
-  attnc_exec exec{0, 0, nullptr};
+  attnc_exec exec{0, 0, nullptr, nullptr, 0};
   EXPECT_EQ(run(&exec), ATTNC_OK) << attnc_last_error();
 }
 
 TEST_F(ModelRun, NegativeThreadCount) {
-  attnc_exec exec{sizeof(attnc_exec), -2, nullptr};
+  attnc_exec exec{sizeof(attnc_exec), -2, nullptr, nullptr, 0};
   EXPECT_FAILURE(run(&exec), ATTNC_ERR_INVALID_ARGUMENT, "exec->num_threads is -2");
 }
 

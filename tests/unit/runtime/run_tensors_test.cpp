@@ -260,12 +260,12 @@ TEST_F(RunTensors, FixedDimViolatedByAParam) {
 }
 
 TEST_F(RunTensors, BadExecStructSize) {
-  attnc_exec exec{7, 1, nullptr};
+  attnc_exec exec{7, 1, nullptr, nullptr, 0};
   EXPECT_FAILURE(run(&exec), ATTNC_ERR_INVALID_ARGUMENT, "exec->struct_size is 7");
 }
 
 TEST_F(RunTensors, BadExecThreads) {
-  attnc_exec exec{sizeof exec, -1, nullptr};
+  attnc_exec exec{sizeof exec, -1, nullptr, nullptr, 0};
   EXPECT_FAILURE(run(&exec), ATTNC_ERR_INVALID_ARGUMENT, "exec->num_threads is -1");
 }
 

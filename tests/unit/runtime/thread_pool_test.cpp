@@ -276,7 +276,7 @@ TEST(ParallelFor, ConcurrentRunsHaveIndependentPools) {
   std::atomic<int> errors{0};
   for (int c = 0; c < 4; ++c)
     callers.emplace_back([&] {
-      attnc_exec exec{sizeof(attnc_exec), 3, nullptr};
+      attnc_exec exec{sizeof(attnc_exec), 3, nullptr, nullptr, 0};
       if (model.run(entry, nullptr, nullptr, nullptr, nullptr, &exec) != ATTNC_OK)
         errors++;
     });
