@@ -204,6 +204,12 @@ TEST_P(Edge, Shapes) {
       {"D = 64", {{"B", 1}, {"H", 2}, {"S", 9}, {"T", 70}, {"D", 64}}},
       {"D = 100", {{"B", 1}, {"H", 2}, {"S", 9}, {"T", 70}, {"D", 100}}},
       {"D = 128", {{"B", 1}, {"H", 2}, {"S", 9}, {"T", 70}, {"D", 128}}},
+      // Tasks of at most 4 queries take them one at a time (the decode path):
+      // a whole step, the last block of a longer one, and just above.
+      {"S = 2, decode", {{"B", 2}, {"H", 3}, {"S", 2}, {"T", 201}, {"D", 17}}},
+      {"S = 4, decode", {{"B", 1}, {"H", 2}, {"S", 4}, {"T", 64}, {"D", 100}}},
+      {"S = 68, last block decoded", {{"B", 1}, {"H", 2}, {"S", 68}, {"T", 131}, {"D", 16}}},
+      {"S = 5", {{"B", 1}, {"H", 2}, {"S", 5}, {"T", 97}, {"D", 33}}},
   };
   for (const Case &c : cases) {
     SCOPED_TRACE(c.what);

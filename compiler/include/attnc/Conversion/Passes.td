@@ -21,7 +21,17 @@ def ConvertAttnToLinalg : Pass<"attnc-convert-attn-to-linalg", "::mlir::ModuleOp
     ops whose bodies compute source indices and read with `tensor.extract`;
     `attn.read` guards its read with `scf.if` (zero padding) and
     `attn.index_reduce` becomes an `scf.for` nest carrying the accumulator.
+
+    With `reassociate-reductions`, the additions of float sums and means carry
+    `fastmath<reassoc>`, so that LLVM may split a sum into vector lanes: the
+    result moves by roundings, within the tolerance of ARCHITECTURE.md, and
+    NaN and infinities still propagate. The CPU pipeline sets it at -O1 and
+    above; at -O0 every sum adds in index order.
   }];
+  let options = [
+    Option<"reassociateReductions", "reassociate-reductions", "bool", /*default=*/"false",
+           "Let float sums be reassociated (vectorised)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
@@ -52,6 +62,22 @@ def LinearCSE : Pass<"attnc-linear-cse"> {
     their regions and so compares each with every other of the same shape,
     time quadratic in a model with many outputs of one input.
   }];
+}
+
+def ComputeOutputsInPlace : Pass<"attnc-compute-outputs-in-place"> {
+  let summary = "Compute a model output in its buffer rather than in a temporary";
+  let description = [{
+    A result written to an output by `bufferization.materialize_in_destination`
+    (into a restrict, writable memref) whose producer is a destination-style
+    op on a `tensor.empty` gets the output itself as its destination, a
+    `bufferization.to_tensor` of it: One-Shot Bufferize then writes the output
+    in place instead of filling a temporary and copying it. Only that
+    producer's operand is replaced, never the tensor.empty itself, which CSE
+    may have made the destination of other ops too (upstream's
+    empty-tensor-elimination replaces all of its uses, and two results then
+    share the output's buffer). Run just before bufferization.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
 def SeparateInitTensors : Pass<"attnc-separate-init-tensors"> {

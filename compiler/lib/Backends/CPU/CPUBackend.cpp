@@ -36,7 +36,8 @@ void addLinalgStage(OpPassManager &pm, const PipelineOptions &options, const Mod
   if (options.optLevel > 0)
     pm.addPass(createLowerContractions(
         {options.targetVectorWidth, options.targetVectorRegisters}));
-  pm.addPass(createConvertAttnToLinalg());
+  // Above -O0 float sums may be reordered, so that LLVM vectorises them.
+  pm.addPass(createConvertAttnToLinalg({/*reassociateReductions=*/options.optLevel > 0}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createLinearCSE());
 }
@@ -47,6 +48,7 @@ void addLLVMStage(OpPassManager &pm, const PipelineOptions &options, const Model
   pm.addPass(createWrapKernels());
   // Kernel arguments are memrefs already; only the bodies are bufferised.
   pm.addPass(createSeparateInitTensors());
+  pm.addPass(createComputeOutputsInPlace());
   bufferization::OneShotBufferizationOptions bufferization;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   bufferization::BufferDeallocationPipelineOptions deallocation;

@@ -381,9 +381,17 @@ Value Generator::emitSubscript(const A::Expr &e) {
     tensor = hoisted.at(&base);
   tensor = asTensor(tensor, l);
   SmallVector<Value> indices;
-  for (size_t i = 1; i < e.operands.size(); ++i)
-    indices.push_back(convertElements(emit(*e.operands[i], true), builder.getIndexType(), l));
-  Value r = builder.create<ReadOp>(l, tensor, indices);
+  // The checker gave every index used as a plain subscript the extent of each
+  // axis it subscripts, so a read whose subscripts are all plain indices is in
+  // bounds and needs no zero-padding guard.
+  bool plain = true;
+  for (size_t i = 1; i < e.operands.size(); ++i) {
+    const A::Expr &sub = *e.operands[i];
+    plain &= sub.kind == A::ExprKind::Name && sub.refKind == A::RefKind::Index;
+    indices.push_back(convertElements(emit(sub, true), builder.getIndexType(), l));
+  }
+  Value r = builder.create<ReadOp>(l, cast<RankedTensorType>(tensor.getType()).getElementType(),
+                                   tensor, indices, plain && !indices.empty());
   if (r.getType().isInteger(64))
     r = builder.create<ConvertOp>(l, builder.getIndexType(), r);
   return r;

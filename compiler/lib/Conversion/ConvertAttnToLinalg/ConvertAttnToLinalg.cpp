@@ -178,7 +178,7 @@ Value mapElementwise(OpBuilder &b, Location loc, RankedTensorType result, ValueR
 /// Reduces `input` over `axes` (sorted) with the attn reduction `kind`; a
 /// mean is left as a sum (callers divide).
 Value reduceAxes(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes, ReduceKind kind,
-                 Type accType) {
+                 Type accType, bool reassociate) {
   auto inType = cast<RankedTensorType>(input.getType());
   SmallVector<int64_t> outShape;
   SmallVector<Value> outExtents;
@@ -205,7 +205,8 @@ Value reduceAxes(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes
       loc, TypeRange{outType}, ValueRange{input}, ValueRange{init}, maps, iters,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
         Value v = scalar::cast(nb, nl, args[0], accType);
-        nb.create<linalg::YieldOp>(nl, reductionCombine(nb, nl, static_cast<int>(kind), args[1], v));
+        nb.create<linalg::YieldOp>(
+            nl, reductionCombine(nb, nl, static_cast<int>(kind), args[1], v, reassociate));
       });
   return generic.getResult(0);
 }
@@ -326,12 +327,21 @@ struct LowerTranspose : OpRewritePattern<TransposeOp> {
   }
 };
 
-struct LowerReduce : OpRewritePattern<ReduceOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// The lowering of an op that sums floats: the pass option says whether the
+/// sums may be reassociated.
+template <typename Op>
+struct SumLowering : OpRewritePattern<Op> {
+  SumLowering(MLIRContext *ctx, bool reassociate)
+      : OpRewritePattern<Op>(ctx), reassociate(reassociate) {}
+  bool reassociate;
+};
+
+struct LowerReduce : SumLowering<ReduceOp> {
+  using SumLowering::SumLowering;
   LogicalResult matchAndRewrite(ReduceOp op, PatternRewriter &b) const override {
     Location loc = op.getLoc();
     Type elem = cast<RankedTensorType>(op.getResult().getType()).getElementType();
-    Value r = reduceAxes(b, loc, op.getInput(), op.getAxes(), op.getKind(), elem);
+    Value r = reduceAxes(b, loc, op.getInput(), op.getAxes(), op.getKind(), elem, reassociate);
     if (op.getKind() == ReduceKind::mean) {
       SmallVector<Value> inExt = extentsOf(b, loc, op.getInput()), counted;
       for (int64_t a : op.getAxes())
@@ -348,8 +358,8 @@ struct LowerReduce : OpRewritePattern<ReduceOp> {
   }
 };
 
-struct LowerSoftmax : OpRewritePattern<SoftmaxOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct LowerSoftmax : SumLowering<SoftmaxOp> {
+  using SumLowering::SumLowering;
   LogicalResult matchAndRewrite(SoftmaxOp op, PatternRewriter &b) const override {
     Location loc = op.getLoc();
     Value x = op.getInput();
@@ -361,7 +371,7 @@ struct LowerSoftmax : OpRewritePattern<SoftmaxOp> {
     AffineMap reduced = dropAxisMap(b.getContext(), rank, axis);
     Value ninf = f32Const(b, loc, -std::numeric_limits<double>::infinity());
     Value zero = f32Const(b, loc, 0.0);
-    Value max = reduceAxes(b, loc, x, {axis}, ReduceKind::max, f32);
+    Value max = reduceAxes(b, loc, x, {axis}, ReduceKind::max, f32, reassociate);
     // A fully masked row has max = -inf: its exponentials are 0, not NaN.
     Value e = mapInputs(b, loc, type, ext, {{x, id}, {max, reduced}},
                         [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
@@ -371,7 +381,7 @@ struct LowerSoftmax : OpRewritePattern<SoftmaxOp> {
                               nb.create<math::ExpOp>(nl, nb.create<arith::SubFOp>(nl, v[0], v[1]));
                           return nb.create<arith::SelectOp>(nl, masked, zero, ex);
                         });
-    Value sum = reduceAxes(b, loc, e, {axis}, ReduceKind::sum, f32);
+    Value sum = reduceAxes(b, loc, e, {axis}, ReduceKind::sum, f32, reassociate);
     Value r = mapInputs(b, loc, type, ext, {{e, id}, {sum, reduced}},
                         [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
                           Value empty =
@@ -387,7 +397,7 @@ struct LowerSoftmax : OpRewritePattern<SoftmaxOp> {
 /// Shared by layernorm and rmsnorm over the last axis:
 /// y = (x - mean?) * rsqrt(mean of squares + eps) * gamma (+ beta).
 Value normalize(OpBuilder &b, Location loc, Value x, Value gamma, Value beta, double eps,
-                bool center) {
+                bool center, bool reassociate) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank(), last = rank - 1;
   MLIRContext *ctx = b.getContext();
@@ -398,7 +408,7 @@ Value normalize(OpBuilder &b, Location loc, Value x, Value gamma, Value beta, do
   Value n = countAsFloat(b, loc, {ext[last]});
   Value centered = x;
   if (center) {
-    Value sum = reduceAxes(b, loc, x, {last}, ReduceKind::sum, f32);
+    Value sum = reduceAxes(b, loc, x, {last}, ReduceKind::sum, f32, reassociate);
     centered = mapInputs(b, loc, type, ext, {{x, id}, {sum, reduced}},
                          [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
                            Value mean = nb.create<arith::DivFOp>(nl, v[1], n);
@@ -409,7 +419,7 @@ Value normalize(OpBuilder &b, Location loc, Value x, Value gamma, Value beta, do
                        [](OpBuilder &nb, Location nl, ValueRange v) -> Value {
                          return nb.create<arith::MulFOp>(nl, v[0], v[0]);
                        });
-  Value moment = reduceAxes(b, loc, sq, {last}, ReduceKind::sum, f32);
+  Value moment = reduceAxes(b, loc, sq, {last}, ReduceKind::sum, f32, reassociate);
   Value epsV = f32Const(b, loc, eps);
   auto bcast = [&](Value v) {
     return broadcastMap(ctx, cast<RankedTensorType>(v.getType()).getShape(), type.getShape());
@@ -425,20 +435,20 @@ Value normalize(OpBuilder &b, Location loc, Value x, Value gamma, Value beta, do
   });
 }
 
-struct LowerLayerNorm : OpRewritePattern<LayerNormOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct LowerLayerNorm : SumLowering<LayerNormOp> {
+  using SumLowering::SumLowering;
   LogicalResult matchAndRewrite(LayerNormOp op, PatternRewriter &b) const override {
     b.replaceOp(op, normalize(b, op.getLoc(), op.getInput(), op.getGamma(), op.getBeta(),
-                              op.getEps().convertToDouble(), /*center=*/true));
+                              op.getEps().convertToDouble(), /*center=*/true, reassociate));
     return success();
   }
 };
 
-struct LowerRMSNorm : OpRewritePattern<RMSNormOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct LowerRMSNorm : SumLowering<RMSNormOp> {
+  using SumLowering::SumLowering;
   LogicalResult matchAndRewrite(RMSNormOp op, PatternRewriter &b) const override {
     b.replaceOp(op, normalize(b, op.getLoc(), op.getInput(), op.getGamma(), Value(),
-                              op.getEps().convertToDouble(), /*center=*/false));
+                              op.getEps().convertToDouble(), /*center=*/false, reassociate));
     return success();
   }
 };
@@ -606,8 +616,8 @@ struct LowerComprehension : OpRewritePattern<ComprehensionOp> {
   }
 };
 
-struct LowerIndexReduce : OpRewritePattern<IndexReduceOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct LowerIndexReduce : SumLowering<IndexReduceOp> {
+  using SumLowering::SumLowering;
   LogicalResult matchAndRewrite(IndexReduceOp op, PatternRewriter &b) const override {
     Location loc = op.getLoc();
     Type type = op.getResult().getType();
@@ -619,7 +629,7 @@ struct LowerIndexReduce : OpRewritePattern<IndexReduceOp> {
         b, loc, lbs, op.getExtents(), steps, ValueRange{init},
         [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange acc) -> scf::ValueVector {
           Value v = inlineBody(nb, op.getBody(), ivs);
-          return {reductionCombine(nb, nl, kind, acc[0], v)};
+          return {reductionCombine(nb, nl, kind, acc[0], v, reassociate)};
         });
     Value r = nest.results[0];
     if (op.getKind() == ReduceKind::mean) {
@@ -663,12 +673,14 @@ struct LowerRead : OpRewritePattern<ReadOp> {
 
 struct ConvertAttnToLinalgPass
     : attnc::impl::ConvertAttnToLinalgBase<ConvertAttnToLinalgPass> {
+  using ConvertAttnToLinalgBase::ConvertAttnToLinalgBase;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerElementwise, LowerMatmul, LowerTranspose, LowerReduce, LowerSoftmax,
-                 LowerLayerNorm, LowerRMSNorm, LowerHeads, LowerUnheads, LowerReshape,
-                 LowerConcat, LowerTopkMask, LowerComprehension, LowerIndexReduce, LowerRead>(
+    patterns.add<LowerElementwise, LowerMatmul, LowerTranspose, LowerHeads, LowerUnheads,
+                 LowerReshape, LowerConcat, LowerTopkMask, LowerComprehension, LowerRead>(
         &getContext());
+    patterns.add<LowerReduce, LowerSoftmax, LowerLayerNorm, LowerRMSNorm, LowerIndexReduce>(
+        &getContext(), reassociateReductions);
     GreedyRewriteConfig config;
     config.maxIterations = GreedyRewriteConfig::kNoLimit;
     (void)applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config);

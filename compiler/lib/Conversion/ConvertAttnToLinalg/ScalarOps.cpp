@@ -31,13 +31,16 @@ Value reductionIdentity(OpBuilder &b, Location loc, int kind, Type type) {
   return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(type, v));
 }
 
-Value reductionCombine(OpBuilder &b, Location loc, int kind, Value acc, Value v) {
+Value reductionCombine(OpBuilder &b, Location loc, int kind, Value acc, Value v,
+                       bool reassociate) {
   auto k = static_cast<ReduceKind>(kind);
   bool fl = isFloat(acc.getType());
   switch (k) {
   case ReduceKind::sum:
   case ReduceKind::mean:
-    return fl ? Value(b.create<arith::AddFOp>(loc, acc, v))
+    return fl ? Value(b.create<arith::AddFOp>(loc, acc, v,
+                                              reassociate ? arith::FastMathFlags::reassoc
+                                                          : arith::FastMathFlags::none))
               : Value(b.create<arith::AddIOp>(loc, acc, v));
   case ReduceKind::max:
     return fl ? Value(b.create<arith::MaximumFOp>(loc, acc, v))

@@ -13,10 +13,11 @@
 
 namespace attnc {
 
-/// The value an empty reduction starts from and the combining step.
+/// The value an empty reduction starts from and the combining step
+/// (`reassociate`: a float sum's addition may be reordered).
 mlir::Value reductionIdentity(mlir::OpBuilder &b, mlir::Location loc, int kind, mlir::Type type);
 mlir::Value reductionCombine(mlir::OpBuilder &b, mlir::Location loc, int kind, mlir::Value acc,
-                             mlir::Value v);
+                             mlir::Value v, bool reassociate);
 
 } // namespace attnc
 

@@ -22,6 +22,11 @@
 // straight into the model's output when the result goes only there. The
 // tiles are vectorised over queries, so any head dim works (1, 3, 17, 100).
 //
+// A task of at most kDecodeQueries queries (a decode step, or the last block
+// of queries) would leave most of those lanes idle: when both products are
+// tiled it takes its queries one at a time instead, vectorised over the
+// depth and the head dim (emitDecode).
+//
 // With topk(K) a first pass over the same key blocks selects each query's K
 // best scores (TopKSelection.h); step 2 then keeps only those. A tiled
 // operand whose head index is computed (k[.., h / G, ..]) is bounds-checked
@@ -68,6 +73,11 @@ using namespace attnc::attn;
 using namespace attnc::lowering;
 
 namespace {
+
+/// The most queries a task takes one at a time (see emitDecode): below
+/// this, the tiled path's lanes of padding queries cost more than the decode
+/// path's reduction per key.
+constexpr int64_t kDecodeQueries = 4;
 
 /// Turns `score / u`, u the same for every score (a scale such as sqrt(D)),
 /// into `score * (1 / u)` with the reciprocal computed once before the op: a
@@ -119,11 +129,17 @@ private:
   void emitTask(Value task);
   SmallVector<Value> leadsOf(const TiledOperand &t, Value buffer, IRMapping &map, Region &region);
   void emitCompute(bool tiles);
+  void emitTiledOrDecode();
+  void emitDecode();
+  void decodeScores(Value i, Value j0, Value kCount, bool masked);
+  void decodeSoftmax(Value kCount);
+  void decodeValues(Value j0, Value kCount);
+  Value depthDot(Value i, Value j);
   std::pair<Value, Value> nonzeroKeys(Value c0, Value kCount);
   std::pair<Value, Value> maskOver(Value iLo, Value iHi, Value jLo, Value jHi);
   Value last(Value first, Value count) { return h.sub(h.add(first, count), h.idx(1)); }
   IRMapping batchMap(Region &r);
-  void forEachLiveKeyBlock(KeyBlockFn body);
+  void forEachLiveKeyBlock(Value iFirst, Value iCount, KeyBlockFn body);
   void scoreTile(Value j0, Value kCount, Value allTrue, ElementFn element);
   void scoreElements(Value j0, Value kCount, bool masked, ElementFn element);
   void onlineSoftmax();
@@ -153,6 +169,9 @@ private:
   SmallVector<Value> batch;
   Value i0, qCount, sLast, tLast;
   Value m, l, alpha, mNew, st, keyLo, keyHi, ot, qt, ninf, zero;
+  // The decode path's buffers: one query's weights over a key block, padded
+  // to whole vectors, and its running weighted sum of values.
+  Value pk, od;
   IRMapping scoreBatch, valueBatch;
   Value tilesInBounds;
   SmallVector<Value> qLead, kLead, vLead;
@@ -299,6 +318,8 @@ void AttentionKernel::emitTask(Value task) {
   keyLo = b.create<memref::AllocaOp>(loc, groupType);
   keyHi = b.create<memref::AllocaOp>(loc, groupType);
   ot = scratch({ShapedType::kDynamic, BQ}, D);
+  pk = scratch({llvm::divideCeil(BK, VW) * VW});
+  od = scratch({ShapedType::kDynamic}, D);
   qt = dotForm ? scratch({ShapedType::kDynamic, BQ}, depth) : Value();
   ninf = h.f32(-std::numeric_limits<double>::infinity());
   zero = h.f32(0.0);
@@ -319,11 +340,20 @@ void AttentionKernel::emitTask(Value task) {
       (dotForm && (!dotForm->q.checkedAxes.empty() || !dotForm->k.checkedAxes.empty())) ||
       (valueTiles && !valueTiles->checkedAxes.empty());
   if (!checked) {
+    emitTiledOrDecode();
+    return;
+  }
+  h.ifElse(tilesInBounds, [&] { emitTiledOrDecode(); }, [&] { emitCompute(/*tiles=*/false); });
+}
+
+/// The tiled computation, or the decode path for a task of few queries.
+void AttentionKernel::emitTiledOrDecode() {
+  if (!dotForm || !valueTiles || op.getTopk()) {
     emitCompute(/*tiles=*/true);
     return;
   }
-  h.ifElse(tilesInBounds, [&] { emitCompute(/*tiles=*/true); },
-           [&] { emitCompute(/*tiles=*/false); });
+  h.ifElse(h.cmp(arith::CmpIPredicate::sle, qCount, h.idx(kDecodeQueries)), [&] { emitDecode(); },
+           [&] { emitCompute(/*tiles=*/true); });
 }
 
 /// The task's computation: initial state, the queries packed for the dot
@@ -358,14 +388,14 @@ void AttentionKernel::emitCompute(bool tiles) {
   if (op.getTopk()) {
     topk.emplace(h, op.getTopk(), T, BQ);
     topk->select([&] {
-      forEachLiveKeyBlock([&](Value j0, Value kCount, Value allTrue) {
+      forEachLiveKeyBlock(i0, qCount, [&](Value j0, Value kCount, Value allTrue) {
         scoreTile(j0, kCount, allTrue,
                   [&](Value, Value qq, Value s, Value) { topk->insert(qq, s); });
       });
     });
   }
 
-  forEachLiveKeyBlock([&](Value j0, Value kCount, Value allTrue) {
+  forEachLiveKeyBlock(i0, qCount, [&](Value j0, Value kCount, Value allTrue) {
     // 1-2. Scores, masked (and cut to the top K), and the new running
     // maximum on the way.
     h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) { h.store(h.load(m, q), mNew, q); });
@@ -430,13 +460,13 @@ std::pair<Value, Value> AttentionKernel::maskOver(Value iLo, Value iHi, Value jL
   return emitMaskIntervalTest(b, loc, op.getMask().front(), maskBatch, nb, iLo, iHi, jLo, jHi);
 }
 
-/// The key blocks the mask leaves alive: the mask test over each block skips
-/// the fully masked ones.
-void AttentionKernel::forEachLiveKeyBlock(KeyBlockFn body) {
+/// The key blocks the mask leaves alive for queries [iFirst, iFirst +
+/// iCount): the mask test over each block skips the fully masked ones.
+void AttentionKernel::forEachLiveKeyBlock(Value iFirst, Value iCount, KeyBlockFn body) {
   h.loop(h.idx(0), numKBlocks, 1, [&](Value kb) {
     Value j0 = h.mul(kb, h.idx(BK));
     Value kCount = h.min(h.idx(BK), h.sub(T, j0));
-    auto [allTrue, allFalse] = maskOver(i0, last(i0, qCount), j0, last(j0, kCount));
+    auto [allTrue, allFalse] = maskOver(iFirst, last(iFirst, iCount), j0, last(j0, kCount));
     auto live = b.create<scf::IfOp>(loc, allFalse, /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&live.getElseRegion().front());
@@ -615,6 +645,158 @@ void AttentionKernel::normalize() {
       idx.append({h.add(i0, q), d});
       h.store(b.create<arith::MulFOp>(loc, h.load(ot, {d, q}), inv), out, idx);
     });
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// The decode path: one query at a time
+//===----------------------------------------------------------------------===//
+
+/// Each of the task's queries alone: per live key block, its scores (the
+/// inner product vectorised over the depth, then the rest of the score
+/// region and the mask), the online-softmax update on scalars with the
+/// weights' exponentials in vectors of keys, and the weighted sum of the
+/// value rows vectorised over the head dim. The same arithmetic as the tiled
+/// path, in the same order per query, up to the inner product's summation.
+void AttentionKernel::emitDecode() {
+  numKBlocks = h.ceilDiv(T, h.idx(BK));
+  // Padding past the block's keys weighs exp(-inf) = 0.
+  h.loop(h.idx(0), h.idx(llvm::divideCeil(BK, VW) * VW), 1,
+         [&](Value jj) { h.store(ninf, pk, jj); });
+  h.loop(h.idx(0), qCount, 1, [&](Value q) {
+    Value i = h.add(i0, q), c0 = h.idx(0);
+    h.store(ninf, m, c0);
+    h.store(zero, l, c0);
+    h.loop(h.idx(0), D, 1, [&](Value d) { h.store(zero, od, d); });
+    forEachLiveKeyBlock(i, h.idx(1), [&](Value j0, Value kCount, Value allTrue) {
+      h.store(h.load(m, c0), mNew, c0);
+      h.ifElse(allTrue, [&] { decodeScores(i, j0, kCount, /*masked=*/false); },
+               [&] { decodeScores(i, j0, kCount, /*masked=*/true); });
+      decodeSoftmax(kCount);
+      decodeValues(j0, kCount);
+    });
+    // out[i][d] = od[d] / l (0 for a fully masked row).
+    Value lv = h.load(l, c0);
+    Value empty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, lv, zero);
+    Value inv = b.create<arith::SelectOp>(loc, empty, zero,
+                                          b.create<arith::DivFOp>(loc, h.f32(1.0), lv));
+    h.loop(h.idx(0), D, 1, [&](Value d) {
+      SmallVector<Value> idx(batch);
+      idx.append({i, d});
+      h.store(b.create<arith::MulFOp>(loc, h.load(od, d), inv), out, idx);
+    });
+  });
+}
+
+/// sum(d: q[i, d] * k[j, d]) in vectors of the depth, the tail masked.
+Value AttentionKernel::depthDot(Value i, Value j) {
+  auto vt = VectorType::get({VW}, f32);
+  auto maskType = VectorType::get({VW}, b.getI1Type());
+  Value zeroV = h.f32Like(0.0, vt);
+  auto sum = b.create<scf::ForOp>(
+      loc, h.idx(0), depth, h.idx(VW), ValueRange{zeroV},
+      [&](OpBuilder &nb, Location, Value d, ValueRange acc) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value lanes = b.create<vector::CreateMaskOp>(loc, maskType, ValueRange{h.sub(depth, d)});
+        auto row = [&](Value buf, ArrayRef<Value> lead, Value r) {
+          SmallVector<Value> idx(lead);
+          idx.append({r, d});
+          return b.create<vector::MaskedLoadOp>(loc, vt, buf, idx, lanes, zeroV).getResult();
+        };
+        Value fma = b.create<vector::FMAOp>(loc, row(qBuf, qLead, i), row(kBuf, kLead, j), acc[0]);
+        b.create<scf::YieldOp>(loc, ValueRange{fma});
+      });
+  return b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, sum.getResult(0));
+}
+
+/// pk[jj] = the score of query i and key j0 + jj (masked when `masked`, -inf
+/// past the last key); mNew[0] = the running maximum with them.
+void AttentionKernel::decodeScores(Value i, Value j0, Value kCount, bool masked) {
+  Block &scoreBlock = op.getScore().front();
+  Block &maskBlock = op.getMask().front();
+  Value c0 = h.idx(0);
+  h.loop(h.idx(0), h.idx(BK), 1, [&](Value jj) {
+    Value inRange = h.cmp(arith::CmpIPredicate::ult, jj, kCount);
+    Value jc = h.min(h.add(j0, jj), tLast);
+    IRMapping map = scoreBatch;
+    map.map(scoreBlock.getArgument(nb), i);
+    map.map(scoreBlock.getArgument(nb + 1), jc);
+    map.map(dotForm->reduce.getResult(), depthDot(i, jc));
+    Value s = cloneRegion(b, scoreBlock, map, dotForm->reduce);
+    if (masked) {
+      IRMapping mm = batchMap(op.getMask());
+      mm.map(maskBlock.getArgument(nb), i);
+      mm.map(maskBlock.getArgument(nb + 1), jc);
+      s = b.create<arith::SelectOp>(loc, cloneRegion(b, maskBlock, mm), s, ninf);
+    }
+    s = b.create<arith::SelectOp>(loc, inRange, s, ninf);
+    h.store(s, pk, jj);
+    h.store(b.create<arith::MaximumFOp>(loc, h.load(mNew, c0), s), mNew, c0);
+  });
+}
+
+/// The online softmax's update for one query, as onlineSoftmax does it for
+/// a vector of them: pk <- exp(pk - m_new), l <- l * alpha + sum, m <- m_new,
+/// alpha[0] = exp(m - m_new).
+void AttentionKernel::decodeSoftmax(Value kCount) {
+  const double inf = std::numeric_limits<double>::infinity();
+  auto vt = VectorType::get({VW}, f32);
+  Value c0 = h.idx(0);
+  Value mo = h.load(m, c0), mn = h.load(mNew, c0);
+  Value fresh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mo, ninf);
+  Value alphaS = b.create<arith::SelectOp>(
+      loc, fresh, zero, expNonPositive(h, b.create<arith::SubFOp>(loc, mo, mn)));
+  h.store(alphaS, alpha, c0);
+  Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mn, ninf);
+  Value shift = b.create<vector::BroadcastOp>(loc, vt, b.create<arith::SelectOp>(loc, none, zero, mn));
+  auto keys = b.create<scf::ForOp>(
+      loc, h.idx(0), h.ceilDiv(kCount, h.idx(VW)), h.idx(1), ValueRange{h.f32Like(0.0, vt)},
+      [&](OpBuilder &nb, Location, Value g, ValueRange sum) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value jj = h.mul(g, h.idx(VW));
+        Value p = expNonPositive(h, b.create<arith::SubFOp>(loc, h.vload(VW, pk, jj), shift));
+        h.vstore(p, pk, jj);
+        b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::AddFOp>(loc, sum[0], p)});
+      });
+  Value blockSum = b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, keys.getResult(0));
+  Value lNew = b.create<arith::AddFOp>(loc, b.create<arith::MulFOp>(loc, h.load(l, c0), alphaS),
+                                       blockSum);
+  Value poisoned = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UGE, mn, h.f32(inf));
+  lNew = b.create<arith::SelectOp>(loc, poisoned, h.f32(std::numeric_limits<double>::quiet_NaN()),
+                                   lNew);
+  h.store(lNew, l, c0);
+  h.store(mn, m, c0);
+  // The padding past the block (BK not a multiple of VW) became 0 above:
+  // -inf again for the next block, whose scores overwrite keys [0, BK) only.
+  if (int64_t padded = llvm::divideCeil(BK, VW) * VW; padded > BK)
+    h.loop(h.idx(BK), h.idx(padded), 1, [&](Value jj) { h.store(ninf, pk, jj); });
+}
+
+/// od = od * alpha + sum over the block's keys of pk[jj] * v[j0 + jj, :], in
+/// vectors of the head dim, the tail masked.
+void AttentionKernel::decodeValues(Value j0, Value kCount) {
+  auto vt = VectorType::get({VW}, f32);
+  auto maskType = VectorType::get({VW}, b.getI1Type());
+  Value zeroV = h.f32Like(0.0, vt);
+  Value alphaV = b.create<vector::BroadcastOp>(loc, vt, h.load(alpha, h.idx(0)));
+  h.loop(h.idx(0), D, VW, [&](Value d) {
+    Value lanes = b.create<vector::CreateMaskOp>(loc, maskType, ValueRange{h.sub(D, d)});
+    Value acc = b.create<arith::MulFOp>(
+        loc, b.create<vector::MaskedLoadOp>(loc, vt, od, ValueRange{d}, lanes, zeroV), alphaV);
+    auto keys = b.create<scf::ForOp>(
+        loc, h.idx(0), kCount, h.idx(1), ValueRange{acc},
+        [&](OpBuilder &nb, Location, Value jj, ValueRange sum) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          SmallVector<Value> idx(vLead);
+          idx.append({h.add(j0, jj), d});
+          Value row = b.create<vector::MaskedLoadOp>(loc, vt, vBuf, idx, lanes, zeroV);
+          Value p = b.create<vector::BroadcastOp>(loc, vt, h.load(pk, jj));
+          b.create<scf::YieldOp>(loc, ValueRange{b.create<vector::FMAOp>(loc, p, row, sum[0])});
+        });
+    b.create<vector::MaskedStoreOp>(loc, od, ValueRange{d}, lanes, keys.getResult(0));
   });
 }
 

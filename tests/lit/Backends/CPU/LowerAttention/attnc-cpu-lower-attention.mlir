@@ -158,15 +158,26 @@ func.func @topk(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?x3
 // Grouped-query attention: the keys' and values' head index h / 2 is not
 // known to be in bounds (a read outside the tensor yields 0, which a tile
 // load would not do), so each task checks it against the tensors' extents
-// and takes the register-tiled products only when it holds; otherwise every
-// region is evaluated element by element, with bounds-checked reads.
+// and takes the tiled paths only when it holds: the decode path for a task
+// of at most 4 queries (one query at a time, the inner product in vectors of
+// the depth, summed across lanes), else the register-tiled products;
+// otherwise every region is evaluated element by element, with
+// bounds-checked reads.
 // CHECK-LABEL: func @grouped_query
 //       CHECK:   scf.parallel
 //       CHECK:     %[[EXTENT:.*]] = {{tensor|memref}}.dim %{{.*}}, %c1
 //       CHECK:     arith.cmpi slt, %{{.*}}, %[[EXTENT]]
 //       CHECK:     scf.if %{{.*}} {
-//       CHECK:       vector.fma
-//       CHECK:       math.roundeven
+//       CHECK:       arith.cmpi sle, %{{.*}}, %c4
+//       CHECK:       scf.if %{{.*}} {
+//       CHECK:         vector.maskedload
+//       CHECK:         vector.fma
+//       CHECK:         vector.reduction <add>
+//       CHECK:         math.roundeven
+//       CHECK:         vector.maskedstore
+//       CHECK:       } else {
+//       CHECK:         vector.fma
+//       CHECK:         math.roundeven
 //       CHECK:     } else {
 //   CHECK-NOT:       vector.fma
 //       CHECK:       math.roundeven

@@ -520,9 +520,11 @@ def Attn_ReadOp : Attn_Op<"read", [Pure,
   let description = [{
     Reads one element; an index outside the tensor's bounds on any axis gives
     0 (zero padding), so convolutions and shifted windows need no guards.
-    `in_bounds` records that the indices are known to be within bounds (the
-    fusion pass sets it for reads at the iteration's own indices), so no
-    guard is generated.
+    `in_bounds` records that the indices are known to be within bounds, so
+    no guard is generated: the front end sets it on reads whose subscripts
+    are all plain indices (the checker gave such an index the extent of every
+    axis it subscripts). A pass that substitutes indices must keep them in
+    those bounds or drop the attribute.
 
     Example:
 
