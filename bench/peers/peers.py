@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -55,11 +55,14 @@ class Exec(ctypes.Structure):
 class AttncModel:
     """One model compiled by attnc -O2 into a shared library."""
 
-    def __init__(self, attnc: Path, runtime: Path, source: Path, name: str, work: Path):
+    def __init__(self, attnc: Path, runtime: Path, source: Path, name: str, work: Path,
+                 model: str = ""):
         obj = work / f"{name}.o"
         lib = work / f"lib{name}.so"
         subprocess.run([str(attnc), "-O2", str(source), f"--name={name}", "-o", str(obj)],
                        check=True)
+        if model:  # a file of several models: NAME_MODEL_run_tensors
+            name = f"{name}_{model}"
         subprocess.run(["cc", "-shared", "-o", str(lib), str(obj), "-Wl,--whole-archive",
                         str(runtime), "-Wl,--no-whole-archive", "-lpthread", "-lm", "-ldl"],
                        check=True)
@@ -129,8 +132,9 @@ class Case:
     flops: float
     torch_module: Callable  # (torch, params) -> an nn.Module taking the inputs in order
     output: str = "y"
+    model: str = ""      # the model, in a file of several
+    onnx: bool = True    # also ONNX Runtime and OpenVINO on the exported graph
     tolerance: float = 1e-3  # max |peer - attnc| <= tolerance * (max |attnc| + 1)
-    extra: dict = field(default_factory=dict)
 
 
 def encoder_module(torch, p):
@@ -228,6 +232,113 @@ def cbam_module(torch, p):
     return CBAM()
 
 
+# The other examples, at sizes of their kind, against PyTorch written the
+# way its users write them (no ONNX peers where the export is not the point).
+
+def sdpa_module(torch, p):
+    class SDPA(torch.nn.Module):
+        def forward(self, q, k, v):
+            return torch.nn.functional.scaled_dot_product_attention(q, k, v)
+    return SDPA()
+
+
+def gqa_module(torch, p, heads=8, groups=4, window=16):
+    class GroupedWindowedALiBi(torch.nn.Module):
+        def forward(self, q, k, v):
+            S, D = q.shape[2], q.shape[3]
+            k, v = k.repeat_interleave(groups, 1), v.repeat_interleave(groups, 1)
+            slope = 2.0 ** (-8.0 * torch.arange(1, heads + 1) / heads)
+            i = torch.arange(S)[:, None]
+            j = torch.arange(S)[None, :]
+            bias = slope[:, None, None] * (j - i)
+            mask = (j <= i) & (i - j < window)
+            score = q @ k.transpose(-1, -2) / math.sqrt(D) + bias
+            weight = torch.softmax(score.masked_fill(~mask, float("-inf")), -1)
+            return weight @ v
+    return GroupedWindowedALiBi()
+
+
+def additive_module(torch, p):
+    class Additive(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q, self.k = linear(torch, p["w_q"]), linear(torch, p["w_k"])
+            self.w_v = torch.from_numpy(p["w_v"])
+
+        def forward(self, q, k, v):
+            feats = torch.tanh(self.q(q)[:, :, None, :] + self.k(k)[:, None, :, :])
+            return torch.softmax(feats @ self.w_v, -1) @ v
+    return Additive()
+
+
+def nadaraya_watson_module(torch, p):
+    class NadarayaWatson(torch.nn.Module):
+        def forward(self, x, xs, ys):
+            score = -((x[:, :, None, :] - xs[:, None, :, :]) ** 2).sum(-1) / 2
+            return (torch.softmax(score, -1) @ ys[:, :, None])[:, :, 0]
+    return NadarayaWatson()
+
+
+def luong_dot_module(torch, p):
+    class LuongDot(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = linear(torch, p["w_c"])
+
+        def forward(self, h, enc):
+            align = torch.softmax((enc @ h[:, :, None])[:, :, 0], -1)
+            context = (align[:, None, :] @ enc)[:, 0, :]
+            return torch.tanh(self.c(torch.cat([context, h], 1)))
+    return LuongDot()
+
+
+def hard_attention_module(torch, p):
+    class HardAttention(torch.nn.Module):
+        def forward(self, q, k, v):
+            score = q @ k.transpose(-1, -2)
+            best = score.topk(1, -1).indices
+            kept = torch.full_like(score, float("-inf")).scatter(-1, best, score.gather(-1, best))
+            return torch.softmax(kept, -1) @ v
+    return HardAttention()
+
+
+def example_cases():
+    w = lambda fan_in: 1 / math.sqrt(fan_in)
+    B, H, S, D = 1, 12, 1024, 64
+    qkv = {"q": (B, H, S, D), "k": (B, H, S, D), "v": (B, H, S, D)}
+    yield Case("sdpa", f"examples/sdpa.attn, B = {B}, H = {H}, S = T = {S}, D = {D}",
+               "examples/sdpa.attn", {"B": B, "H": H, "S": S, "T": S}, qkv, {},
+               4.0 * B * H * S * S * D, sdpa_module, output="o", model="sdpa", onnx=False)
+    B, S, H, G, D = 1, 1024, 8, 4, 32
+    yield Case("gqa", f"examples/gqa.attn (ALiBi, causal window 16), B = {B}, S = {S}",
+               "examples/gqa.attn", {"B": B, "S": S},
+               {"q": (B, H, S, D), "k": (B, H // G, S, D), "v": (B, H // G, S, D)}, {},
+               4.0 * B * H * S * S * D, gqa_module, output="o", onnx=False)
+    B, S, T, A = 4, 128, 128, 64
+    yield Case("additive", f"examples/additive.attn (Bahdanau), B = {B}, S = T = {S}",
+               "examples/additive.attn", {"B": B, "S": S, "T": T},
+               {"q": (B, S, 32), "k": (B, T, 48), "v": (B, T, 40)},
+               {"w_q": ((32, A), w(32)), "w_k": ((48, A), w(48)), "w_v": ((A,), w(A))},
+               2.0 * B * S * T * A + 2.0 * B * S * T * 40, additive_module, output="o",
+               model="additive", onnx=False)
+    B, Q, N = 8, 1024, 1024
+    yield Case("nadaraya_watson", f"examples/nadaraya_watson.attn, B = {B}, Q = N = {Q}",
+               "examples/nadaraya_watson.attn", {"B": B, "Q": Q, "N": N},
+               {"x": (B, Q, 4), "xs": (B, N, 4), "ys": (B, N)}, {},
+               B * Q * N * (3.0 * 4 + 2), nadaraya_watson_module, output="f", onnx=False)
+    B, T, E = 64, 256, 64
+    yield Case("luong_dot", f"examples/luong.attn (dot score), B = {B}, T = {T}",
+               "examples/luong.attn", {"B": B, "T": T}, {"h": (B, E), "enc": (B, T, E)},
+               {"w_c": ((2 * E, E), w(2 * E))}, 4.0 * B * T * E + 2.0 * B * 2 * E * E,
+               luong_dot_module, output="h_tilde", model="luong_dot", onnx=False)
+    B, S, D = 8, 256, 64
+    yield Case("hard_attention", f"examples/hard_attention.attn (top-1), B = {B}, S = T = {S}",
+               "examples/hard_attention.attn", {"B": B, "S": S, "T": S},
+               {"q": (B, S, D), "k": (B, S, D), "v": (B, S, D)}, {},
+               4.0 * B * S * S * D, hard_attention_module, output="o", model="hard_attention",
+               onnx=False)
+
+
 def cases():
     B, S, E, H, F = 8, 128, 384, 12, 1536
     w = lambda fan_in: 1 / math.sqrt(fan_in)
@@ -267,7 +378,7 @@ def cases():
         {"w0": ((C, C // R), w(C)), "b0": ((C // R,), 0.1), "w1": ((C // R, C), w(C // R)),
          "b1": ((C,), 0.1), "kernel": ((2, 7, 7), w(98))},
         N * Hi * Wi * (6.0 * C + 2 * 98 + 4), cbam_module, output="out")
-    return [encoder, mha, decode, senet, cbam]
+    return [encoder, mha, decode, senet, cbam, *example_cases()]
 
 
 # --------------------------------------------------------------------------
@@ -304,6 +415,8 @@ def peer_calls(case, arrays, params, threads, work, libs):
         with torch.inference_mode():
             result["torch"] = module(*args)
     calls["PyTorch eager"] = (eager, lambda: result["torch"].numpy())
+    if not case.onnx:
+        return calls
 
     onnx_path = work / f"{case.name}.onnx"
     try:
@@ -417,7 +530,8 @@ def run_case(case, args, libs, work):
     params = {n: (np.ones(s, np.float32) if scale is None
                   else (rng.standard_normal(s, np.float32) * np.float32(scale)))
               for n, (s, scale) in case.params.items()}
-    model = AttncModel(args.attnc, args.runtime, ROOT / case.source, case.name, work)
+    model = AttncModel(args.attnc, args.runtime, ROOT / case.source, case.name, work,
+                       case.model)
     attnc_call = model.bind(case.dims, arrays, params, args.threads)
     calls = {"attnc -O2": (attnc_call, lambda: model.outputs[case.output])}
     calls.update(peer_calls(case, arrays, params, args.threads, work, libs))

@@ -78,6 +78,7 @@ void addLLVMStage(OpPassManager &pm, const PipelineOptions &options, const Model
   // bf16 conversions become integer arithmetic: without AVX512-BF16 LLVM
   // would call __truncsfbf2, which neither the JIT nor libgcc before GCC 13
   // provides.
+  pm.addPass(createFloatMinMaxToLLVM());
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true;
   pm.addPass(arith::createArithExpandOpsPass(expand));

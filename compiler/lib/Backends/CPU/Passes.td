@@ -117,6 +117,20 @@ def ParallelizeLoopNests : Pass<"attnc-cpu-parallelize-loop-nests", "::mlir::Mod
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def FloatMinMaxToLLVM : Pass<"attnc-cpu-float-min-max-to-llvm"> {
+  let summary = "arith.maximumf and arith.minimumf as LLVM's maximum and minimum intrinsics";
+  let description = [{
+    `arith-expand` (which the pipeline runs for its bf16 and division
+    patterns) would also rewrite `arith.maximumf`/`minimumf` into compares and
+    selects with NaN checks, a chain LLVM's loop vectoriser does not recognise
+    as a reduction: a `max` over a row then runs a lane at a time.
+    `llvm.intr.maximum`/`minimum` have the same semantics (NaN propagates,
+    -0 < +0), LLVM vectorises their reductions, and x86 lowers them. Run just
+    before `arith-expand`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def BuffersToRuntime : Pass<"attnc-buffers-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Allocate a kernel's heap buffers through the runtime, all at once, checked";
   let description = [{
