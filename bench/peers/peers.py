@@ -242,19 +242,19 @@ def sdpa_module(torch, p):
     return SDPA()
 
 
-def gqa_module(torch, p, heads=8, groups=4, window=16):
+def gqa_module(torch, p, heads=8, window=16):
     class GroupedWindowedALiBi(torch.nn.Module):
+        """scaled_dot_product_attention with the ALiBi bias and the window as
+        a float mask, and its grouped-query mode."""
         def forward(self, q, k, v):
-            S, D = q.shape[2], q.shape[3]
-            k, v = k.repeat_interleave(groups, 1), v.repeat_interleave(groups, 1)
+            S = q.shape[2]
             slope = 2.0 ** (-8.0 * torch.arange(1, heads + 1) / heads)
             i = torch.arange(S)[:, None]
             j = torch.arange(S)[None, :]
             bias = slope[:, None, None] * (j - i)
-            mask = (j <= i) & (i - j < window)
-            score = q @ k.transpose(-1, -2) / math.sqrt(D) + bias
-            weight = torch.softmax(score.masked_fill(~mask, float("-inf")), -1)
-            return weight @ v
+            bias = bias.masked_fill(~((j <= i) & (i - j < window)), float("-inf"))
+            return torch.nn.functional.scaled_dot_product_attention(
+                q, k, v, attn_mask=bias, enable_gqa=True)
     return GroupedWindowedALiBi()
 
 
@@ -302,6 +302,37 @@ def hard_attention_module(torch, p):
     return HardAttention()
 
 
+def attention_pooling_module(torch, p):
+    class AttentionPooling(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.from_numpy(p["w"])
+
+        def forward(self, x, xs, ys):
+            score = -((x[:, None] - xs[None, :]) * self.w) ** 2 / 2
+            return torch.softmax(score, -1) @ ys
+    return AttentionPooling()
+
+
+def draw_module(torch, p, N=12):
+    class DrawGlimpse(torch.nn.Module):
+        """The DRAW read: Gaussian filter banks along each axis, then
+        F_y img F_x^T."""
+        def forward(self, img, cx, cy, log_stride, log_var, log_gamma):
+            H, W = img.shape[1], img.shape[2]
+            stride = (max(H, W) - 1.0) / (N - 1) * torch.exp(log_stride)
+            var = torch.exp(log_var)[:, None, None]
+            offsets = torch.arange(N) - (N - 1) / 2.0
+            mu_x = ((W - 1) / 2.0 * (cx + 1))[:, None] + offsets * stride[:, None]
+            mu_y = ((H - 1) / 2.0 * (cy + 1))[:, None] + offsets * stride[:, None]
+            kx = torch.exp(-(torch.arange(W) - mu_x[:, :, None]) ** 2 / (2 * var))
+            ky = torch.exp(-(torch.arange(H) - mu_y[:, :, None]) ** 2 / (2 * var))
+            fx = kx / kx.sum(-1, keepdim=True).clamp(min=1e-8)
+            fy = ky / ky.sum(-1, keepdim=True).clamp(min=1e-8)
+            return torch.exp(log_gamma)[:, None, None] * (fy @ img @ fx.transpose(1, 2))
+    return DrawGlimpse()
+
+
 def example_cases():
     w = lambda fan_in: 1 / math.sqrt(fan_in)
     B, H, S, D = 1, 12, 1024, 64
@@ -313,7 +344,7 @@ def example_cases():
     yield Case("gqa", f"examples/gqa.attn (ALiBi, causal window 16), B = {B}, S = {S}",
                "examples/gqa.attn", {"B": B, "S": S},
                {"q": (B, H, S, D), "k": (B, H // G, S, D), "v": (B, H // G, S, D)}, {},
-               4.0 * B * H * S * S * D, gqa_module, output="o", onnx=False)
+               4.0 * B * H * S * 16 * D, gqa_module, output="o", onnx=False)
     B, S, T, A = 4, 128, 128, 64
     yield Case("additive", f"examples/additive.attn (Bahdanau), B = {B}, S = T = {S}",
                "examples/additive.attn", {"B": B, "S": S, "T": T},
@@ -336,6 +367,18 @@ def example_cases():
                "examples/hard_attention.attn", {"B": B, "S": S, "T": S},
                {"q": (B, S, D), "k": (B, S, D), "v": (B, S, D)}, {},
                4.0 * B * S * S * D, hard_attention_module, output="o", model="hard_attention",
+               onnx=False)
+    Q = N = 4096
+    yield Case("attention_pooling", f"examples/attention_pooling.attn, Q = N = {Q}",
+               "examples/attention_pooling.attn", {"Q": Q, "N": N},
+               {"x": (Q,), "xs": (N,), "ys": (N,)}, {"w": ((), 1.0)}, 7.0 * Q * N,
+               attention_pooling_module, output="f", onnx=False)
+    B, Hi, Wi = 64, 128, 128
+    yield Case("draw", f"examples/draw.attn (12 x 12 glimpses), B = {B}, {Hi} x {Wi}",
+               "examples/draw.attn", {"B": B, "H": Hi, "W": Wi},
+               {"img": (B, Hi, Wi), "cx": (B,), "cy": (B,), "log_stride": (B,),
+                "log_var": (B,), "log_gamma": (B,)}, {},
+               2.0 * B * 12 * Hi * Wi + 2.0 * B * 12 * 12 * Wi, draw_module, output="glimpse",
                onnx=False)
 
 
@@ -526,9 +569,10 @@ def main():
 def run_case(case, args, libs, work):
     print(f"{case.name}: {case.title}; {case.flops * 1e-9:.3f} GFLOP")
     rng = np.random.default_rng(1)
-    arrays = {n: rng.standard_normal(s, np.float32) for n, s in case.inputs.items()}
-    params = {n: (np.ones(s, np.float32) if scale is None
-                  else (rng.standard_normal(s, np.float32) * np.float32(scale)))
+    # np.asarray: a scalar param (shape ()) is a 0-d array, not a NumPy scalar.
+    arrays = {n: np.asarray(rng.standard_normal(s, np.float32)) for n, s in case.inputs.items()}
+    params = {n: np.asarray(np.ones(s, np.float32) if scale is None
+                            else rng.standard_normal(s, np.float32) * np.float32(scale))
               for n, (s, scale) in case.params.items()}
     model = AttncModel(args.attnc, args.runtime, ROOT / case.source, case.name, work,
                        case.model)

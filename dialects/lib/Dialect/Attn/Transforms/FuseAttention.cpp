@@ -289,6 +289,10 @@ struct Chain {
   // The weights have no query axis ([batch..., T], one decoder step): the
   // attention has a single query and its result is reshaped.
   bool singleQuery = false;
+  // The values are one number per key (`w @ ys` with ys [T], or
+  // `sum(j: w[.., i, j] * ys[.., j])`): the attention has D = 1 and its
+  // result is reshaped.
+  bool vectorValue = false;
 };
 
 struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPass> {
@@ -311,8 +315,16 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
         return std::string("the weights are the right operand of '@'");
       auto tv = cast<RankedTensorType>(mm.getRhs().getType());
       auto tc = cast<RankedTensorType>(mm.getResult().getType());
-      if (tv.getRank() < 2)
-        return std::string("the values are a vector");
+      if (tv.getRank() < 2) {
+        // [batch.., S, T] @ [T] -> [batch.., S]: one value per key.
+        chain.anchor = mm;
+        chain.vectorValue = true;
+        chain.value = [v = mm.getRhs()](OpBuilder &b, ArrayRef<Value> args) {
+          // args: batch..., j, d (d is 0).
+          return ElementInliner(b, /*insideContraction=*/true).element(v, {args.end()[-2]});
+        };
+        return std::nullopt;
+      }
       if (tc.getRank() != type.getRank())
         return std::string("the values have more batch axes than the weights");
       for (int64_t a = 0; a < type.getRank() - 2; ++a)
@@ -361,7 +373,9 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
     if (yield.getValue() != reduce.getResult())
       return notSum;
     int64_t rank = wType.getRank();
-    if (static_cast<int64_t>(cb.getNumArguments()) != rank)
+    // c[batch.., i] = sum(j: w[batch.., i, j] * v[batch.., j]): one value per key.
+    bool vectorValue = rank >= 2 && static_cast<int64_t>(cb.getNumArguments()) == rank - 1;
+    if (!vectorValue && static_cast<int64_t>(cb.getNumArguments()) != rank)
       return std::string("the weighted sum has a different rank from the weights");
     // w is read at (batch.., i, j) with j the bound index.
     for (int64_t a = 0; a < rank - 1; ++a)
@@ -390,21 +404,27 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
             work.push_back(o);
     }
     chain.singleQuery = rank == 1 || seen.contains(cb.getArgument(rank - 2));
+    if (vectorValue && chain.singleQuery)
+      return std::string("the values depend on the query index");
+    chain.vectorValue = vectorValue;
     int64_t nb = chain.singleQuery ? rank - 1 : rank - 2;
     chain.anchor = comp;
-    chain.valueWidth = comp.getExtents()[rank - 1];
+    if (!vectorValue)
+      chain.valueWidth = comp.getExtents()[rank - 1];
     // The ops of the body that the factor depends on, in program order.
     SmallVector<Operation *> slice;
     for (Block *block : {&cb, &rb})
       for (Operation &op : block->without_terminator())
         if (llvm::any_of(op.getResults(), [&](Value r) { return seen.contains(r); }))
           slice.push_back(&op);
-    chain.value = [&cb, &rb, factor, rank, nb, slice](OpBuilder &b, ArrayRef<Value> args) {
-      // args are (batch.., j, d); the comprehension's are (batch.., [i,] d).
+    chain.value = [&cb, &rb, factor, rank, nb, slice, vectorValue](OpBuilder &b,
+                                                                   ArrayRef<Value> args) {
+      // args are (batch.., j, d); the comprehension's are (batch.., [i,] [d]).
       IRMapping map;
       for (int64_t a = 0; a < nb; ++a)
         map.map(cb.getArgument(a), args[a]);
-      map.map(cb.getArgument(rank - 1), args[nb + 1]);
+      if (!vectorValue)
+        map.map(cb.getArgument(rank - 1), args[nb + 1]);
       map.map(rb.getArgument(0), args[nb]);
       for (Operation *op : slice)
         b.clone(*op, map);
@@ -434,16 +454,23 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
         extents.push_back(b.create<arith::ConstantIndexOp>(loc, 1));
       extents.push_back(reifyExtent(b, loc, x, a));
     }
-    extents.push_back(chain.valueWidth
-                          ? chain.valueWidth
-                          : reifyExtent(b, loc, chain.valueTensorForWidth,
-                                        cast<RankedTensorType>(chain.valueTensorForWidth.getType())
-                                                .getRank() - 1));
+    if (chain.vectorValue)
+      extents.push_back(b.create<arith::ConstantIndexOp>(loc, 1));
+    else
+      extents.push_back(chain.valueWidth
+                            ? chain.valueWidth
+                            : reifyExtent(b, loc, chain.valueTensorForWidth,
+                                          cast<RankedTensorType>(
+                                              chain.valueTensorForWidth.getType())
+                                                  .getRank() - 1));
     auto anchorType = cast<RankedTensorType>(chain.anchor->getResult(0).getType());
     auto resultType = anchorType;
-    if (chain.singleQuery) {
+    if (chain.singleQuery || chain.vectorValue) {
       SmallVector<int64_t> shape(anchorType.getShape());
-      shape.insert(shape.end() - 1, 1);
+      if (chain.singleQuery)
+        shape.insert(shape.end() - 1, 1);
+      else
+        shape.push_back(1);
       resultType = RankedTensorType::get(shape, anchorType.getElementType());
     }
     auto op = b.create<AttentionOp>(loc, resultType, extents, topk, ScheduleAttr());
@@ -500,6 +527,10 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
       // [batch..., 1, D] -> [batch..., D]
       SmallVector<Value> outExtents(extents.begin(), extents.end() - 3);
       outExtents.push_back(extents.back());
+      result = after.create<ReshapeOp>(loc, anchorType, result, outExtents);
+    } else if (chain.vectorValue) {
+      // [batch..., S, 1] -> [batch..., S]
+      SmallVector<Value> outExtents(extents.begin(), extents.end() - 2);
       result = after.create<ReshapeOp>(loc, anchorType, result, outExtents);
     }
     rewriter.replaceOp(chain.anchor, result);

@@ -200,6 +200,43 @@ func.func @decoder_step(%x: tensor<?x?xf32>, %enc: tensor<?x?x8xf32>, %b: index,
 
 // -----
 
+// One value per key (Nadaraya-Watson): `w @ ys` with ys a vector, and the
+// comprehension `sum(j: w[b, i, j] * ys[b, j])`, fuse with D = 1; the result
+// [.., S, 1] is reshaped to [.., S].
+// CHECK-LABEL: func @vector_values
+//  CHECK-SAME: (%{{.*}}: tensor<?x?x?xf32>, %[[YS:.*]]: tensor<?x?xf32>, %[[Y:.*]]: tensor<?xf32>,
+//       CHECK: %[[ONE:.*]] = arith.constant 1 : index
+//       CHECK: %[[O1:.*]] = attn.attention [%{{.*}}, %{{.*}}, %{{.*}}, %[[ONE]]] : tensor<?x?x1xf32> score {
+//       CHECK: } value {
+//  CHECK-NEXT: ^bb0(%[[VB:.*]]: index, %[[VJ:.*]]: index, %{{.*}}: index):
+//  CHECK-NEXT:   attn.read %[[YS]][%[[VB]], %[[VJ]]]
+//       CHECK: attn.reshape %[[O1]] to [%{{.*}}, %{{.*}}] : tensor<?x?x1xf32> -> tensor<?x?xf32>
+//       CHECK: %[[O2:.*]] = attn.attention [%{{.*}}, %{{.*}}, %{{.*}}, %[[ONE]]] : tensor<?x?x1xf32> score {
+//       CHECK: } value {
+//  CHECK-NEXT: ^bb0(%{{.*}}: index, %[[VJ2:.*]]: index, %{{.*}}: index):
+//  CHECK-NEXT:   attn.read %[[Y]][%[[VJ2]]]
+//       CHECK: attn.reshape %[[O2]] to [%{{.*}}, %{{.*}}] : tensor<?x?x1xf32> -> tensor<?x?xf32>
+func.func @vector_values(%x: tensor<?x?x?xf32>, %ys: tensor<?x?xf32>, %y: tensor<?xf32>,
+                         %b: index, %s: index, %t: index) -> (tensor<?x?xf32>, tensor<?x?xf32>) {
+  %w = attn.softmax %x axis = 2 : tensor<?x?x?xf32> -> tensor<?x?x?xf32>
+  %o1 = attn.comprehension [%b, %s] : tensor<?x?xf32> {
+  ^bb0(%bb: index, %i: index):
+    %acc = attn.index_reduce sum [%t] : f32 {
+    ^bb0(%j: index):
+      %a = attn.read %w[%bb, %i, %j] : tensor<?x?x?xf32>
+      %v = attn.read %ys[%bb, %j] : tensor<?x?xf32>
+      %p = attn.mul %a, %v : f32, f32 -> f32
+      attn.yield %p : f32
+    }
+    attn.yield %acc : f32
+  }
+  %w2 = attn.softmax %x axis = 2 : tensor<?x?x?xf32> -> tensor<?x?x?xf32>
+  %o2 = attn.matmul %w2, %y : tensor<?x?x?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  return %o1, %o2 : tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
 // An element used twice is built once: a chain of lets that each use the
 // previous one twice inlines into a score that grows linearly, not
 // exponentially (here three adds, one per let, and one read of each of q, k).
