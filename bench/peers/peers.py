@@ -17,8 +17,10 @@ how to read the report.
 """
 
 import argparse
+import contextlib
 import ctypes
 import fnmatch
+import io
 import json
 import math
 import os
@@ -438,10 +440,12 @@ def import_or_none(name):
 
 def export_onnx(torch, module, args, names, path):
     kwargs = dict(input_names=names, output_names=["y"], opset_version=17)
-    try:
-        torch.onnx.export(module, args, str(path), dynamo=False, **kwargs)
-    except TypeError:  # a torch without the dynamo switch
-        torch.onnx.export(module, args, str(path), **kwargs)
+    # The exporter reports its progress on stdout, which carries the report.
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            torch.onnx.export(module, args, str(path), dynamo=False, **kwargs)
+        except TypeError:  # a torch without the dynamo switch
+            torch.onnx.export(module, args, str(path), **kwargs)
 
 
 def peer_calls(case, arrays, params, threads, work, libs):

@@ -138,6 +138,8 @@ private:
   std::pair<Value, Value> nonzeroKeys(Value c0, Value kCount);
   std::pair<Value, Value> maskOver(Value iLo, Value iHi, Value jLo, Value jHi);
   Value last(Value first, Value count) { return h.sub(h.add(first, count), h.idx(1)); }
+  /// The key block rounded up to whole vectors (the decode path's weights).
+  int64_t paddedBK() const { return (BK + VW - 1) / VW * VW; }
   IRMapping batchMap(Region &r);
   void forEachLiveKeyBlock(Value iFirst, Value iCount, KeyBlockFn body);
   void scoreTile(Value j0, Value kCount, Value allTrue, ElementFn element);
@@ -318,7 +320,7 @@ void AttentionKernel::emitTask(Value task) {
   keyLo = b.create<memref::AllocaOp>(loc, groupType);
   keyHi = b.create<memref::AllocaOp>(loc, groupType);
   ot = scratch({ShapedType::kDynamic, BQ}, D);
-  pk = scratch({llvm::divideCeil(BK, VW) * VW});
+  pk = scratch({paddedBK()});
   od = scratch({ShapedType::kDynamic}, D);
   qt = dotForm ? scratch({ShapedType::kDynamic, BQ}, depth) : Value();
   ninf = h.f32(-std::numeric_limits<double>::infinity());
@@ -661,8 +663,7 @@ void AttentionKernel::normalize() {
 void AttentionKernel::emitDecode() {
   numKBlocks = h.ceilDiv(T, h.idx(BK));
   // Padding past the block's keys weighs exp(-inf) = 0.
-  h.loop(h.idx(0), h.idx(llvm::divideCeil(BK, VW) * VW), 1,
-         [&](Value jj) { h.store(ninf, pk, jj); });
+  h.loop(h.idx(0), h.idx(paddedBK()), 1, [&](Value jj) { h.store(ninf, pk, jj); });
   h.loop(h.idx(0), qCount, 1, [&](Value q) {
     Value i = h.add(i0, q), c0 = h.idx(0);
     h.store(ninf, m, c0);
@@ -770,8 +771,8 @@ void AttentionKernel::decodeSoftmax(Value kCount) {
   h.store(mn, m, c0);
   // The padding past the block (BK not a multiple of VW) became 0 above:
   // -inf again for the next block, whose scores overwrite keys [0, BK) only.
-  if (int64_t padded = llvm::divideCeil(BK, VW) * VW; padded > BK)
-    h.loop(h.idx(BK), h.idx(padded), 1, [&](Value jj) { h.store(ninf, pk, jj); });
+  if (paddedBK() > BK)
+    h.loop(h.idx(BK), h.idx(paddedBK()), 1, [&](Value jj) { h.store(ninf, pk, jj); });
 }
 
 /// od = od * alpha + sum over the block's keys of pk[jj] * v[j0 + jj, :], in
