@@ -73,11 +73,15 @@ class AttncModel:
         manifest = getattr(self.lib, f"{name}_manifest_json")
         manifest.restype = ctypes.c_char_p
         self.manifest = json.loads(manifest())
+        # The C types, so that counts travel as size_t, not as int.
+        tensors = ctypes.POINTER(Tensor)
         self.run_tensors = getattr(self.lib, f"{name}_run_tensors")
+        self.run_tensors.argtypes = [tensors, ctypes.c_size_t, tensors, ctypes.c_size_t,
+                                     tensors, ctypes.c_size_t, ctypes.POINTER(Exec)]
+        self.run_tensors.restype = ctypes.c_int
         self.workspace_bytes = getattr(self.lib, f"{name}_workspace_bytes")
+        self.workspace_bytes.argtypes = [ctypes.c_void_p]
         self.workspace_bytes.restype = ctypes.c_size_t
-        status = self.lib.attnc_status_string
-        status.restype = ctypes.c_char_p
         self.last_error = self.lib.attnc_last_error
         self.last_error.restype = ctypes.c_char_p
 
