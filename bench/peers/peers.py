@@ -524,7 +524,7 @@ def time_in_turns(calls, min_time, max_rounds=200):
             samples[name].append(elapsed / batch[name])
         if all(spent[n] >= min_time and len(samples[n]) >= 5 for n in calls):
             break
-    return {n: (min(s), statistics.median(s), sum(batch[n] for _ in s)) for n, s in samples.items()}
+    return {n: (min(s), statistics.median(s), batch[n] * len(s)) for n, s in samples.items()}
 
 
 # --------------------------------------------------------------------------

@@ -717,6 +717,8 @@ static attnc_status plan_workspace(const attnc_sig *sig, attnc_entry_fn entry,
     put_args(sig, &w, &ctx);
     ctx.plan_only = 1;
     entry(w.args);
+    /* A buffer whose size overflows fails the request: no plan then. */
+    s = ctx.failure;
     *bytes = (size_t)ctx.planned_bytes;
     attnc_ctx_destroy(&ctx);
   }

@@ -196,6 +196,23 @@ TEST(KernelBuffers, ASizeThatOverflowsFailsTheRunNamingTheBuffer) {
                "bytes overflows 64 bits (with N = 7)");
 }
 
+TEST(KernelBuffers, AWorkspaceThatOverflowsHasNoSize) {
+  Requests r;
+  r.add("'t' at m.attn:2:5", "f32", 4, {INT64_C(1) << 40, INT64_C(1) << 40, 2});
+  static const Model model = [] {
+    ModelBuilder b("buffers");
+    b.dim("N");
+    return b.build();
+  }();
+  const int64_t dims[] = {7};
+  std::vector<void *> p;
+  const size_t needed = workspaceBytes(model, dims, [&](attnc_kernel_ctx *ctx) {
+    int64_t stride = 0;
+    r.allocate(ctx, 0, p, stride);
+  });
+  EXPECT_EQ(needed, SIZE_MAX);
+}
+
 TEST(KernelBuffers, AFailedAllocationFailsTheRunWithItsSize) {
   // 2^62 bytes: a valid size that no machine can allocate.
   Requests r;

@@ -145,6 +145,9 @@ private:
   void scoreTile(Value j0, Value kCount, Value allTrue, ElementFn element);
   void scoreElements(Value j0, Value kCount, bool masked, ElementFn element);
   void onlineSoftmax();
+  std::pair<Value, Value> rescaleAndShift(Value mOld, Value mNewV);
+  Value runningSum(Value lOld, Value alphaV, Value blockSum, Value mNewV);
+  Value reciprocalOrZero(Value lv);
   void accumulateValues(Value j0, Value kCount, Value allTrue);
   void normalize();
 
@@ -325,6 +328,7 @@ void AttentionKernel::emitTask(Value task) {
   qt = dotForm ? scratch({ShapedType::kDynamic, BQ}, depth) : Value();
   ninf = h.f32(-std::numeric_limits<double>::infinity());
   zero = h.f32(0.0);
+  numKBlocks = h.ceilDiv(T, h.idx(BK));
 
   scoreBatch = batchMap(op.getScore());
   valueBatch = batchMap(op.getValue());
@@ -383,8 +387,6 @@ void AttentionKernel::emitCompute(bool tiles) {
       });
     });
   }
-  numKBlocks = h.ceilDiv(T, h.idx(BK));
-
   // topk(K): a first pass over the keys finds each query's threshold.
   std::optional<TopKSelection> topk;
   if (op.getTopk()) {
@@ -550,21 +552,13 @@ void AttentionKernel::scoreElements(Value j0, Value kCount, bool masked, Element
 /// exp chains interleave, which hides the polynomial's latency): alpha =
 /// exp(m - m_new), St <- exp(St - m_new), l <- l * alpha + sum, m <- m_new.
 void AttentionKernel::onlineSoftmax() {
-  const double inf = std::numeric_limits<double>::infinity();
   const int64_t SW = 2 * VW;
   auto vt = VectorType::get({SW}, f32);
-  Value zeroV = h.f32Like(0.0, vt), ninfV = h.f32Like(-inf, vt);
+  Value zeroV = h.f32Like(0.0, vt);
   h.loop(h.idx(0), h.idx(BQ), SW, [&](Value q) {
-    Value mo = h.vload(SW, m, q), mn = h.vload(SW, mNew, q);
-    // alpha = exp(m_old - m_new): 0 for a row that had no live score.
-    Value fresh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mo, ninfV);
-    Value scale = expNonPositive(h, b.create<arith::SubFOp>(loc, mo, mn));
-    Value alphaV = b.create<arith::SelectOp>(loc, fresh, zeroV, scale);
+    Value mn = h.vload(SW, mNew, q);
+    auto [alphaV, shift] = rescaleAndShift(h.vload(SW, m, q), mn);
     h.vstore(alphaV, alpha, q);
-    // A row with no live score yet has only -inf scores: it subtracts 0
-    // rather than -inf, so that every weight is exp(-inf) = 0.
-    Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mn, ninfV);
-    Value shift = b.create<arith::SelectOp>(loc, none, zeroV, mn);
     auto keys = b.create<scf::ForOp>(
         loc, h.idx(0), h.idx(BK), h.idx(1), ValueRange{zeroV},
         [&](OpBuilder &nb, Location, Value jj, ValueRange sum) {
@@ -575,17 +569,44 @@ void AttentionKernel::onlineSoftmax() {
           h.vstore(p, st, {jj, q});
           b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::AddFOp>(loc, sum[0], p)});
         });
-    // l = l * alpha + sum. A NaN or +inf maximum makes the row NaN, as in
-    // the reference, where exp(score - max) is then NaN.
-    Value lNew = b.create<arith::AddFOp>(
-        loc, b.create<arith::MulFOp>(loc, h.vload(SW, l, q), alphaV), keys.getResult(0));
-    Value poisoned =
-        b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UGE, mn, h.f32Like(inf, vt));
-    lNew = b.create<arith::SelectOp>(
-        loc, poisoned, h.f32Like(std::numeric_limits<double>::quiet_NaN(), vt), lNew);
-    h.vstore(lNew, l, q);
+    h.vstore(runningSum(h.vload(SW, l, q), alphaV, keys.getResult(0), mn), l, q);
     h.vstore(mn, m, q);
   });
+}
+
+/// The online softmax's step from the old running maximum to the new one
+/// (f32 or vectors of it): alpha = exp(m_old - m_new), 0 for a row that had
+/// no live score; and the shift subtracted from the block's scores, m_new,
+/// or 0 for a row with no live score yet (only -inf scores: every weight is
+/// then exp(-inf) = 0, not NaN).
+std::pair<Value, Value> AttentionKernel::rescaleAndShift(Value mOld, Value mNewV) {
+  Type type = mOld.getType();
+  Value zeroV = h.f32Like(0.0, type);
+  Value ninfV = h.f32Like(-std::numeric_limits<double>::infinity(), type);
+  Value fresh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mOld, ninfV);
+  Value scale = expNonPositive(h, b.create<arith::SubFOp>(loc, mOld, mNewV));
+  Value alphaV = b.create<arith::SelectOp>(loc, fresh, zeroV, scale);
+  Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mNewV, ninfV);
+  return {alphaV, b.create<arith::SelectOp>(loc, none, zeroV, mNewV)};
+}
+
+/// l * alpha + the block's sum of weights. A NaN or +inf maximum makes the
+/// row NaN, as in the reference, where exp(score - max) is then NaN.
+Value AttentionKernel::runningSum(Value lOld, Value alphaV, Value blockSum, Value mNewV) {
+  Type type = lOld.getType();
+  Value sum = b.create<arith::AddFOp>(loc, b.create<arith::MulFOp>(loc, lOld, alphaV), blockSum);
+  Value poisoned = b.create<arith::CmpFOp>(
+      loc, arith::CmpFPredicate::UGE, mNewV,
+      h.f32Like(std::numeric_limits<double>::infinity(), type));
+  return b.create<arith::SelectOp>(
+      loc, poisoned, h.f32Like(std::numeric_limits<double>::quiet_NaN(), type), sum);
+}
+
+/// 1 / l, or 0 for a fully masked row (l = 0), whose output is 0.
+Value AttentionKernel::reciprocalOrZero(Value lv) {
+  Value empty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, lv, zero);
+  return b.create<arith::SelectOp>(loc, empty, zero,
+                                   b.create<arith::DivFOp>(loc, h.f32(1.0), lv));
 }
 
 /// Ot = Ot * alpha + V^T . P^T over the block's valid keys. In a block the
@@ -638,10 +659,7 @@ void AttentionKernel::accumulateValues(Value j0, Value kCount, Value allTrue) {
 /// out[q][d] = Ot[d][q] / l[q] for the task's rows (0 for a fully masked row).
 void AttentionKernel::normalize() {
   h.loop(h.idx(0), qCount, 1, [&](Value q) {
-    Value lv = h.load(l, q);
-    Value empty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, lv, zero);
-    Value inv = b.create<arith::DivFOp>(loc, h.f32(1.0), lv);
-    inv = b.create<arith::SelectOp>(loc, empty, zero, inv);
+    Value inv = reciprocalOrZero(h.load(l, q));
     h.loop(h.idx(0), D, 1, [&](Value d) {
       SmallVector<Value> idx(batch);
       idx.append({h.add(i0, q), d});
@@ -661,7 +679,6 @@ void AttentionKernel::normalize() {
 /// value rows vectorised over the head dim. The same arithmetic as the tiled
 /// path, in the same order per query, up to the inner product's summation.
 void AttentionKernel::emitDecode() {
-  numKBlocks = h.ceilDiv(T, h.idx(BK));
   // Padding past the block's keys weighs exp(-inf) = 0.
   h.loop(h.idx(0), h.idx(paddedBK()), 1, [&](Value jj) { h.store(ninf, pk, jj); });
   h.loop(h.idx(0), qCount, 1, [&](Value q) {
@@ -677,10 +694,7 @@ void AttentionKernel::emitDecode() {
       decodeValues(j0, kCount);
     });
     // out[i][d] = od[d] / l (0 for a fully masked row).
-    Value lv = h.load(l, c0);
-    Value empty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, lv, zero);
-    Value inv = b.create<arith::SelectOp>(loc, empty, zero,
-                                          b.create<arith::DivFOp>(loc, h.f32(1.0), lv));
+    Value inv = reciprocalOrZero(h.load(l, c0));
     h.loop(h.idx(0), D, 1, [&](Value d) {
       SmallVector<Value> idx(batch);
       idx.append({i, d});
@@ -741,16 +755,12 @@ void AttentionKernel::decodeScores(Value i, Value j0, Value kCount, bool masked)
 /// a vector of them: pk <- exp(pk - m_new), l <- l * alpha + sum, m <- m_new,
 /// alpha[0] = exp(m - m_new).
 void AttentionKernel::decodeSoftmax(Value kCount) {
-  const double inf = std::numeric_limits<double>::infinity();
   auto vt = VectorType::get({VW}, f32);
   Value c0 = h.idx(0);
-  Value mo = h.load(m, c0), mn = h.load(mNew, c0);
-  Value fresh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mo, ninf);
-  Value alphaS = b.create<arith::SelectOp>(
-      loc, fresh, zero, expNonPositive(h, b.create<arith::SubFOp>(loc, mo, mn)));
+  Value mn = h.load(mNew, c0);
+  auto [alphaS, shiftS] = rescaleAndShift(h.load(m, c0), mn);
   h.store(alphaS, alpha, c0);
-  Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mn, ninf);
-  Value shift = b.create<vector::BroadcastOp>(loc, vt, b.create<arith::SelectOp>(loc, none, zero, mn));
+  Value shift = b.create<vector::BroadcastOp>(loc, vt, shiftS);
   auto keys = b.create<scf::ForOp>(
       loc, h.idx(0), h.ceilDiv(kCount, h.idx(VW)), h.idx(1), ValueRange{h.f32Like(0.0, vt)},
       [&](OpBuilder &nb, Location, Value g, ValueRange sum) {
@@ -762,12 +772,7 @@ void AttentionKernel::decodeSoftmax(Value kCount) {
         b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::AddFOp>(loc, sum[0], p)});
       });
   Value blockSum = b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, keys.getResult(0));
-  Value lNew = b.create<arith::AddFOp>(loc, b.create<arith::MulFOp>(loc, h.load(l, c0), alphaS),
-                                       blockSum);
-  Value poisoned = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UGE, mn, h.f32(inf));
-  lNew = b.create<arith::SelectOp>(loc, poisoned, h.f32(std::numeric_limits<double>::quiet_NaN()),
-                                   lNew);
-  h.store(lNew, l, c0);
+  h.store(runningSum(h.load(l, c0), alphaS, blockSum, mn), l, c0);
   h.store(mn, m, c0);
   // The padding past the block (BK not a multiple of VW) became 0 above:
   // -inf again for the next block, whose scores overwrite keys [0, BK) only.
