@@ -2,6 +2,8 @@
 
 #include "KernelBuilder.h"
 
+#include "attnc/Dialect/Attn/IR/ScalarSemantics.h"
+
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -42,9 +44,106 @@ ResultBuffer resultBuffer(LoopBuilder &h, Value result, ValueRange extents) {
     if (type.isDynamicDim(a))
       dynamic.push_back(extents[a]);
   Value buffer = h.b.create<memref::AllocOp>(
-      h.loc, MemRefType::get(type.getShape(), h.b.getF32Type()), dynamic,
+      h.loc, MemRefType::get(type.getShape(), type.getElementType()), dynamic,
       h.b.getI64IntegerAttr(64));
   return {buffer, nullptr};
+}
+
+// A masked load or store of bf16 is, to LLVM on a CPU without AVX512-BF16,
+// a vector of bf16 built or taken apart lane by lane, which it does through
+// calls converting to and from f32 (__truncsfbf2, which libgcc may lack). A
+// whole vector is a plain load or store; a partial one moves its lanes as
+// 16-bit integers.
+
+Value maskedLoad(LoopBuilder &h, Value m, ValueRange i, Value count, int64_t width) {
+  OpBuilder &b = h.b;
+  Location loc = h.loc;
+  Type element = cast<MemRefType>(m.getType()).getElementType();
+  auto type = VectorType::get({width}, element);
+  if (!element.isBF16()) {
+    Value mask = b.create<vector::CreateMaskOp>(loc, VectorType::get({width}, b.getI1Type()),
+                                                count);
+    Value zero = h.constantLike(b.getFloatAttr(element, 0.0), type);
+    return b.create<vector::MaskedLoadOp>(loc, type, m, i, mask, zero);
+  }
+  auto bits = VectorType::get({width}, b.getI16Type());
+  Value whole = h.cmp(arith::CmpIPredicate::sge, count, h.idx(width));
+  auto partial = [&](OpBuilder &nb, Location) {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+    Value zero = h.constantLike(b.getI16IntegerAttr(0), bits);
+    Value lanes = h.loopCarrying(
+        h.idx(0), count, 1, ValueRange{zero},
+        [&](Value lane, ValueRange acc) -> SmallVector<Value> {
+          SmallVector<Value> at(i);
+          at.back() = h.add(at.back(), lane);
+          Value e = b.create<arith::BitcastOp>(loc, b.getI16Type(), h.load(m, at));
+          return {b.create<vector::InsertOp>(loc, e, acc[0], mlir::OpFoldResult(lane))};
+        })[0];
+    b.create<scf::YieldOp>(loc, b.create<arith::BitcastOp>(loc, type, lanes).getResult());
+  };
+  auto load = b.create<scf::IfOp>(
+      loc, whole,
+      [&](OpBuilder &nb, Location) {
+        nb.create<scf::YieldOp>(loc, nb.create<vector::LoadOp>(loc, type, m, i).getResult());
+      },
+      partial);
+  return load.getResult(0);
+}
+
+/// The bf16 bits (i16) of f32 `x` (or of a vector of f32), rounded to
+/// nearest even in integer arithmetic without a select (LLVM would make a
+/// select of bf16 of it; see above). A NaN keeps its upper half, made quiet,
+/// and is not rounded (rounding could carry it into the sign).
+static Value bf16Bits(LoopBuilder &h, Value x) {
+  OpBuilder &b = h.b;
+  Location loc = h.loc;
+  Type i32 = attn::scalar::shapedLike(b.getI32Type(), x.getType());
+  auto c = [&](int64_t v) { return h.constantLike(b.getI32IntegerAttr(v), i32); };
+  auto andI = [&](Value p, Value q) { return b.create<arith::AndIOp>(loc, p, q); };
+  auto shr = [&](Value p, int64_t n) { return b.create<arith::ShRUIOp>(loc, p, c(n)); };
+  Value bits = b.create<arith::BitcastOp>(loc, i32, x);
+  // nan = 1 for a NaN (|bits| above the infinity's), else 0.
+  Value magnitude = andI(bits, c(0x7FFFFFFF));
+  Value nan = shr(b.create<arith::SubIOp>(loc, c(0x7F800000), magnitude), 31);
+  Value quiet = b.create<arith::OrIOp>(loc, bits, b.create<arith::ShLIOp>(loc, nan, c(22)));
+  Value lowHalf = b.create<arith::SubIOp>(loc, b.create<arith::ShLIOp>(loc, nan, c(16)), nan);
+  Value kept = andI(quiet, b.create<arith::XOrIOp>(loc, lowHalf, c(-1)));
+  // Round to nearest even: add 0x7FFF, plus 1 when the kept half is odd.
+  Value odd = andI(shr(kept, 16), c(1));
+  Value rounded = shr(b.create<arith::AddIOp>(
+                          loc, kept, b.create<arith::AddIOp>(loc, odd, c(0x7FFF))),
+                      16);
+  return b.create<arith::TruncIOp>(loc, attn::scalar::shapedLike(b.getI16Type(), i32), rounded);
+}
+
+void storeRow(LoopBuilder &h, Value x, Value m, ValueRange i, Value count) {
+  OpBuilder &b = h.b;
+  Location loc = h.loc;
+  Type element = cast<MemRefType>(m.getType()).getElementType();
+  int64_t width = cast<VectorType>(x.getType()).getShape()[0];
+  auto type = VectorType::get({width}, element);
+  if (!element.isBF16()) {
+    if (!element.isF32())
+      x = b.create<arith::TruncFOp>(loc, type, x);
+    Value mask = b.create<vector::CreateMaskOp>(loc, VectorType::get({width}, b.getI1Type()),
+                                                count);
+    b.create<vector::MaskedStoreOp>(loc, m, i, mask, x);
+    return;
+  }
+  h.ifElse(
+      h.cmp(arith::CmpIPredicate::sge, count, h.idx(width)),
+      [&] { h.vstore(b.create<arith::BitcastOp>(loc, type, bf16Bits(h, x)), m, i); },
+      [&] {
+        // Lane by lane from the f32 vector, rounded as scalars: LLVM merges
+        // stores of lanes of a bf16 vector into a vector it builds through f32.
+        h.loop(h.idx(0), count, 1, [&](Value lane) {
+          SmallVector<Value> at(i);
+          at.back() = h.add(at.back(), lane);
+          Value e = b.create<vector::ExtractOp>(loc, x, mlir::OpFoldResult(lane));
+          h.store(b.create<arith::BitcastOp>(loc, element, bf16Bits(h, e)), m, at);
+        });
+      });
 }
 
 Value expNonPositive(LoopBuilder &h, Value x) {

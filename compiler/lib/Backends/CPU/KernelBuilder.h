@@ -100,6 +100,21 @@ struct LoopBuilder {
     b.create<scf::IfOp>(loc, cond, branch(thenBody), branch(elseBody));
   }
 
+  /// for (iv = lb; iv < ub; iv += step) carried = body(iv, carried), from
+  /// `init`; the last values carried.
+  mlir::ResultRange loopCarrying(Value lb, Value ub, int64_t step, ValueRange init,
+                                 function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    return b
+        .create<scf::ForOp>(loc, lb, ub, idx(step), init,
+                            [&](OpBuilder &nb, Location, Value iv, ValueRange carried) {
+                              OpBuilder::InsertionGuard g(b);
+                              b.setInsertionPoint(nb.getInsertionBlock(),
+                                                  nb.getInsertionPoint());
+                              b.create<scf::YieldOp>(loc, body(iv, carried));
+                            })
+        .getResults();
+  }
+
   /// for (iv = lb; iv < ub; iv += step) body(iv)
   void loop(Value lb, Value ub, int64_t step, function_ref<void(Value)> body) {
     b.create<scf::ForOp>(loc, lb, ub, idx(step), std::nullopt,
@@ -115,7 +130,7 @@ struct LoopBuilder {
 
 using attn::dependsOnlyOn;
 
-/// The buffer a kernel writes its f32 result `result` (of `extents`) into:
+/// The buffer a kernel writes its result `result` (of `extents`) into:
 /// the model's output itself when the result only goes there (the runtime
 /// guarantees that outputs do not overlap inputs; `destination` is then the
 /// op to erase), else a new 64-byte-aligned one.
@@ -144,6 +159,15 @@ Value cloneSlice(OpBuilder &b, Value v, IRMapping &map, Region &region);
 /// operations against math.exp's 23, which must also handle overflow: the
 /// softmax spends most of its time here.
 Value expNonPositive(LoopBuilder &h, Value x);
+
+/// `width` elements of `m` from m[i...] on along its last axis, as a vector
+/// of its element type; the lanes at and after `count` are 0 and are not
+/// read.
+Value maskedLoad(LoopBuilder &h, Value m, ValueRange i, Value count, int64_t width);
+/// Stores the lanes of the f32 vector `x` before `count` into m[i...] on
+/// along its last axis, rounded to m's element type (f32, f16 or bf16) to
+/// nearest even.
+void storeRow(LoopBuilder &h, Value x, Value m, ValueRange i, Value count);
 
 /// A register-tiled product C[r][c] = init + sum_k A(r, k) * B[k][c] for
 /// r < rows, c < width (a multiple of 2 * vw), k < depth: tiles of tileRows

@@ -791,18 +791,16 @@ void AttentionKernel::decodeValues(Value j0, Value kCount) {
     Value lanes = b.create<vector::CreateMaskOp>(loc, maskType, ValueRange{h.sub(D, d)});
     Value acc = b.create<arith::MulFOp>(
         loc, b.create<vector::MaskedLoadOp>(loc, vt, od, ValueRange{d}, lanes, zeroV), alphaV);
-    auto keys = b.create<scf::ForOp>(
-        loc, h.idx(0), kCount, h.idx(1), ValueRange{acc},
-        [&](OpBuilder &nb, Location, Value jj, ValueRange sum) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+    Value sum = h.loopCarrying(
+        h.idx(0), kCount, 1, ValueRange{acc},
+        [&](Value jj, ValueRange sum) -> SmallVector<Value> {
           SmallVector<Value> idx(vLead);
           idx.append({h.add(j0, jj), d});
           Value row = b.create<vector::MaskedLoadOp>(loc, vt, vBuf, idx, lanes, zeroV);
           Value p = b.create<vector::BroadcastOp>(loc, vt, h.load(pk, jj));
-          b.create<scf::YieldOp>(loc, ValueRange{b.create<vector::FMAOp>(loc, p, row, sum[0])});
-        });
-    b.create<vector::MaskedStoreOp>(loc, od, ValueRange{d}, lanes, keys.getResult(0));
+          return {b.create<vector::FMAOp>(loc, p, row, sum[0])};
+        })[0];
+    b.create<vector::MaskedStoreOp>(loc, od, ValueRange{d}, lanes, sum);
   });
 }
 

@@ -12,18 +12,23 @@
 //         contiguous, element by element through a transpose)
 //       (a task of at most tileRows rows reads B in place instead: it would
 //       read each element once)
+//       when A has a prologue (element-wise ops it is read through), pack
+//         A[m0 : m0 + mc, k0 : k0 + kc] into Ap, computing them once
 //       for each panel p, for each register tile of rows (tileRows rows,
 //       then 4, 2, 1 for the rest):
 //         acc[r][v] = (first block ? 0 : C) + sum_k A(r, k) * Bp[p][k][v]
 //         (tileRows x tileVectors accumulators in registers over the block)
 //         on the last block, acc = epilogue(acc)
 //         store acc into C (masked past the last column; in the layout of
-//         the attn.heads the result goes to, when that is its only use)
+//         the attn.heads the result goes to, when that is its only use);
+//         when C is stored in f16 or bf16, the partial sums of the blocks
+//         before the last go to an f32 buffer of the task instead
 //
-// A is read in place, one element per row and step, broadcast (through
-// transposes and head splits, whose indices are linear in the depth; a head
-// merge before A is left to copy, since c / D and c % D per step cost more
-// than the copy). When B has no
+// Otherwise A is read in place, one element per row and step, broadcast
+// (through transposes and head splits, whose indices are linear in the
+// depth; a head merge before A is left to copy, since c / D and c % D per
+// step cost more than the copy). B's prologue is computed as it is packed
+// (or read, in place). When B has no
 // batch axes of its own (x @ W with x [B, S, E]), C's trailing batch axes fold
 // into the rows, so a row block spans them and every B * S fills whole tiles;
 // the others index tasks. Each element of C is one sequential sum over k in
@@ -79,6 +84,7 @@ private:
   void prepareOutput();
   void emitTask(Value task);
   void packPanels(Value n0, Value columns, Value k0, Value depth);
+  void packRows(ValueRange outer, Value r0, Value rows, Value k0, Value depth);
   void emitTiles(ValueRange outer, Value r0, Value rows, Value p, Value c0, Value k0, Value depth,
                  Value first, Value last);
   void emitTile(int64_t tr, ValueRange outer, Value row, Value p, Value c0, Value k0, Value depth,
@@ -105,6 +111,8 @@ private:
   }
   /// Whether a task of few rows may read B's rows in place.
   bool readsRhsInPlace() { return hasN && rhs.lastAxisContiguous(); }
+  /// Whether C is stored in a narrower type than its f32 sums.
+  bool narrowOutput() const { return static_cast<bool>(epilogue.narrowing); }
 
   /// Below this many multiply-adds (about 20 us on one core), a product
   /// with few rows runs as one task.
@@ -140,6 +148,9 @@ private:
   Value packed;
   bool readDirectly = false;
   SmallVector<Value> rhsBatch;
+  /// The task's packed rows of A (when A has a prologue), the f32 partial
+  /// sums (when C is narrower), and the task's first row and column.
+  Value packedLhs, partialSums, taskRow0, taskColumn0;
 };
 
 void GemmKernel::build() {
@@ -169,7 +180,9 @@ void GemmKernel::build() {
   // runtime runs it on the calling thread.
   taskRows = evenShare(numRows, t.blockRows, t.tileRows);
   taskColumns = evenShare(N, t.blockColumns, t.tileColumns());
-  if (readsRhsInPlace()) {
+  // (A narrower C keeps the panels' columns: its partial sums have a
+  // buffer of that size.)
+  if (readsRhsInPlace() && !narrowOutput()) {
     Value work = h.mul(h.mul(numRows, N), K);
     Value small = b.create<arith::AndIOp>(
         loc, h.cmp(arith::CmpIPredicate::sle, numRows, h.idx(t.tileRows)),
@@ -284,6 +297,16 @@ void GemmKernel::emitTask(Value task) {
   int64_t panels = t.blockColumns / t.tileColumns();
   auto packedType = MemRefType::get({panels, t.blockDepth, t.tileColumns()}, b.getF32Type());
   packed = b.create<memref::AllocaOp>(loc, packedType, b.getI64IntegerAttr(64));
+  auto taskType = [&](int64_t columns) {
+    return MemRefType::get({t.blockRows, columns}, b.getF32Type());
+  };
+  if (lhs.computes())
+    packedLhs = b.create<memref::AllocaOp>(loc, taskType(t.blockDepth), b.getI64IntegerAttr(64));
+  if (narrowOutput())
+    partialSums =
+        b.create<memref::AllocaOp>(loc, taskType(t.blockColumns), b.getI64IntegerAttr(64));
+  taskRow0 = r0;
+  taskColumn0 = n0;
   Value kBlocks = b.create<arith::MaxSIOp>(loc, h.ceilDiv(K, h.idx(t.blockDepth)), h.idx(1));
   auto blocks = [&] {
     h.loop(h.idx(0), kBlocks, 1, [&](Value kb) {
@@ -293,6 +316,8 @@ void GemmKernel::emitTask(Value task) {
       Value last = h.cmp(arith::CmpIPredicate::eq, kb, h.sub(kBlocks, h.idx(1)));
       if (!readDirectly)
         packPanels(n0, columns, k0, depth);
+      if (packedLhs)
+        packRows(outer, r0, rows, k0, depth);
       h.loop(h.idx(0), h.ceilDiv(columns, h.idx(t.tileColumns())), 1, [&](Value p) {
         Value c0 = h.add(n0, h.mul(p, h.idx(t.tileColumns())));
         emitTiles(outer, r0, rows, p, c0, k0, depth, first, last);
@@ -353,6 +378,26 @@ void GemmKernel::packPanels(Value n0, Value columns, Value k0, Value depth) {
   });
 }
 
+/// Ap[r][k] = A[r0 + r][k0 + k] for the task's rows, with A's prologue
+/// computed (vector by vector along the depth where A's rows are
+/// contiguous).
+void GemmKernel::packRows(ValueRange outer, Value r0, Value rows, Value k0, Value depth) {
+  int64_t vw = t.vectorWidth;
+  h.loop(h.idx(0), rows, 1, [&](Value r) {
+    SmallVector<Value> cRow = rowIndices(outer, h.add(r0, r));
+    if (lhs.lastAxisContiguous()) {
+      h.loop(h.idx(0), depth, vw, [&](Value k) {
+        Value row = lhs.loadRow(h, lhsIndices(cRow, h.add(k0, k)), h.sub(depth, k), vw);
+        h.vstore(row, packedLhs, {r, k});
+      });
+      return;
+    }
+    h.loop(h.idx(0), depth, 1, [&](Value k) {
+      h.store(lhs.load(h, lhsIndices(cRow, h.add(k0, k))), packedLhs, {r, k});
+    });
+  });
+}
+
 /// The register tiles of the task's rows against panel p: tiles of
 /// tileRows rows, then of 4, 2 and 1 for the rest.
 void GemmKernel::emitTiles(ValueRange outer, Value r0, Value rows, Value p, Value c0, Value k0,
@@ -387,7 +432,15 @@ void GemmKernel::emitTile(int64_t tr, ValueRange outer, Value row, Value p, Valu
     }
     return idx;
   };
-  SmallVector<Type> accTypes(tr * nv, vectorType);
+  // A narrower C keeps the partial sums in the task's f32 buffer, at the
+  // tile's row and column within the task.
+  auto partialIndices = [&](int64_t i, int64_t v) -> SmallVector<Value> {
+    return {h.add(h.sub(row, taskRow0), h.idx(i)), h.sub(columnOf(v), taskColumn0)};
+  };
+  auto columnMask = [&](int64_t v) {
+    return b.create<vector::CreateMaskOp>(loc, VectorType::get({vw}, b.getI1Type()),
+                                          h.sub(N, columnOf(v)));
+  };
 
   // The accumulators start at 0 on the first block of the depth, else at C.
   auto start = b.create<scf::IfOp>(loc, first, [&](OpBuilder &nb, Location) {
@@ -398,14 +451,14 @@ void GemmKernel::emitTile(int64_t tr, ValueRange outer, Value row, Value p, Valu
     SmallVector<Value> c;
     for (int64_t i = 0; i < tr; ++i)
       for (int64_t v = 0; v < nv; ++v) {
-        if (!hasN) {
+        if (partialSums)
+          c.push_back(h.vload(vw, partialSums, partialIndices(i, v)));
+        else if (!hasN)
           c.push_back(vectorOf(h.load(out, cIndices(i, v))));
-          continue;
-        }
-        Value mask = b.create<vector::CreateMaskOp>(
-            loc, VectorType::get({vw}, b.getI1Type()), h.sub(N, columnOf(v)));
-        c.push_back(b.create<vector::MaskedLoadOp>(loc, vectorType, out, cIndices(i, v), mask,
-                                                   h.f32Like(0.0, vectorType)));
+        else
+          c.push_back(b.create<vector::MaskedLoadOp>(loc, vectorType, out, cIndices(i, v),
+                                                     columnMask(v),
+                                                     h.f32Like(0.0, vectorType)));
       }
     b.create<scf::YieldOp>(loc, c);
   });
@@ -423,9 +476,11 @@ void GemmKernel::emitTile(int64_t tr, ValueRange outer, Value row, Value p, Valu
                            : h.vload(vw, packed, {p, k, h.idx(v * vw)}));
         SmallVector<Value> next(acc);
         for (int64_t i = 0; i < tr; ++i) {
-          Value a = vectorOf(lhs.load(h, lhsIndices(cRows[i], h.add(k0, k))));
+          Value a = packedLhs
+                        ? h.load(packedLhs, {h.add(h.sub(row, taskRow0), h.idx(i)), k})
+                        : lhs.load(h, lhsIndices(cRows[i], h.add(k0, k)));
           for (int64_t v = 0; v < nv; ++v)
-            next[i * nv + v] = b.create<vector::FMAOp>(loc, a, bv[v], acc[i * nv + v]);
+            next[i * nv + v] = b.create<vector::FMAOp>(loc, vectorOf(a), bv[v], acc[i * nv + v]);
         }
         b.create<scf::YieldOp>(loc, next);
       });
@@ -440,19 +495,30 @@ void GemmKernel::emitTile(int64_t tr, ValueRange outer, Value row, Value p, Valu
     acc.assign(finish.getResults().begin(), finish.getResults().end());
   }
 
-  for (int64_t i = 0; i < tr; ++i)
-    for (int64_t v = 0; v < nv; ++v) {
-      if (!hasN) {
-        // One column: lane 0 is C's element.
-        Value e = b.create<vector::ExtractOp>(loc, acc[i * nv + v], ArrayRef<int64_t>{0});
-        if (v == 0)
-          h.store(e, out, cIndices(i, v));
-        continue;
+  // In C's type: the sums', or the narrower one the epilogue converts to.
+  auto storeResults = [&] {
+    for (int64_t i = 0; i < tr; ++i)
+      for (int64_t v = 0; v < nv; ++v) {
+        Value x = acc[i * nv + v];
+        if (hasN) {
+          storeRow(h, x, out, cIndices(i, v), h.sub(N, columnOf(v)));
+        } else if (v == 0) {
+          // One column: lane 0 is C's element.
+          Value e = b.create<vector::ExtractOp>(loc, x, ArrayRef<int64_t>{0});
+          Type element = cast<MemRefType>(out.getType()).getElementType();
+          h.store(scalar::cast(b, loc, e, element), out, cIndices(i, v));
+        }
       }
-      Value mask = b.create<vector::CreateMaskOp>(loc, VectorType::get({vw}, b.getI1Type()),
-                                                  h.sub(N, columnOf(v)));
-      b.create<vector::MaskedStoreOp>(loc, out, cIndices(i, v), mask, acc[i * nv + v]);
-    }
+  };
+  if (!partialSums) {
+    storeResults();
+    return;
+  }
+  h.ifElse(last, storeResults, [&] {
+    for (int64_t i = 0; i < tr; ++i)
+      for (int64_t v = 0; v < nv; ++v)
+        h.vstore(acc[i * nv + v], partialSums, partialIndices(i, v));
+  });
 }
 
 /// The epilogue's ops on each accumulator vector, in order.
@@ -464,6 +530,8 @@ SmallVector<Value> GemmKernel::applyEpilogue(ArrayRef<SmallVector<Value>> cRows,
     Value column = h.add(c0, h.idx((n % t.tileVectors) * t.vectorWidth));
     Value x = acc, chain = op.getResult();
     for (ElementwiseOpInterface e : epilogue.ops) {
+      if (e.getOperation() == epilogue.narrowing)
+        break;  // applied as C is stored
       SmallVector<Value> operands;
       for (Value o : e->getOperands()) {
         if (o == chain)
@@ -523,17 +591,6 @@ SmallVector<Value> GemmKernel::delinearize(Value linear, ArrayRef<Value> extents
 SmallVector<Value> GemmKernel::rowIndices(ValueRange outer, Value row) {
   SmallVector<Value> idx(outer);
   idx.append(delinearize(row, rowExtents));
-  return idx;
-}
-
-/// The indices of an operand whose leading axes broadcast against C's
-/// (aligned on the right; a static extent of 1 is read at 0).
-static SmallVector<Value> alignedBatch(LoopBuilder &h, RankedTensorType type, int64_t own,
-                                       ValueRange cBatch) {
-  SmallVector<Value> idx;
-  int64_t offset = static_cast<int64_t>(cBatch.size()) - own;
-  for (int64_t j = 0; j < own; ++j)
-    idx.push_back(type.getDimSize(j) == 1 ? h.idx(0) : cBatch[offset + j]);
   return idx;
 }
 

@@ -1,8 +1,10 @@
 //===- LowerContractions.cpp - attn.matmul as GEMM kernels ----------------===//
 //
 // Every attn.matmul becomes a packed, register-tiled GEMM (GemmKernel.cpp)
-// that reads its operands through their transposes and head splits and runs
-// the element-wise ops after it on its register tiles (ContractionForm.h).
+// that reads its operands through their transposes and head splits,
+// computing the element-wise ops that produced them as it reads (its
+// prologue), and runs the element-wise ops after it on its register tiles
+// (its epilogue; ContractionForm.h).
 // Comprehensions that are contractions, sum(k: a[i, k] * b[k, j]), become
 // matmuls first (RaiseComprehensions.h).
 //

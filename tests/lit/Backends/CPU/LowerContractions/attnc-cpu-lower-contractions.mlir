@@ -239,3 +239,78 @@ func.func @heads_across_vectors(%x: tensor<?x?x64xf32>, %w: tensor<64x80xf32>)
   %h = attn.heads %p, %c4 : tensor<?x?x80xf32>, index -> tensor<?x4x?x20xf32>
   return %h : tensor<?x4x?x20xf32>
 }
+
+// -----
+
+// Element-wise ops before the product whose values have no other use are
+// its prologue: A's (scale, ReLU) are computed as a task's rows of A are
+// packed, once per block of the depth, vector by vector (lanes past the
+// depth set to 0 again); B's (a gain along its columns) as B's rows are
+// read into the panels. The ops are gone.
+// CHECK-LABEL: func @prologue
+//   CHECK-NOT:   attn.
+//       CHECK:   scf.parallel
+//       CHECK:     memref.alloca() {alignment = 64 : i64} : memref<4x128x48xf32>
+//       CHECK:     %[[AP:.*]] = memref.alloca() {alignment = 64 : i64} : memref<128x128xf32>
+//       CHECK:       vector.maskedload %{{.*}} : memref<?x?xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+//       CHECK:       arith.mulf
+//       CHECK:       arith.maximumf
+//       CHECK:       arith.select
+//       CHECK:       vector.store %{{.*}}, %[[AP]]
+//       CHECK:       memref.load %[[AP]]
+//       CHECK:       vector.fma
+//       CHECK:     } else {
+//       CHECK:       vector.maskedload %{{.*}} : memref<?xf32>
+//       CHECK:       arith.mulf %{{.*}} : vector<16xf32>
+//       CHECK:       vector.store %{{.*}} : memref<4x128x48xf32>, vector<16xf32>
+//   CHECK-NOT:   attn.
+func.func @prologue(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>, %g: tensor<?xf32>) -> tensor<?x?xf32> {
+  %half = arith.constant 5.000000e-01 : f32
+  %s = attn.mul %a, %half : tensor<?x?xf32>, f32 -> tensor<?x?xf32>
+  %r = attn.relu %s : tensor<?x?xf32> -> tensor<?x?xf32>
+  %bg = attn.mul %b, %g : tensor<?x?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  %c = attn.matmul %r, %bg : tensor<?x?xf32>, tensor<?x?xf32> -> tensor<?x?xf32>
+  return %c : tensor<?x?xf32>
+}
+
+// -----
+
+// A producer whose value is used elsewhere too is computed once, there: the
+// product reads its result, and A is not packed.
+// CHECK-LABEL: func @shared_producer
+//       CHECK:   %[[R:.*]] = attn.relu
+//   CHECK-NOT:   memref<128x128xf32>
+//       CHECK:   tensor.extract %[[R]]
+//   CHECK-NOT:   memref<128x128xf32>
+//       CHECK:   return
+func.func @shared_producer(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>) -> (tensor<?x?xf32>, tensor<?x?xf32>) {
+  %r = attn.relu %a : tensor<?x?xf32> -> tensor<?x?xf32>
+  %c = attn.matmul %r, %b : tensor<?x?xf32>, tensor<?x?xf32> -> tensor<?x?xf32>
+  return %c, %r : tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+// A product converted to bf16 is stored in bf16: the sums of the depth
+// blocks before the last go to the task's f32 buffer, and the last block's
+// are rounded to nearest even in integer arithmetic and stored a vector at
+// a time, or lane by lane at the end of a row. The conversion is gone.
+// CHECK-LABEL: func @narrow_output
+//   CHECK-NOT:   attn.
+//       CHECK:   %[[OUT:.*]] = memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x?xbf16>
+//       CHECK:   %[[PARTIAL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<128x192xf32>
+//       CHECK:     vector.load %[[PARTIAL]]
+//       CHECK:     arith.bitcast %{{.*}} : vector<16xf32> to vector<16xi32>
+//       CHECK:     arith.trunci %{{.*}} : vector<16xi32> to vector<16xi16>
+//       CHECK:     arith.bitcast %{{.*}} : vector<16xi16> to vector<16xbf16>
+//       CHECK:     vector.store %{{.*}}, %[[OUT]]
+//       CHECK:     vector.extract %{{.*}}[%{{.*}}] : f32 from vector<16xf32>
+//       CHECK:     memref.store %{{.*}}, %[[OUT]]
+//       CHECK:     vector.store %{{.*}}, %[[PARTIAL]]
+//       CHECK:   bufferization.to_tensor %[[OUT]] restrict writable : memref<?x?xbf16>
+//   CHECK-NOT:   attn.
+func.func @narrow_output(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>) -> tensor<?x?xbf16> {
+  %c = attn.matmul %a, %b : tensor<?x?xf32>, tensor<?x?xf32> -> tensor<?x?xf32>
+  %n = attn.convert %c : tensor<?x?xf32> -> tensor<?x?xbf16>
+  return %n : tensor<?x?xbf16>
+}
