@@ -11,7 +11,7 @@
  * now). Buffers of loop iterations (a parallel task's scratch) come after
  * it: every thread gets a copy of each, laid out thread after thread. The
  * arena and the scratch are one block, the caller's workspace when it gave
- * one (attnc_exec.workspace), else allocated for the run.
+ * one (attnc_exec.workspace) large enough, else allocated for the run.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -191,15 +191,26 @@ attnc_status attnc_kernel_alloc_buffers(attnc_kernel_ctx *ctx, const char *names
     status = fail_request(ctx, &r[whole < n ? whole : 0],
                           "is too large: one copy per thread overflows 64 bits");
 
-  /* The arena goes in the caller's workspace when there is one (which may
-   * start anywhere: 63 bytes of slack align it); the per-thread scratch,
-   * whose size depends on the run's threads, is always the run's own. */
+  /* The caller's workspace (which may start anywhere: 63 bytes of slack
+   * align it) takes the arena, and the per-thread scratch after it when it
+   * has room for this run's threads: NAME_workspace_bytes counts the copies
+   * of a run on every core. Otherwise the scratch is the run's own. Every
+   * footprint is whole cache lines, so the scratch starts aligned. */
   int64_t needed = arena > 0 ? arena + 63 : 0;
+  int64_t with_scratch = scratch > 0 ? total + 63 : needed;
   unsigned char *arena_block = NULL, *scratch_block = NULL;
-  int use_workspace = ctx->workspace && arena > 0;
+  int use_workspace = ctx->workspace && total > 0;
+  int scratch_in_workspace =
+      use_workspace && scratch > 0 && (uint64_t)with_scratch <= ctx->workspace_bytes;
   if (status == ATTNC_OK && ctx->plan_only) {
-    ctx->planned_bytes = needed;
-    status = ATTNC_ERR_INVALID_ARGUMENT; /* the kernel stops here; no message */
+    int64_t every_core = 0, planned = needed;
+    if (stride > 0 &&
+        (__builtin_mul_overflow(stride, (int64_t)attnc_online_cores(), &every_core) ||
+         __builtin_add_overflow(arena + 63, every_core, &planned)))
+      status = fail_request(ctx, &r[whole], "is too large: one copy per core overflows 64 bits");
+    else
+      status = ATTNC_ERR_INVALID_ARGUMENT; /* the kernel stops here; no message */
+    ctx->planned_bytes = planned;
   } else if (status == ATTNC_OK && use_workspace && (uint64_t)needed > ctx->workspace_bytes) {
     attnc_fail(ATTNC_ERR_INVALID_ARGUMENT,
                "the workspace holds %zu bytes; this run needs %" PRId64
@@ -207,7 +218,7 @@ attnc_status attnc_kernel_alloc_buffers(attnc_kernel_ctx *ctx, const char *names
                ctx->workspace_bytes, needed);
     status = fail_with(ctx, ATTNC_ERR_INVALID_ARGUMENT);
   } else if (status == ATTNC_OK) {
-    int64_t own = use_workspace ? scratch : total;
+    int64_t own = !use_workspace ? total : scratch_in_workspace ? 0 : scratch;
     unsigned char *block = own > 0 ? take_block(ctx, own) : NULL;
     if (own > 0 && !block) {
       /* Named: the largest whole-run buffer, or the loop's first buffer
@@ -227,7 +238,7 @@ attnc_status attnc_kernel_alloc_buffers(attnc_kernel_ctx *ctx, const char *names
       }
     } else if (use_workspace) {
       arena_block = (unsigned char *)(((uintptr_t)ctx->workspace + 63) / 64 * 64);
-      scratch_block = block;
+      scratch_block = scratch_in_workspace ? arena_block + arena : block;
     } else {
       arena_block = block;
       scratch_block = block ? block + arena : NULL;

@@ -106,9 +106,10 @@ attnc_status attnc_model_run_tensors(const int64_t *sig, const char *strings,
 size_t attnc_model_output_elements(const int64_t *sig, const char *strings,
                                    const int64_t *dims, int index);
 
-/* NAME_workspace_bytes: the bytes of workspace a run with these dims needs
- * (attnc_exec.workspace), or SIZE_MAX when the dims are invalid (the reason
- * is in attnc_last_error). */
+/* NAME_workspace_bytes: the bytes of workspace (attnc_exec.workspace) that
+ * hold every intermediate of a run with these dims on up to every online
+ * core, or SIZE_MAX when the dims are invalid (the reason is in
+ * attnc_last_error). */
 size_t attnc_model_workspace_bytes(const int64_t *sig, const char *strings, attnc_entry_fn entry,
                                    const int64_t *dims);
 

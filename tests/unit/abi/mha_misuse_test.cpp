@@ -68,13 +68,35 @@ TEST_F(Mha, AWorkspaceOfTheReportedSizeGivesTheSameBits) {
   }
 }
 
-TEST_F(Mha, ASmallerWorkspaceFailsBeforeWritingTheOutput) {
-  const size_t bytes = mha_workspace_bytes(&dims);
+TEST_F(Mha, AWorkspaceTooSmallForTheIntermediatesFailsBeforeWritingTheOutput) {
+  // Smaller than one projection (B * S * E floats).
+  const size_t bytes = B * S * E * sizeof(float) - 1;
   std::vector<unsigned char> memory(bytes);
-  attnc_exec exec{sizeof(attnc_exec), 1, nullptr, memory.data(), bytes - 1};
-  EXPECT_MISUSE(run(&exec), ATTNC_ERR_INVALID_ARGUMENT,
-                "the workspace holds " + std::to_string(bytes - 1) + " bytes; this run needs " +
-                    std::to_string(bytes) + " (NAME_workspace_bytes for its dims)");
+  attnc_exec exec{sizeof(attnc_exec), 1, nullptr, memory.data(), bytes};
+  const std::string holds = "the workspace holds " + std::to_string(bytes) + " bytes; this run needs ";
+  EXPECT_MISUSE(run(&exec), ATTNC_ERR_INVALID_ARGUMENT, holds);
+  EXPECT_TRUE(lastErrorContains(" (NAME_workspace_bytes for its dims)"));
+}
+
+TEST_F(Mha, AWorkspaceThatHoldsOnlyTheIntermediatesServesToo) {
+  // The size the message names: the arena, without the per-thread copies
+  // NAME_workspace_bytes counts (the GEMM's packed panels).
+  EXPECT_OK(run());
+  const std::vector<float> own = y;
+  std::vector<unsigned char> none(1);
+  attnc_exec tiny{sizeof(attnc_exec), 2, nullptr, none.data(), 1};
+  EXPECT_NE(run(&tiny), ATTNC_OK);
+  const std::string message = attnc_last_error();
+  const size_t at = message.find("this run needs ");
+  ASSERT_NE(at, std::string::npos) << message;
+  const size_t arena = std::stoull(message.substr(at + 15));
+  const size_t reported = mha_workspace_bytes(&dims);
+  EXPECT_LT(arena, reported) << "the per-thread copies are counted";
+  std::vector<unsigned char> memory(arena);
+  attnc_exec exec{sizeof(attnc_exec), 2, nullptr, memory.data(), arena};
+  std::fill(y.begin(), y.end(), 0.0f);
+  EXPECT_OK(run(&exec));
+  EXPECT_EQ(y, own);
 }
 
 TEST_F(Mha, AnExecWithoutTheWorkspaceFieldsStillRuns) {

@@ -177,6 +177,46 @@ TEST(KernelBuffers, ACallersWorkspaceHoldsTheBuffers) {
                                    "(NAME_workspace_bytes for its dims)");
 }
 
+TEST(KernelBuffers, AWorkspaceOfTheReportedSizeHoldsThePerThreadCopiesToo) {
+  // NAME_workspace_bytes counts a copy of the scratch for every core; a
+  // workspace that holds only the arena (as before the scratch counted) still
+  // serves, with the scratch allocated for the run.
+  Requests r;
+  r.add("'whole' at m.attn:1:1", "f32", 4, {10}).add("'scratch' at m.attn:2:1", "f32", 4, {50});
+  static const Model model = [] {
+    ModelBuilder b("buffers");
+    b.dim("N");
+    return b.build();
+  }();
+  const int64_t dims[] = {7};
+  std::vector<void *> p;
+  int64_t stride = 0;
+  attnc_status inside = ATTNC_OK;
+  auto kernel = [&](attnc_kernel_ctx *ctx) { inside = r.allocate(ctx, 1, p, stride); };
+  const size_t needed = workspaceBytes(model, dims, kernel);
+  ASSERT_EQ(runWithContext(model, dims, 1, kernel), ATTNC_OK) << attnc_last_error();
+  ASSERT_EQ(stride, 256);
+  const size_t arenaOnly = 64 + 63;
+  EXPECT_GE(needed, arenaOnly + 256);
+  EXPECT_EQ((needed - arenaOnly) % 256, 0u);
+  const size_t cores = (needed - arenaOnly) / 256;
+  for (size_t bytes : {needed, arenaOnly}) {
+    SCOPED_TRACE(testing::Message() << bytes << " bytes of workspace");
+    std::vector<unsigned char> memory(bytes);
+    auto inWorkspace = [&](void *q, size_t size) {
+      auto *c = static_cast<unsigned char *>(q);
+      return c >= memory.data() && c + size <= memory.data() + memory.size();
+    };
+    ASSERT_EQ(runWithContext(model, dims, static_cast<int32_t>(cores), kernel, memory.data(),
+                             bytes),
+              ATTNC_OK)
+        << attnc_last_error();
+    ASSERT_EQ(inside, ATTNC_OK);
+    EXPECT_TRUE(inWorkspace(p[0], 40));
+    EXPECT_EQ(inWorkspace(p[1], cores * 256), bytes == needed);
+  }
+}
+
 TEST(KernelBuffers, ASizeThatOverflowsFailsTheRunNamingTheBuffer) {
   Requests r;
   r.add("'small' at m.attn:1:1", "f32", 4, {8})
