@@ -20,16 +20,22 @@ using namespace attnc_test;
 
 namespace {
 
-/// Runs `f` as the kernel of a model with one symbolic dim N = 7 (so that
-/// messages list the dims), on `threads` threads; returns the run's status.
-attnc_status runKernel(int32_t threads, std::function<void(attnc_kernel_ctx *)> f) {
+/// A model with one symbolic dim N (so that messages list the dims), and
+/// the dims N = 7.
+const Model &buffersModel() {
   static const Model model = [] {
     ModelBuilder b("buffers");
     b.dim("N");
     return b.build();
   }();
-  const int64_t dims[] = {7};
-  return runWithContext(model, dims, threads, std::move(f));
+  return model;
+}
+const int64_t kDims[] = {7};
+
+/// Runs `f` as the kernel of buffersModel() on `threads` threads; returns
+/// the run's status.
+attnc_status runKernel(int32_t threads, std::function<void(attnc_kernel_ctx *)> f) {
+  return runWithContext(buffersModel(), kDims, threads, std::move(f));
 }
 
 /// Requests as compiled code encodes them.
@@ -151,12 +157,8 @@ TEST(KernelBuffers, ACallersWorkspaceHoldsTheBuffers) {
       inside = r.allocate(ctx, 0, p, stride);
     };
   };
-  static const Model model = [] {
-    ModelBuilder b("buffers");
-    b.dim("N");
-    return b.build();
-  }();
-  const int64_t dims[] = {7};
+  const Model &model = buffersModel();
+  const int64_t *dims = kDims;
   attnc_status inside = ATTNC_OK;
   std::vector<void *> p;
   const size_t needed = workspaceBytes(model, dims, kernel(inside, p));
@@ -183,12 +185,8 @@ TEST(KernelBuffers, AWorkspaceOfTheReportedSizeHoldsThePerThreadCopiesToo) {
   // serves, with the scratch allocated for the run.
   Requests r;
   r.add("'whole' at m.attn:1:1", "f32", 4, {10}).add("'scratch' at m.attn:2:1", "f32", 4, {50});
-  static const Model model = [] {
-    ModelBuilder b("buffers");
-    b.dim("N");
-    return b.build();
-  }();
-  const int64_t dims[] = {7};
+  const Model &model = buffersModel();
+  const int64_t *dims = kDims;
   std::vector<void *> p;
   int64_t stride = 0;
   attnc_status inside = ATTNC_OK;
@@ -239,12 +237,8 @@ TEST(KernelBuffers, ASizeThatOverflowsFailsTheRunNamingTheBuffer) {
 TEST(KernelBuffers, AWorkspaceThatOverflowsHasNoSize) {
   Requests r;
   r.add("'t' at m.attn:2:5", "f32", 4, {INT64_C(1) << 40, INT64_C(1) << 40, 2});
-  static const Model model = [] {
-    ModelBuilder b("buffers");
-    b.dim("N");
-    return b.build();
-  }();
-  const int64_t dims[] = {7};
+  const Model &model = buffersModel();
+  const int64_t *dims = kDims;
   std::vector<void *> p;
   const size_t needed = workspaceBytes(model, dims, [&](attnc_kernel_ctx *ctx) {
     int64_t stride = 0;
