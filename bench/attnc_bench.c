@@ -37,19 +37,28 @@
 #include "sdpa_causal_d128_o2.h"
 #include "sdpa_causal_d64_o0.h"
 #include "sdpa_causal_d64_o2.h"
+#include "cbam_o0.h"
+#include "cbam_o2.h"
+#include "decode_step_o0.h"
+#include "decode_step_o2.h"
 #include "encoder_layer_o0.h"
 #include "encoder_layer_o2.h"
 #include "gemm_o2.h"
+#include "mha_causal_o0.h"
+#include "mha_causal_o2.h"
 #include "sdpa_d128_o0.h"
 #include "sdpa_d128_o2.h"
 #include "sdpa_d64_o0.h"
 #include "sdpa_d64_o2.h"
+#include "senet_o0.h"
+#include "senet_o2.h"
 
 /*===- Options -------------------------------------------------------------===*/
 
 typedef struct options {
   int threads;             /* every peer's thread count */
   const char *shapes;      /* comma list of fnmatch patterns over case names; NULL = all */
+  const char *models;      /* the same over the whole models' names */
   bool run_sdpa, run_additive, run_memory, run_gemm, run_models;
   double min_time;         /* timed repetitions of a peer last at least this long ... */
   double o2_budget;        /* ... and at most this long for attnc -O2 (seconds per case) */
@@ -61,9 +70,12 @@ static void usage(FILE *to) {
   fprintf(to,
           "usage: attnc_bench [options]\n"
           "  --threads N        threads for every peer (default: all cores)\n"
-          "  --quick            two attention shapes (d64_s1024_*), the additive case, no memory case\n"
+          "  --quick            two attention shapes (d64_s1024_*), the additive case, the encoder\n"
+          "                     of the whole models, no memory case\n"
           "  --shapes LIST      attention cases to run, comma-separated patterns over the case\n"
           "                     names dD_sS_MASK, e.g. 'd64_*', 'd128_s2048_causal,*_s256_*'\n"
+          "  --models LIST      whole models to run, patterns over encoder, mha_causal,\n"
+          "                     decode_step, senet, cbam\n"
           "  --sections LIST    any of sdpa,additive,memory,gemm,models (default: all five)\n"
           "  --min-time SEC     time each peer for at least SEC seconds per case (default 0.5)\n"
           "  --o2-budget SEC    most seconds attnc -O2 may take per case (default 25)\n"
@@ -138,6 +150,9 @@ static options parse_options(int argc, char **argv) {
     } else if (!strcmp(a, "--shapes") && value) {
       o.shapes = value;
       ++i;
+    } else if (!strcmp(a, "--models") && value) {
+      o.models = value;
+      ++i;
     } else if (!strcmp(a, "--sections") && value) {
       ok = parse_sections(value, &o);
       sections_given = true;
@@ -168,6 +183,7 @@ static options parse_options(int argc, char **argv) {
   }
   if (quick) {
     if (!o.shapes) o.shapes = "d64_s1024_*";
+    if (!o.models) o.models = "encoder";
     if (!sections_given) o.run_memory = false;
     o.min_time = fmin(o.min_time, 0.2);
   }
@@ -175,9 +191,10 @@ static options parse_options(int argc, char **argv) {
   return o;
 }
 
-static bool shape_selected(const options *o, const char *name) {
-  if (!o->shapes) return true;
-  char *copy = strdup(o->shapes), *save = NULL;
+/* Whether `name` matches one of the comma-separated patterns (NULL: all). */
+static bool selected(const char *patterns, const char *name) {
+  if (!patterns) return true;
+  char *copy = strdup(patterns), *save = NULL;
   bool hit = false;
   for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t && !hit;
        t = strtok_r(NULL, ",", &save))
@@ -752,7 +769,7 @@ static void run_sdpa_section(const options *o) {
         char name[64];
         snprintf(name, sizeof name, "d%d_s%lld_%s", m->D, (long long)kSeqLens[si],
                  m->causal ? "causal" : "full");
-        if (!shape_selected(o, name)) continue;
+        if (!selected(o->shapes, name)) continue;
         double rate = run_sdpa_case(o, &speeds, mi + causal, kSeqLens[si], full_rate);
         if (!causal) full_rate = rate;
         ++ran;
@@ -975,111 +992,227 @@ static void run_gemm_section(const options *o) {
 
 /*===- 5. Whole models -----------------------------------------------------===*/
 
-/* The encoder layer of examples/encoder.attn at BERT-MiniLM size
- * (bench/models/encoder_layer.attn), -O2 against -O0, each call reusing a
- * workspace of encoder_layer_*_workspace_bytes. */
-enum { kEncE = 384, kEncF = 1536, kEncParams = 16 };
+/* The whole models of docs/performance.md (the ones bench/peers/peers.py
+ * also times in PyTorch, ONNX Runtime and OpenVINO), -O2 against -O0, called
+ * through NAME_run_tensors, each call reusing a workspace of
+ * NAME_workspace_bytes. */
+enum { kModelMaxTensors = 18, kModelMaxRank = 4 };
 
-typedef struct encoder_call {
-  attnc_status (*run)(const int64_t dims[2], const float *x, float *const *params, float *y,
-                      const attnc_exec *exec);
-  const int64_t *dims;
-  const float *x;
-  float *const *params;
-  float *y;
-  attnc_exec exec;
-} encoder_call;
+typedef attnc_status (*run_tensors_fn)(const attnc_tensor *inputs, size_t n_inputs,
+                                       const attnc_tensor *params, size_t n_params,
+                                       attnc_tensor *outputs, size_t n_outputs,
+                                       const attnc_exec *exec);
+typedef size_t (*workspace_fn)(const int64_t *dims);
 
-#define DEFINE_ENCODER_ENTRY(P)                                                               \
-  static attnc_status P##_entry(const int64_t dims[2], const float *x, float *const *w,      \
-                                float *y, const attnc_exec *exec) {                           \
-    P##_dims d = {dims[0], dims[1]};                                                          \
-    P##_inputs in = {x};                                                                      \
-    P##_params p = {w[0], w[1], w[2],  w[3],  w[4],  w[5],  w[6],  w[7],                      \
-                    w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15]};                    \
-    P##_outputs out = {y};                                                                    \
-    return P##_run(&d, &in, &p, &out, exec);                                                  \
+/* NAME_workspace_bytes with the symbolic dims read as int64_t[] (NAME_dims
+ * holds them in that order). */
+#define DEFINE_WORKSPACE_BYTES(P)                                                             \
+  static size_t P##_workspace(const int64_t *dims) {                                         \
+    P##_dims d;                                                                               \
+    memcpy(&d, dims, sizeof d);                                                               \
+    return P##_workspace_bytes(&d);                                                           \
   }
-DEFINE_ENCODER_ENTRY(encoder_layer_o2)
-DEFINE_ENCODER_ENTRY(encoder_layer_o0)
+DEFINE_WORKSPACE_BYTES(encoder_layer_o2)
+DEFINE_WORKSPACE_BYTES(encoder_layer_o0)
+DEFINE_WORKSPACE_BYTES(mha_causal_o2)
+DEFINE_WORKSPACE_BYTES(mha_causal_o0)
+DEFINE_WORKSPACE_BYTES(decode_step_o2)
+DEFINE_WORKSPACE_BYTES(decode_step_o0)
+DEFINE_WORKSPACE_BYTES(senet_o2)
+DEFINE_WORKSPACE_BYTES(senet_o0)
+DEFINE_WORKSPACE_BYTES(cbam_o2)
+DEFINE_WORKSPACE_BYTES(cbam_o0)
 
-static bool run_encoder_call(void *arg) {
-  encoder_call *c = arg;
-  attnc_status s = c->run(c->dims, c->x, c->params, c->y, &c->exec);
+typedef struct model_tensor {
+  int rank;
+  int64_t shape[kModelMaxRank];
+  bool gain; /* a norm's gain: ones */
+} model_tensor;
+
+typedef struct model_case {
+  const char *name, *what;
+  run_tensors_fn run[2]; /* -O2, -O0 */
+  workspace_fn workspace[2];
+  int64_t dims[4];       /* the symbolic dims, in declaration order */
+  int n_inputs, n_params; /* tensors[]: the inputs, then the params, then the output */
+  model_tensor tensors[kModelMaxTensors];
+  double flops;
+} model_case;
+
+#define T1(a) {1, {a}, false}
+#define T2(a, b) {2, {a, b}, false}
+#define T3(a, b, c) {3, {a, b, c}, false}
+#define T4(a, b, c, d) {4, {a, b, c, d}, false}
+#define GAIN(a) {1, {a}, true}
+enum { kEncB = 8, kEncS = 128, kEncE = 384, kEncF = 1536, kEncH = 12 };
+enum { kMhaS = 512, kMhaE = 768, kMhaH = 12, kDecT = 1024 };
+enum { kImgN = 8, kImgC = 64, kImgHW = 56, kImgR = 16 };
+static const model_case kModelCases[] = {
+    {"encoder", "encoder layer of examples/encoder.attn at BERT-MiniLM size (E = 384, H = 12, "
+                "F = 1536), B = 8, S = 128",
+     {encoder_layer_o2_run_tensors, encoder_layer_o0_run_tensors},
+     {encoder_layer_o2_workspace, encoder_layer_o0_workspace},
+     {kEncB, kEncS},
+     1,
+     16,
+     {T3(kEncB, kEncS, kEncE), T2(kEncE, kEncE), T1(kEncE), T2(kEncE, kEncE), T1(kEncE),
+      T2(kEncE, kEncE), T1(kEncE), T2(kEncE, kEncE), T1(kEncE), GAIN(kEncE), T1(kEncE),
+      T2(kEncE, kEncF), T1(kEncF), T2(kEncF, kEncE), T1(kEncE), GAIN(kEncE), T1(kEncE),
+      T3(kEncB, kEncS, kEncE)},
+     /* Projections and feed-forward products, 2 per multiply-add, and the
+      * attention's two products counted as in section 1 (4 B H S^2 D). */
+     2.0 * kEncB * kEncS * (4.0 * kEncE * kEncE + 2.0 * kEncE * kEncF) +
+         4.0 * kEncB * kEncS * kEncS * kEncE},
+    {"mha_causal", "causal multi-head attention with projections (E = 768, H = 12), B = 1, "
+                   "S = 512",
+     {mha_causal_o2_run_tensors, mha_causal_o0_run_tensors},
+     {mha_causal_o2_workspace, mha_causal_o0_workspace},
+     {1, kMhaS},
+     1,
+     4,
+     {T3(1, kMhaS, kMhaE), T2(kMhaE, kMhaE), T2(kMhaE, kMhaE), T2(kMhaE, kMhaE), T2(kMhaE, kMhaE),
+      T3(1, kMhaS, kMhaE)},
+     /* Four projections; the causal attention's two products over half the
+      * scores. */
+     2.0 * kMhaS * 4.0 * kMhaE * kMhaE + 2.0 * kMhaS * kMhaS * kMhaE},
+    {"decode_step", "decode step: S = 1 against T = 1024 cached keys (E = 768, H = 12), B = 1",
+     {decode_step_o2_run_tensors, decode_step_o0_run_tensors},
+     {decode_step_o2_workspace, decode_step_o0_workspace},
+     {1, 1, kDecT},
+     3,
+     2,
+     {T3(1, 1, kMhaE), T4(1, kMhaH, kDecT, kMhaE / kMhaH), T4(1, kMhaH, kDecT, kMhaE / kMhaH),
+      T2(kMhaE, kMhaE), T2(kMhaE, kMhaE), T3(1, 1, kMhaE)},
+     2.0 * 2.0 * kMhaE * kMhaE + 4.0 * kDecT * kMhaE},
+    {"senet", "SENet block of examples/senet.attn, N = 8, C = 64, 56 x 56",
+     {senet_o2_run_tensors, senet_o0_run_tensors},
+     {senet_o2_workspace, senet_o0_workspace},
+     {kImgN, kImgHW, kImgHW},
+     1,
+     4,
+     {T4(kImgN, kImgC, kImgHW, kImgHW), T2(kImgC, kImgC / kImgR), T1(kImgC / kImgR),
+      T2(kImgC / kImgR, kImgC), T1(kImgC), T4(kImgN, kImgC, kImgHW, kImgHW)},
+     /* The squeeze (a sum) and the excitation (a product) per element. */
+     2.0 * kImgN * kImgC * kImgHW * kImgHW},
+    {"cbam", "CBAM block of examples/cbam.attn, N = 8, C = 64, 56 x 56",
+     {cbam_o2_run_tensors, cbam_o0_run_tensors},
+     {cbam_o2_workspace, cbam_o0_workspace},
+     {kImgN, kImgHW, kImgHW},
+     1,
+     5,
+     {T4(kImgN, kImgC, kImgHW, kImgHW), T2(kImgC, kImgC / kImgR), T1(kImgC / kImgR),
+      T2(kImgC / kImgR, kImgC), T1(kImgC), T3(2, 7, 7), T4(kImgN, kImgC, kImgHW, kImgHW)},
+     /* Channel pools and gate, spatial pools, the 2 x 7 x 7 convolution and
+      * the gates, per element (as peers.py counts them). */
+     (double)kImgN * kImgHW * kImgHW * (6.0 * kImgC + 2 * 98 + 4)},
+};
+#undef T1
+#undef T2
+#undef T3
+#undef T4
+#undef GAIN
+
+typedef struct model_call {
+  run_tensors_fn run;
+  const attnc_tensor *tensors; /* inputs, params, output */
+  int n_inputs, n_params;
+  attnc_tensor output;
+  attnc_exec exec;
+} model_call;
+
+static bool run_model_call(void *arg) {
+  model_call *c = arg;
+  attnc_status s = c->run(c->tensors, (size_t)c->n_inputs, c->tensors + c->n_inputs,
+                          (size_t)c->n_params, &c->output, 1, &c->exec);
   if (s == ATTNC_OK) return true;
   printf("  ERROR attnc: %s: %s\n", attnc_status_string(s), attnc_last_error());
   return false;
 }
 
-static void run_models_section(const options *o) {
-  const int64_t dims[2] = {8, 128}, B = dims[0], S = dims[1], E = kEncE, F = kEncF, H = 12;
-  /* Projections and feed-forward products, 2 per multiply-add, and the
-   * attention's two products counted as in section 1 (4 B H S^2 D). */
-  const double flops = 2.0 * B * S * (4.0 * E * E + 2.0 * E * F) + 4.0 * B * S * S * E;
-  printf("5. Whole models, fp32: the encoder layer of examples/encoder.attn at BERT-MiniLM size\n"
-         "   (E = 384, H = %lld, F = 1536) at B = %lld, S = %lld: %.3f GFLOP; -O2 against -O0,\n"
-         "   each call reusing one workspace of NAME_workspace_bytes (printed)\n\n",
-         (long long)H, (long long)B, (long long)S, flops * 1e-9);
-  const int64_t sizes[kEncParams] = {E * E, E, E * E, E, E * E, E, E * E, E,
-                                     E,     E, E * F, F, F * E, E, E,     E};
-  float *params[kEncParams] = {0};
-  const size_t n = (size_t)(B * S * E);
-  float *x = bench_alloc_floats(n), *y = bench_alloc_floats(n), *y0 = bench_alloc_floats(n);
-  bool ok = x && y && y0;
-  for (int i = 0; i < kEncParams && ok; ++i) {
-    ok = (params[i] = bench_alloc_floats((size_t)sizes[i])) != NULL;
-    if (ok) bench_fill_random(params[i], (size_t)sizes[i], 70 + (uint64_t)i);
-    /* Weights scaled by 1/sqrt(fan-in); norm gains near 1. */
-    for (int64_t j = 0; ok && j < sizes[i]; ++j)
-      params[i][j] = sizes[i] > F ? params[i][j] / 20.0f : (i == 8 || i == 14) ? 1.0f : params[i][j];
+static size_t tensor_elements(const model_tensor *t) {
+  size_t n = 1;
+  for (int a = 0; a < t->rank; ++a) n *= (size_t)t->shape[a];
+  return n;
+}
+
+/* Random inputs; weights scaled by 1/sqrt(fan-in), norm gains 1. */
+static bool fill_model_tensors(const model_case *m, float **data, attnc_tensor *tensors) {
+  const int n = m->n_inputs + m->n_params + 1;
+  for (int i = 0; i < n; ++i) {
+    const model_tensor *t = &m->tensors[i];
+    size_t count = tensor_elements(t);
+    if (!(data[i] = bench_alloc_floats(count))) return false;
+    bench_fill_random(data[i], count, 70 + (uint64_t)i);
+    bool weight = i >= m->n_inputs && i < n - 1 && t->rank >= 2;
+    for (size_t j = 0; j < count && (weight || t->gain); ++j)
+      data[i][j] = t->gain ? 1.0f : data[i][j] / sqrtf((float)t->shape[0]);
+    tensors[i] = (attnc_tensor){data[i], ATTNC_F32, t->rank, t->shape, NULL};
   }
-  size_t bytes[2] = {encoder_layer_o2_workspace_bytes((const encoder_layer_o2_dims *)dims),
-                     encoder_layer_o0_workspace_bytes((const encoder_layer_o0_dims *)dims)};
+  return true;
+}
+
+static void print_model_times(const model_case *m, const peer *peers, const size_t *bytes) {
+  printf("   %-10s %12s %12s %9s %6s %14s\n", "", "best ms", "median ms", "GFLOP/s", "reps",
+         "workspace MiB");
+  for (int l = 0; l < 2; ++l) {
+    const timing *t = &peers[l].result;
+    if (t->state == TIMING_MEASURED)
+      printf("   %-10s %12.2f %12.2f %9.2f %6d %14.1f\n", peers[l].name, t->best * 1e3,
+             t->median * 1e3, m->flops / t->best * 1e-9, t->reps, bytes[l] / 1048576.0);
+    else
+      printf("   %-10s %s\n", peers[l].name,
+             t->state == TIMING_SKIPPED ? "skipped (budget)" : "failed");
+  }
+  if (peers[0].result.state == TIMING_MEASURED && peers[1].result.state == TIMING_MEASURED)
+    printf("   -O2 speed-up over -O0 (best time -O0 / best time -O2): %.1fx\n",
+           peers[1].result.best / peers[0].result.best);
+}
+
+static void run_model_case(const options *o, const model_case *m) {
+  printf("   %s: %s, %.3f GFLOP\n", m->name, m->what, m->flops * 1e-9);
+  const int n = m->n_inputs + m->n_params + 1;
+  float *data[kModelMaxTensors + 1] = {0}, *y0 = NULL;
+  attnc_tensor tensors[kModelMaxTensors];
+  size_t bytes[2] = {m->workspace[0](m->dims), m->workspace[1](m->dims)};
   void *workspace[2] = {NULL, NULL};
+  size_t out_count = tensor_elements(&m->tensors[n - 1]);
+  bool ok = fill_model_tensors(m, data, tensors) && (y0 = bench_alloc_floats(out_count));
   for (int l = 0; l < 2 && ok; ++l) ok = bytes[l] != SIZE_MAX && (workspace[l] = malloc(bytes[l] + 1));
   if (!ok) {
     printf("   out of memory\n\n");
   } else {
-    bench_fill_random(x, n, 69);
-    encoder_call calls[2] = {
-        {encoder_layer_o2_entry, dims, x, params, y,
-         {.struct_size = sizeof(attnc_exec), .num_threads = o->threads, .workspace = workspace[0],
-          .workspace_bytes = bytes[0] + 1}},
-        {encoder_layer_o0_entry, dims, x, params, y0,
-         {.struct_size = sizeof(attnc_exec), .num_threads = o->threads, .workspace = workspace[1],
-          .workspace_bytes = bytes[1] + 1}}};
-    peer peers[2] = {
-        {.name = "attnc -O2", .case_name = "encoder layer", .fn = run_encoder_call,
-         .arg = &calls[0], .blas_threads = o->threads, .budget = o->o2_budget},
-        {.name = "attnc -O0", .case_name = "encoder layer", .fn = run_encoder_call,
-         .arg = &calls[1], .blas_threads = o->threads, .budget = o->o0_budget}};
+    model_call calls[2];
+    peer peers[2];
+    const char *names[2] = {"attnc -O2", "attnc -O0"};
+    for (int l = 0; l < 2; ++l) {
+      attnc_tensor out = tensors[n - 1];
+      if (l == 1) out.data = y0;
+      calls[l] = (model_call){m->run[l], tensors, m->n_inputs, m->n_params, out,
+                              {.struct_size = sizeof(attnc_exec), .num_threads = o->threads,
+                               .workspace = workspace[l], .workspace_bytes = bytes[l] + 1}};
+      peers[l] = (peer){.name = names[l], .case_name = m->name, .fn = run_model_call,
+                        .arg = &calls[l], .blas_threads = o->threads,
+                        .budget = l == 0 ? o->o2_budget : o->o0_budget};
+    }
     bool warm = peer_warm_up(&peers[0]) && peer_warm_up(&peers[1]);
-    bench_diff d = bench_compare(y, y0, n);
+    bench_diff d = bench_compare(data[n - 1], y0, out_count);
     time_peers(peers, 2, o->min_time);
     if (warm)
       printf("   -O2 against -O0: max |diff| %.1e (max |-O0| %.2f)\n", d.max_abs_diff,
              d.max_abs_ref);
-    printf("   %-10s %12s %12s %9s %6s %14s\n", "", "best ms", "median ms", "GFLOP/s", "reps",
-           "workspace MiB");
-    for (int l = 0; l < 2; ++l) {
-      const timing *t = &peers[l].result;
-      if (t->state == TIMING_MEASURED)
-        printf("   %-10s %12.2f %12.2f %9.2f %6d %14.1f\n", peers[l].name, t->best * 1e3,
-               t->median * 1e3, flops / t->best * 1e-9, t->reps, bytes[l] / 1048576.0);
-      else
-        printf("   %-10s %s\n", peers[l].name,
-               t->state == TIMING_SKIPPED ? "skipped (budget)" : "failed");
-    }
-    if (peers[0].result.state == TIMING_MEASURED && peers[1].result.state == TIMING_MEASURED)
-      printf("   -O2 speed-up over -O0 (best time -O0 / best time -O2): %.1fx\n",
-             peers[1].result.best / peers[0].result.best);
+    print_model_times(m, peers, bytes);
   }
   printf("\n");
-  free(x);
-  free(y);
+  for (int i = 0; i < n; ++i) free(data[i]);
   free(y0);
-  for (int i = 0; i < kEncParams; ++i) free(params[i]);
   for (int l = 0; l < 2; ++l) free(workspace[l]);
+}
+
+static void run_models_section(const options *o) {
+  printf("5. Whole models, fp32, -O2 against -O0 (each call reusing one workspace of\n"
+         "   NAME_workspace_bytes, printed); their peers: scripts/bench.sh --peers\n\n");
+  for (size_t i = 0; i < sizeof kModelCases / sizeof kModelCases[0]; ++i)
+    if (selected(o->models, kModelCases[i].name)) run_model_case(o, &kModelCases[i]);
 }
 
 /*===- 3. Peak memory ----------------------------------------------------===*/
