@@ -38,6 +38,12 @@ using namespace attnc;
 /// How a model's object was compiled: -O0, -O2 for the host, -O2 for
 /// -mcpu=haswell (AVX2).
 enum Opt { O0 = 0, O2 = 1, O2Avx2 = 2 };
+
+/// Whether this CPU runs the objects of `opt`: the AVX2 ones need AVX2 and
+/// FMA (every x86-64 machine the suite is meant for has them).
+inline bool hostRuns(Opt opt) {
+  return opt != O2Avx2 || (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+}
 using Entries = std::array<RunTensorsFn, 3>;
 
 /// The checked models of `path` (checked once per file).

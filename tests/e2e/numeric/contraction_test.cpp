@@ -58,6 +58,10 @@ ast::DType outputType(const ast::Model &model) {
 
 class Contractions : public ::testing::TestWithParam<std::tuple<size_t, Opt>> {
 protected:
+  void SetUp() override {
+    if (!hostRuns(opt()))
+      GTEST_SKIP() << "this CPU lacks AVX2 or FMA";
+  }
   const Contraction &contraction() const { return kContractions[std::get<0>(GetParam())]; }
   Opt opt() const { return std::get<1>(GetParam()); }
   Problem problem(const Dims &dims, uint64_t seed = 1) const {
@@ -103,6 +107,10 @@ INSTANTIATE_TEST_SUITE_P(Models, Contractions,
 
 class ContractionLevels : public ::testing::TestWithParam<Opt> {
 protected:
+  void SetUp() override {
+    if (!hostRuns(GetParam()))
+      GTEST_SKIP() << "this CPU lacks AVX2 or FMA";
+  }
   Problem problem(const char *model, const Dims &dims) const {
     for (const Contraction &c : kContractions)
       if (std::string(c.model) == model)
