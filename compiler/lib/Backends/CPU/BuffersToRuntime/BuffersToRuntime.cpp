@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../Passes.h"
+#include "../RuntimeFunctions.h"
 #include "../SourceLocations.h"
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
@@ -178,7 +179,6 @@ struct SizeComputation {
 /// what the runtime allocated, and no deallocs.
 struct KernelBuffers {
   func::FuncOp kernel;
-  SymbolTable &symbols;
   SmallVector<Buffer> &buffers;
   Block &entry;
   func::ReturnOp ret;
@@ -202,16 +202,8 @@ struct KernelBuffers {
                                   ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
   }
 
-  /// The runtime function `name`, declared once per module.
   func::FuncOp runtimeFunction(StringRef name, FunctionType type) {
-    if (auto f = symbols.lookup<func::FuncOp>(name))
-      return f;
-    auto module = kernel->getParentOfType<ModuleOp>();
-    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-    auto f = b.create<func::FuncOp>(module.getLoc(), name, type);
-    f.setPrivate();
-    symbols.insert(f);
-    return f;
+    return attnc::declareRuntimeFunction(kernel->getParentOfType<ModuleOp>(), name, type);
   }
 
   /// Every size must be computable before anything runs: its computation
@@ -390,9 +382,8 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     for (auto f : module.getOps<func::FuncOp>())
       if (attnc::isModelKernel(f))
         kernels.push_back(f);
-    SymbolTable symbols(module);
     for (func::FuncOp kernel : kernels)
-      if (failed(convert(kernel, symbols)))
+      if (failed(convert(kernel)))
         return signalPassFailure();
   }
 
@@ -438,7 +429,7 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     return failure(walk.wasInterrupted());
   }
 
-  LogicalResult convert(func::FuncOp kernel, SymbolTable &symbols) {
+  LogicalResult convert(func::FuncOp kernel) {
     SmallVector<Buffer> buffers;
     if (failed(collect(kernel, buffers)))
       return failure();
@@ -447,7 +438,7 @@ struct BuffersToRuntimePass : attnc::impl::BuffersToRuntimeBase<BuffersToRuntime
     if (!ret || ret.getNumOperands() != 0)
       return kernel.emitOpError("internal error: a kernel must end in a plain return");
     setLifetimes(entry, buffers);
-    KernelBuffers k{kernel, symbols, buffers, entry, ret, &getContext()};
+    KernelBuffers k{kernel, buffers, entry, ret, &getContext()};
     if (failed(k.hoistSizes()))
       return failure();
     k.allocateAll();

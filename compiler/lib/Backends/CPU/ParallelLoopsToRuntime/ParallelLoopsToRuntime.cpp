@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../Passes.h"
+#include "../RuntimeFunctions.h"
 #include "../Records.h"
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
@@ -140,16 +141,11 @@ struct ParallelLoopsToRuntimePass
   /// The runtime's `void attnc_parallel_for(ctx, count, grain, body,
   /// captures)`, declared once in the module.
   func::FuncOp runtimeParallelFor(func::FuncOp kernel, FunctionType body) {
-    auto module = kernel->getParentOfType<ModuleOp>();
-    if (auto f = module.lookupSymbol<func::FuncOp>("attnc_parallel_for"))
-      return f;
     Type ptr = LLVM::LLVMPointerType::get(&getContext());
     Type i64 = IntegerType::get(&getContext(), 64);
-    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-    auto f = b.create<func::FuncOp>(module.getLoc(), "attnc_parallel_for",
-                                    FunctionType::get(&getContext(), {ptr, i64, i64, body, ptr}, {}));
-    f.setPrivate();
-    return f;
+    return attnc::declareRuntimeFunction(
+        kernel->getParentOfType<ModuleOp>(), "attnc_parallel_for",
+        FunctionType::get(&getContext(), {ptr, i64, i64, body, ptr}, {}));
   }
 };
 

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../Passes.h"
+#include "../RuntimeFunctions.h"
 #include "../SourceLocations.h"
 
 namespace attnc {
@@ -79,11 +80,8 @@ struct ProfileKernelsPass : attnc::impl::ProfileKernelsBase<ProfileKernelsPass> 
     mb.create<LLVM::GlobalOp>(loc, LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), sites.size()),
                               /*isConstant=*/true, LLVM::Linkage::External, base + "_sites",
                               mb.getStringAttr(sites));
-    func::FuncOp now = module.lookupSymbol<func::FuncOp>("attnc_profile_now");
-    if (!now) {
-      now = mb.create<func::FuncOp>(loc, "attnc_profile_now", FunctionType::get(ctx, {}, {i64}));
-      now.setPrivate();
-    }
+    func::FuncOp now =
+        attnc::declareRuntimeFunction(module, "attnc_profile_now", FunctionType::get(ctx, {}, {i64}));
 
     // counters[i] += now - counters[n]; counters[n] = now.
     auto slot = [&](OpBuilder &b, int64_t i) -> Value {

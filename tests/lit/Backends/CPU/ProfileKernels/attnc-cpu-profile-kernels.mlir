@@ -4,10 +4,10 @@
 // the clock is read at the start and after each nest, and each nest's
 // counter grows by the time since the previous reading (kept in the last
 // counter). The sites name what each nest computes and where it comes from.
+// CHECK: func.func private @attnc_profile_now() -> i64
 // CHECK: llvm.mlir.global external constant @k__profile_count(2 : i64)
 // CHECK: llvm.mlir.global external @k__profile_ns(dense<0> : tensor<3xi64>) {{.*}} : !llvm.array<3 x i64>
 // CHECK: llvm.mlir.global external constant @k__profile_sites("'h' at m.attn:3:7\093:7 97:1 \00the value at m.attn:5:9\095:9 \00\00")
-// CHECK: func.func private @attnc_profile_now() -> i64
 // CHECK-LABEL: func.func @k(
 //       CHECK:   %[[T0:.*]] = call @attnc_profile_now()
 //       CHECK:   llvm.store %[[T0]]
