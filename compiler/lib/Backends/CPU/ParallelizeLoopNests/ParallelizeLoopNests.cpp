@@ -32,14 +32,6 @@ constexpr int64_t kChunkWork = 1 << 14;
 /// The trip count assumed of a loop whose bounds are not constants.
 constexpr int64_t kUnknownTrips = 16;
 
-int64_t tripCount(Value lb, Value ub, Value step) {
-  std::optional<int64_t> l = getConstantIntValue(lb), u = getConstantIntValue(ub),
-                         s = getConstantIntValue(step);
-  if (!l || !u || !s || *s <= 0)
-    return kUnknownTrips;
-  return std::max<int64_t>((*u - *l + *s - 1) / *s, 0);
-}
-
 /// Operations of one execution of `block`, loops counted with their trips.
 /// Saturates: a deep nest of unknown trips counts as "very large", never
 /// wraps.
@@ -50,9 +42,11 @@ uint64_t workOf(Block &block) {
     for (Region &region : op.getRegions())
       for (Block &b : region)
         inner = std::max(inner, workOf(b));
-    if (auto f = dyn_cast<scf::ForOp>(op))
-      inner = llvm::SaturatingMultiply(
-          inner, uint64_t(tripCount(f.getLowerBound(), f.getUpperBound(), f.getStep())));
+    if (auto f = dyn_cast<scf::ForOp>(op)) {
+      int64_t trips = constantTripCount(f.getLowerBound(), f.getUpperBound(), f.getStep())
+                          .value_or(kUnknownTrips);
+      inner = llvm::SaturatingMultiply(inner, uint64_t(std::max<int64_t>(trips, 0)));
+    }
     work = llvm::SaturatingAdd(work, inner);
   }
   return std::max<uint64_t>(work, 1);
