@@ -960,8 +960,13 @@ static void run_gemm_section(const options *o) {
     } else {
       bench_fill_random(a, na, 21 + (unsigned)i);
       bench_fill_random(b, nb, 41 + (unsigned)i);
-      gemm_attnc_call ac = {{g->M, g->N, g->K}, {a}, {b}, {c},
-                            {.struct_size = sizeof(attnc_exec), .num_threads = o->threads}};
+      /* A workspace reused from call to call, as in the models section. */
+      gemm_o2_dims dims = {g->M, g->N, g->K};
+      size_t bytes = gemm_o2_workspace_bytes(&dims);
+      void *workspace = bytes != SIZE_MAX ? malloc(bytes + 1) : NULL;
+      gemm_attnc_call ac = {dims, {a}, {b}, {c},
+                            {.struct_size = sizeof(attnc_exec), .num_threads = o->threads,
+                             .workspace = workspace, .workspace_bytes = workspace ? bytes : 0}};
       gemm_blas_call bc = {g->M, g->N, g->K, a, b, ref};
       peer peers[2] = {
           {.name = "attnc -O2", .case_name = g->what, .fn = run_gemm_attnc, .arg = &ac,
@@ -981,6 +986,7 @@ static void run_gemm_section(const options *o) {
       } else {
         printf("   %-34s failed\n", g->what);
       }
+      free(workspace);
     }
     free(a);
     free(b);
