@@ -394,7 +394,7 @@ def attention_reductions(spec):
 # ---------------------------------------------------------------------------
 
 UNARY = ["tanh", "sigmoid", "relu", "gelu", "abs", "sin", "cos", "neg", "sq", "expt",
-         "logp", "sqrta", "rsq", "scale"]
+         "logp", "sqrta", "rsq", "scale", "silu", "softplus", "erf", "clampc"]
 BINARY = ["+", "-", "*", "max", "min", "div"]
 
 
@@ -452,7 +452,8 @@ def render_expr(spec, name):
             text = {"neg": "-%s" % a_name, "sq": "%s ** 2" % a_name,
                     "expt": "exp(tanh(%s))" % a_name, "logp": "log(abs(%s) + 1)" % a_name,
                     "sqrta": "sqrt(abs(%s))" % a_name, "rsq": "rsqrt(%s * %s + 1)" % (a_name, a_name),
-                    "scale": "%s * 0.75" % a_name}.get(f, "%s(%s)" % (f, a_name))
+                    "scale": "%s * 0.75" % a_name,
+                    "clampc": "clamp(%s, -0.5, 0.5)" % a_name}.get(f, "%s(%s)" % (f, a_name))
             shape = a_shape
         elif kind == "binary":
             same = [v for v in values if v[1] == a_shape or v[1] == a_shape[-1:] or not v[1]]

@@ -52,9 +52,17 @@ const char *builtinName(Builtin b) {
   case Builtin::Gelu: return "gelu";
   case Builtin::Sin: return "sin";
   case Builtin::Cos: return "cos";
+  case Builtin::Silu: return "silu";
+  case Builtin::Softplus: return "softplus";
+  case Builtin::Erf: return "erf";
+  case Builtin::Floor: return "floor";
+  case Builtin::Ceil: return "ceil";
+  case Builtin::Round: return "round";
+  case Builtin::Int: return "int";
   case Builtin::Max2: return "max";
   case Builtin::Min2: return "min";
   case Builtin::Where: return "where";
+  case Builtin::Clamp: return "clamp";
   case Builtin::Softmax: return "softmax";
   case Builtin::ReduceAxis: return "reduce";
   case Builtin::LayerNorm: return "layernorm";

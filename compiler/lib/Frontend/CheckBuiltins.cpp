@@ -62,7 +62,9 @@ const ElementwiseBuiltin kElementwise[] = {
     {"exp", Builtin::Exp},         {"log", Builtin::Log},   {"sqrt", Builtin::Sqrt},
     {"rsqrt", Builtin::Rsqrt},     {"abs", Builtin::Abs},   {"tanh", Builtin::Tanh},
     {"sigmoid", Builtin::Sigmoid}, {"relu", Builtin::Relu}, {"gelu", Builtin::Gelu},
-    {"sin", Builtin::Sin},         {"cos", Builtin::Cos},
+    {"sin", Builtin::Sin},         {"cos", Builtin::Cos},   {"silu", Builtin::Silu},
+    {"softplus", Builtin::Softplus}, {"erf", Builtin::Erf},   {"floor", Builtin::Floor},
+    {"ceil", Builtin::Ceil},       {"round", Builtin::Round}, {"int", Builtin::Int},
 };
 
 const char *const kMinMaxUsage = "2 positional arguments (a, b), or 1 (x) with axis = k";
@@ -156,6 +158,8 @@ Checked ModelChecker::checkCall(Expr &e) {
     return checkReduceAxis(e, ReduceKind::Mean);
   if (f == "where")
     return checkWhere(e);
+  if (f == "clamp")
+    return checkClamp(e);
   if (f == "softmax")
     return checkSoftmax(e);
   if (f == "layernorm")
@@ -190,7 +194,13 @@ Checked ModelChecker::checkElementwise(Expr &e, Builtin b) {
   Checked c = checkInput(e, true, 0, "its argument");
   if (!c.ok)
     return {};
-  Elem elem = toFloat(elemOf(x.type, c.weak));
+  // Rounding gives an Int; abs keeps an Int; the rest compute a float.
+  bool toInt = b == Builtin::Floor || b == Builtin::Ceil || b == Builtin::Round ||
+               b == Builtin::Int;
+  Elem in = elemOf(x.type, c.weak);
+  Elem elem = toInt                                          ? intElem()
+              : b == Builtin::Abs && in.kind == ElemKind::Int ? in
+                                                             : toFloat(in);
   e.builtin = b;
   e.type = makeType(elem, x.type.shape);
   return {true, elem.weak};
@@ -251,20 +261,53 @@ Checked ModelChecker::checkWhere(Expr &e) {
     needNumbers(e.loc, "'where'", b, "argument 3");
     return {};
   }
-  // Pairwise compatibility is the same as joint broadcasting, and lets the
-  // message name the two arguments that disagree.
   const char *roles[] = {"the condition", "argument 2", "argument 3"};
   Shape shape;
+  if (!broadcastThree(e, roles, shape))
+    return {};
+  Elem elem = promote(elemOf(a.type, c[1].weak), elemOf(b.type, c[2].weak));
+  e.builtin = Builtin::Where;
+  e.type = makeType(elem, std::move(shape));
+  return {true, elem.weak};
+}
+
+bool ModelChecker::broadcastThree(Expr &e, const char *const roles[3], Shape &shape) {
+  // Pairwise compatibility is the same as joint broadcasting, and lets the
+  // message name the two arguments that disagree.
   for (int i = 0; i < 3; ++i)
     for (int j = i + 1; j < 3; ++j)
       if (!broadcast(e.loc, *e.operands[i], roles[i], *e.operands[j], roles[j], shape))
-        return {};
+        return false;
   // The joint shape: broadcast all three in turn (known to succeed now).
   size_t ia, ib;
-  broadcastShapes(cond.type.shape, a.type.shape, shape, ia, ib);
-  broadcastShapes(shape, b.type.shape, shape, ia, ib);
-  Elem elem = promote(elemOf(a.type, c[1].weak), elemOf(b.type, c[2].weak));
-  e.builtin = Builtin::Where;
+  broadcastShapes(e.operands[0]->type.shape, e.operands[1]->type.shape, shape, ia, ib);
+  broadcastShapes(shape, e.operands[2]->type.shape, shape, ia, ib);
+  return true;
+}
+
+Checked ModelChecker::checkClamp(Expr &e) {
+  std::vector<Expr *> kw;
+  if (!bindArguments(e, Signature{"clamp", {"x", "lo", "hi"}, 3}, kw))
+    return {};
+  const char *roles[] = {"argument 1", "argument 2", "argument 3"};
+  Checked c[3];
+  for (int i = 0; i < 3; ++i) {
+    c[i] = expr(*e.operands[i]);
+    if (!c[i].ok)
+      return {};
+  }
+  for (int i = 0; i < 3; ++i)
+    if (!isNumber(e.operands[i]->type)) {
+      needNumbers(e.loc, "'clamp'", *e.operands[i], roles[i]);
+      return {};
+    }
+  Shape shape;
+  if (!broadcastThree(e, roles, shape))
+    return {};
+  Elem elem = elemOf(e.operands[0]->type, c[0].weak);
+  for (int i = 1; i < 3; ++i)
+    elem = promote(elem, elemOf(e.operands[i]->type, c[i].weak));
+  e.builtin = Builtin::Clamp;
   e.type = makeType(elem, std::move(shape));
   return {true, elem.weak};
 }

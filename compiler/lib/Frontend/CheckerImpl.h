@@ -106,6 +106,11 @@ private:
   Checked checkElementwise(ast::Expr &e, ast::Builtin b);
   Checked checkMinMax(ast::Expr &e, ast::Builtin b);
   Checked checkWhere(ast::Expr &e);
+  /// clamp(x, lo, hi): min(max(x, lo), hi), promoted and broadcast.
+  Checked checkClamp(ast::Expr &e);
+  /// Broadcasts the three operands of `e` jointly into `shape`; `roles` name
+  /// them in messages.
+  bool broadcastThree(ast::Expr &e, const char *const roles[3], Shape &shape);
   /// Checks a call's first operand, the tensor it works on: a number (when
   /// `number`) of rank at least `minRank`; errors name the call.
   Checked checkInput(ast::Expr &e, bool number, unsigned minRank,

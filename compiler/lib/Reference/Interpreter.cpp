@@ -79,12 +79,28 @@ bool isElementwise(Builtin b) {
   switch (b) {
   case Builtin::Exp: case Builtin::Log: case Builtin::Sqrt: case Builtin::Rsqrt:
   case Builtin::Abs: case Builtin::Tanh: case Builtin::Sigmoid: case Builtin::Relu:
-  case Builtin::Gelu: case Builtin::Sin: case Builtin::Cos:
-  case Builtin::Max2: case Builtin::Min2: case Builtin::Where:
+  case Builtin::Gelu: case Builtin::Sin: case Builtin::Cos: case Builtin::Silu:
+  case Builtin::Softplus: case Builtin::Erf: case Builtin::Floor: case Builtin::Ceil:
+  case Builtin::Round: case Builtin::Int:
+  case Builtin::Max2: case Builtin::Min2: case Builtin::Where: case Builtin::Clamp:
     return true;
   default:
     return false;
   }
+}
+
+double maxPropagatingNaN(double a, double b) {
+  return std::isnan(a) || std::isnan(b) ? a + b : std::max(a, b);
+}
+double minPropagatingNaN(double a, double b) {
+  return std::isnan(a) || std::isnan(b) ? a + b : std::min(a, b);
+}
+
+// An integral float as an Int: saturated to the values an i32 holds, NaN 0.
+double saturatedInt(double r) {
+  if (std::isnan(r))
+    return 0;
+  return std::min(std::max(r, -2147483648.0), 2147483647.0);
 }
 
 // `v` holds one value per operand of an elementwise built-in. Max and min
@@ -103,9 +119,17 @@ double applyElementwise(Builtin b, const double *v) {
   case Builtin::Gelu: return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
   case Builtin::Sin: return std::sin(x);
   case Builtin::Cos: return std::cos(x);
-  case Builtin::Max2: return std::isnan(x) || std::isnan(v[1]) ? x + v[1] : std::max(x, v[1]);
-  case Builtin::Min2: return std::isnan(x) || std::isnan(v[1]) ? x + v[1] : std::min(x, v[1]);
+  case Builtin::Silu: return x / (1.0 + std::exp(-x));
+  case Builtin::Softplus: return std::isnan(x) ? x : std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x)));
+  case Builtin::Erf: return std::erf(x);
+  case Builtin::Floor: return saturatedInt(std::floor(x));
+  case Builtin::Ceil: return saturatedInt(std::ceil(x));
+  case Builtin::Round: return saturatedInt(std::nearbyint(x));  // ties to even
+  case Builtin::Int: return saturatedInt(std::trunc(x));
+  case Builtin::Max2: return maxPropagatingNaN(x, v[1]);
+  case Builtin::Min2: return minPropagatingNaN(x, v[1]);
   case Builtin::Where: return x != 0 ? v[1] : v[2];
+  case Builtin::Clamp: return minPropagatingNaN(maxPropagatingNaN(x, v[1]), v[2]);
   default: break;
   }
   fail("internal error: not an elementwise built-in");
@@ -522,8 +546,8 @@ Tensor Evaluator::callTensor(const Expr &e) {
   };
 
   if (isElementwise(e.builtin)) {
-    size_t arity = e.builtin == Builtin::Where ? 3 : (e.builtin == Builtin::Max2 || e.builtin == Builtin::Min2) ? 2 : 1;
-    for (size_t i = 0; i < arity; ++i)
+    // The checker bound exactly the operands the built-in takes.
+    for (size_t i = 0; i < e.operands.size(); ++i)
       args.push_back(&arg(i));
     Builtin b = e.builtin;
     return broadcastMap(args, [b](const double *v) { return applyElementwise(b, v); });

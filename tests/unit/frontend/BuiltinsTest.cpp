@@ -41,9 +41,10 @@ Call call(const std::string &expr) {
 TEST(Builtins, Elementwise) {
   const std::pair<const char *, Builtin> fns[] = {
       {"exp", Builtin::Exp},   {"log", Builtin::Log},   {"sqrt", Builtin::Sqrt},
-      {"rsqrt", Builtin::Rsqrt}, {"abs", Builtin::Abs}, {"tanh", Builtin::Tanh},
+      {"rsqrt", Builtin::Rsqrt}, {"tanh", Builtin::Tanh},
       {"sigmoid", Builtin::Sigmoid}, {"relu", Builtin::Relu}, {"gelu", Builtin::Gelu},
-      {"sin", Builtin::Sin},   {"cos", Builtin::Cos}};
+      {"sin", Builtin::Sin},   {"cos", Builtin::Cos}, {"silu", Builtin::Silu},
+      {"softplus", Builtin::Softplus}, {"erf", Builtin::Erf}};
   for (auto [name, builtin] : fns) {
     Call c = call(std::string(name) + "(x)");
     ASSERT_TRUE(c.module) << c.error;
@@ -53,6 +54,39 @@ TEST(Builtins, Elementwise) {
     EXPECT_EQ(call(std::string(name) + "(n)").type, "f32[S]") << name;
     EXPECT_STREQ(builtinName(builtin), name);
   }
+}
+
+TEST(Builtins, AbsKeepsTheKindOfItsArgument) {
+  EXPECT_EQ(call("abs(n)").type, "i32[S]");
+  EXPECT_EQ(call("abs(x)").type, "f32[B, S, E]");
+  EXPECT_EQ(call("abs(h)").type, "f16[S, E]");
+  EXPECT_EQ(call("abs(x)").expr->builtin, Builtin::Abs);
+}
+
+TEST(Builtins, RoundingGivesIntegers) {
+  const std::pair<const char *, Builtin> fns[] = {{"floor", Builtin::Floor},
+                                                  {"ceil", Builtin::Ceil},
+                                                  {"round", Builtin::Round},
+                                                  {"int", Builtin::Int}};
+  for (auto [name, builtin] : fns) {
+    Call c = call(std::string(name) + "(x)");
+    ASSERT_TRUE(c.module) << c.error;
+    EXPECT_EQ(c.expr->builtin, builtin) << name;
+    EXPECT_EQ(c.type, "i32[B, S, E]") << name;
+    EXPECT_EQ(call(std::string(name) + "(h)").type, "i32[S, E]") << name;
+    EXPECT_EQ(call(std::string(name) + "(n)").type, "i32[S]") << name;
+    EXPECT_STREQ(builtinName(builtin), name);
+  }
+}
+
+TEST(Builtins, ClampPromotesAndBroadcastsItsThreeArguments) {
+  Call c = call("clamp(x, 0, g)");
+  ASSERT_TRUE(c.module) << c.error;
+  EXPECT_EQ(c.expr->builtin, Builtin::Clamp);
+  EXPECT_EQ(c.type, "f32[B, S, E]");
+  EXPECT_EQ(call("clamp(n, 0, 3)").type, "i32[S]");
+  EXPECT_EQ(call("clamp(h, -1, 1)").type, "f16[S, E]");
+  EXPECT_STREQ(builtinName(Builtin::Clamp), "clamp");
 }
 
 TEST(Builtins, MaxMinOfTwo) {

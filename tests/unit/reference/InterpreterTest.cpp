@@ -55,6 +55,57 @@ model ew {
   }
 }
 
+TEST(Interpreter, ActivationsAndClamp) {
+  auto module = parse(R"(
+model act {
+  dim N
+  input x: f32[N]
+  output a = silu(x * 8)
+  output b = softplus(x * 80)
+  output c = erf(x * 3)
+  output d = clamp(x, -0.25, 0.5)
+}
+)");
+  ASSERT_TRUE(module);
+  const ast::Model &m = module->models[0];
+  auto dims = dimValues(m, {{"N", 64}});
+  auto in = randomInputs(m, dims, 2);
+  auto out = run(m, dims, in);
+  for (size_t i = 0; i < 64; ++i) {
+    double x = in[0].data[i];
+    EXPECT_NEAR(out[0].data[i], 8 * x / (1 + std::exp(-8 * x)), kTol);
+    // log(1 + e^t) in long double, which holds e^80 and 1 + e^-80 well enough.
+    long double t = 80.0L * x;
+    EXPECT_NEAR(out[1].data[i], static_cast<double>(std::log1p(std::exp(t))), 1e-9);
+    EXPECT_NEAR(out[2].data[i], std::erf(3 * x), kTol);
+    EXPECT_EQ(out[3].data[i], x < -0.25 ? -0.25 : x > 0.5 ? 0.5 : x);
+  }
+}
+
+TEST(Interpreter, RoundingGivesSaturatedIntegers) {
+  auto module = parse(R"(
+model rounding {
+  dim N = 8
+  input x: f32[N]
+  output f = floor(x)
+  output c = ceil(x)
+  output r = round(x)
+  output t = int(x)
+}
+)");
+  ASSERT_TRUE(module);
+  const ast::Model &m = module->models[0];
+  auto dims = dimValues(m, {});
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Tensor x{{8}, {-2.5, 2.5, 3.5, -0.7, 1e12, -kInf, nan, 2147483647.5}};
+  auto out = run(m, dims, {x});
+  const double big = 2147483647, small = -2147483648.0;
+  EXPECT_EQ(out[0].data, (std::vector<double>{-3, 2, 3, -1, big, small, 0, big}));
+  EXPECT_EQ(out[1].data, (std::vector<double>{-2, 3, 4, 0, big, small, 0, big}));
+  EXPECT_EQ(out[2].data, (std::vector<double>{-2, 2, 4, -1, big, small, 0, big}));
+  EXPECT_EQ(out[3].data, (std::vector<double>{-2, 2, 3, 0, big, small, 0, big}));
+}
+
 TEST(Interpreter, IntegerDivisionFloorsAndModuloTakesDivisorSign) {
   auto module = parse(R"(
 model ints {

@@ -55,9 +55,11 @@ enum class ReduceKind { Sum, Max, Min, Mean };
 enum class Builtin {
   None,
   // elementwise, one argument
-  Exp, Log, Sqrt, Rsqrt, Abs, Tanh, Sigmoid, Relu, Gelu, Sin, Cos,
+  Exp, Log, Sqrt, Rsqrt, Abs, Tanh, Sigmoid, Relu, Gelu, Sin, Cos, Silu, Softplus, Erf,
+  // elementwise, one argument, a number to an Int
+  Floor, Ceil, Round, Int,
   // elementwise, several arguments (broadcasting)
-  Max2, Min2, Where,
+  Max2, Min2, Where, Clamp,
   // tensor level
   Softmax,      // axis
   ReduceAxis,   // reduceKind, axes (one axis, or every axis for `sum(x)`)

@@ -91,6 +91,25 @@ private:
     return elementType(t.kind, true);
   }
 
+  /// The type of an element-wise op of `a` and `b` whose result has the
+  /// element type of `like`: their broadcast shape, or a scalar.
+  Type broadcastType(Value a, Value b, Type like) {
+    auto ta = dyn_cast<RankedTensorType>(a.getType()), tb = dyn_cast<RankedTensorType>(b.getType());
+    Type element = getElementTypeOrSelf(like);
+    if (!ta && !tb)
+      return element.isInteger(64) ? Type(builder.getIndexType()) : element;
+    ArrayRef<int64_t> sa = ta ? ta.getShape() : ArrayRef<int64_t>(),
+                      sb = tb ? tb.getShape() : ArrayRef<int64_t>();
+    SmallVector<int64_t> shape(std::max(sa.size(), sb.size()));
+    for (size_t i = 0; i < shape.size(); ++i) {
+      int64_t da = i < shape.size() - sa.size() ? 1 : sa[i - (shape.size() - sa.size())];
+      int64_t db = i < shape.size() - sb.size() ? 1 : sb[i - (shape.size() - sb.size())];
+      // 1 gives way to the other; a known extent to an unknown one.
+      shape[i] = da == 1 ? db : db == 1 ? da : ShapedType::isDynamic(da) ? db : da;
+    }
+    return RankedTensorType::get(shape, element);
+  }
+
   // Constants and dims.
   Value indexConst(Location l, int64_t v) { return builder.create<arith::ConstantIndexOp>(l, v); }
   Value floatConst(Location l, double v) {
@@ -271,7 +290,9 @@ Value Generator::emitCall(const A::Expr &e, bool element) {
   switch (e.builtin) {
   case A::Builtin::Exp: case A::Builtin::Log: case A::Builtin::Sqrt: case A::Builtin::Rsqrt:
   case A::Builtin::Abs: case A::Builtin::Tanh: case A::Builtin::Sigmoid: case A::Builtin::Relu:
-  case A::Builtin::Gelu: case A::Builtin::Sin: case A::Builtin::Cos: {
+  case A::Builtin::Gelu: case A::Builtin::Sin: case A::Builtin::Cos: case A::Builtin::Silu:
+  case A::Builtin::Softplus: case A::Builtin::Erf: case A::Builtin::Floor:
+  case A::Builtin::Ceil: case A::Builtin::Round: case A::Builtin::Int: {
     Value x = arg(0);
     Type t = resultType(e.type, x);
     switch (e.builtin) {
@@ -285,6 +306,13 @@ Value Generator::emitCall(const A::Expr &e, bool element) {
     case A::Builtin::Relu: return unary<ReluOp>(builder, l, t, x);
     case A::Builtin::Gelu: return unary<GeluOp>(builder, l, t, x);
     case A::Builtin::Sin: return unary<SinOp>(builder, l, t, x);
+    case A::Builtin::Silu: return unary<SiluOp>(builder, l, t, x);
+    case A::Builtin::Softplus: return unary<SoftplusOp>(builder, l, t, x);
+    case A::Builtin::Erf: return unary<ErfOp>(builder, l, t, x);
+    case A::Builtin::Floor: return unary<FloorOp>(builder, l, t, x);
+    case A::Builtin::Ceil: return unary<CeilOp>(builder, l, t, x);
+    case A::Builtin::Round: return unary<RoundOp>(builder, l, t, x);
+    case A::Builtin::Int: return unary<TruncOp>(builder, l, t, x);
     default: return unary<CosOp>(builder, l, t, x);
     }
   }
@@ -295,6 +323,14 @@ Value Generator::emitCall(const A::Expr &e, bool element) {
     if (e.builtin == A::Builtin::Max2)
       return builder.create<MaxOp>(l, t, a, b);
     return builder.create<MinOp>(l, t, a, b);
+  }
+  case A::Builtin::Clamp: {
+    // min(max(x, lo), hi) in the result's element type; max(x, lo) has the
+    // broadcast shape of x and lo alone.
+    Value x = arg(0), lo = arg(1), hi = arg(2);
+    Type t = resultType(e.type, {x, lo, hi});
+    Value low = builder.create<MaxOp>(l, broadcastType(x, lo, t), x, lo);
+    return builder.create<MinOp>(l, t, low, hi);
   }
   case A::Builtin::Where: {
     Value c = arg(0), a = arg(1), b = arg(2);

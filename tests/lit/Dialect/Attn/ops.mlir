@@ -58,6 +58,20 @@ func.func @elementwise(%a: tensor<?x4xf32>, %b: tensor<4xf32>, %s: f32, %i: inde
   %25 = attn.cos %s : f32 -> f32
   // CHECK: attn.convert %{{.*}} : tensor<?xi32> -> tensor<?xf32>
   %26 = attn.convert %n : tensor<?xi32> -> tensor<?xf32>
+  // CHECK: attn.silu %{{.*}} : tensor<?x4xf32> -> tensor<?x4xf32>
+  %27 = attn.silu %a : tensor<?x4xf32> -> tensor<?x4xf32>
+  // CHECK: attn.softplus %{{.*}} : f32 -> f32
+  %28 = attn.softplus %s : f32 -> f32
+  // CHECK: attn.erf
+  %29 = attn.erf %a : tensor<?x4xf32> -> tensor<?x4xf32>
+  // CHECK: attn.floor %{{.*}} : tensor<?x4xf32> -> tensor<?x4xi64>
+  %30 = attn.floor %a : tensor<?x4xf32> -> tensor<?x4xi64>
+  // CHECK: attn.ceil %{{.*}} : f32 -> index
+  %31 = attn.ceil %s : f32 -> index
+  // CHECK: attn.round
+  %32 = attn.round %a : tensor<?x4xf32> -> tensor<?x4xi64>
+  // CHECK: attn.trunc
+  %33 = attn.trunc %a : tensor<?x4xf32> -> tensor<?x4xi64>
   return
 }
 

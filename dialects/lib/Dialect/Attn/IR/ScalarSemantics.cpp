@@ -145,6 +145,45 @@ Value gelu(OpBuilder &b, Location loc, Value x) {
   return b.create<arith::MulFOp>(loc, half, onePlus);
 }
 
+Value silu(OpBuilder &b, Location loc, Value x) {
+  return b.create<arith::MulFOp>(loc, x, sigmoid(b, loc, x));
+}
+
+Value softplus(OpBuilder &b, Location loc, Value x) {
+  Type type = x.getType();
+  Value zero = floatConst(b, loc, 0.0, type);
+  Value tail = b.create<math::Log1pOp>(
+      loc, b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, b.create<math::AbsFOp>(loc, x))));
+  return b.create<arith::AddFOp>(loc, b.create<arith::MaximumFOp>(loc, x, zero), tail);
+}
+
+Value roundToInt(OpBuilder &b, Location loc, Value x, Rounding mode, Type resultType) {
+  if (!isFloat(x.getType()))
+    return cast(b, loc, x, resultType);
+  Type f32 = shapedLike(b.getF32Type(), x.getType());
+  Value f = cast(b, loc, x, f32);
+  switch (mode) {
+  case Rounding::Floor: f = b.create<math::FloorOp>(loc, f); break;
+  case Rounding::Ceil: f = b.create<math::CeilOp>(loc, f); break;
+  case Rounding::HalfToEven: f = b.create<math::RoundEvenOp>(loc, f); break;
+  case Rounding::TowardZero: f = b.create<math::TruncOp>(loc, f); break;
+  }
+  // f32 holds -2^31 and 2^31 exactly; everything in [-2^31, 2^31) converts.
+  auto compare = [&](arith::CmpFPredicate p, double bound) {
+    return b.create<arith::CmpFOp>(loc, p, f, floatConst(b, loc, bound, f32));
+  };
+  Value high = compare(arith::CmpFPredicate::OGE, 2147483648.0);
+  Value low = compare(arith::CmpFPredicate::OLT, -2147483648.0);
+  Value nan = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, f, f);
+  Value outside = b.create<arith::OrIOp>(loc, b.create<arith::OrIOp>(loc, high, low), nan);
+  Value safe = b.create<arith::SelectOp>(loc, outside, floatConst(b, loc, 0.0, f32), f);
+  Type i64 = shapedLike(b.getI64Type(), x.getType());
+  Value i = b.create<arith::FPToSIOp>(loc, i64, safe);
+  i = b.create<arith::SelectOp>(loc, high, intConst(b, loc, i64, INT32_MAX), i);
+  i = b.create<arith::SelectOp>(loc, low, intConst(b, loc, i64, INT32_MIN), i);
+  return cast(b, loc, i, resultType);
+}
+
 static arith::CmpFPredicate floatPredicate(CmpPredicate p) {
   switch (p) {
   case CmpPredicate::lt: return arith::CmpFPredicate::OLT;

@@ -99,6 +99,25 @@ def Attn_SinOp : Attn_UnaryOp<"sin", "sine", "sin(x)",
     Attn_Arithmetic<"b.create<::mlir::math::SinOp>(loc, x)">.body>;
 def Attn_CosOp : Attn_UnaryOp<"cos", "cosine", "cos(x)",
     Attn_Arithmetic<"b.create<::mlir::math::CosOp>(loc, x)">.body>;
+def Attn_SiluOp : Attn_UnaryOp<"silu", "sigmoid linear unit (swish)", "x * sigmoid(x)",
+    Attn_Arithmetic<"scalar::silu(b, loc, x)">.body>;
+def Attn_SoftplusOp : Attn_UnaryOp<"softplus", "softplus", "log(1 + exp(x))",
+    Attn_Arithmetic<"scalar::softplus(b, loc, x)">.body>;
+def Attn_ErfOp : Attn_UnaryOp<"erf", "error function", "erf(x)",
+    Attn_Arithmetic<"b.create<::mlir::math::ErfOp>(loc, x)">.body>;
+
+// A number rounded to an integer (scalar::roundToInt: floats beyond i32's
+// range saturate, NaN gives 0).
+class Attn_RoundingOp<string mnemonic, string what, string formula, string mode>
+    : Attn_UnaryOp<mnemonic, what, formula, [{
+  return scalar::roundToInt(b, loc, operands[0], scalar::Rounding::}] # mode # [{, resultType);
+}]>;
+def Attn_FloorOp : Attn_RoundingOp<"floor", "round down to an integer", "floor(x)", "Floor">;
+def Attn_CeilOp : Attn_RoundingOp<"ceil", "round up to an integer", "ceil(x)", "Ceil">;
+def Attn_RoundOp : Attn_RoundingOp<"round", "round to the nearest integer, ties to even",
+    "round(x)", "HalfToEven">;
+def Attn_TruncOp : Attn_RoundingOp<"trunc", "round toward zero to an integer", "int(x)",
+    "TowardZero">;
 
 def Attn_ConvertOp : Attn_ElementwiseOp<"convert", [{
   return scalar::cast(b, loc, operands[0], resultType);

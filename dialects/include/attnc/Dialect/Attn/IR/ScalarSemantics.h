@@ -60,6 +60,19 @@ mlir::Value floatMod(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir
 /// 1 / (1 + exp(-x)) and x / 2 * (1 + erf(x / sqrt(2))).
 mlir::Value sigmoid(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 mlir::Value gelu(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+/// x * sigmoid(x).
+mlir::Value silu(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+/// log(1 + exp(x)), as max(x, 0) + log1p(exp(-|x|)) so that it neither
+/// overflows nor loses small values.
+mlir::Value softplus(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+
+/// How a number becomes an integer.
+enum class Rounding { Floor, Ceil, HalfToEven, TowardZero };
+/// `x` rounded to an integer, as `resultType` (an integer or index type, or
+/// a vector of one): an integer stays as it is; a float beyond the values an
+/// i32 holds saturates to the nearest of them, and NaN gives 0.
+mlir::Value roundToInt(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, Rounding mode,
+                       mlir::Type resultType);
 
 } // namespace attnc::attn::scalar
 
