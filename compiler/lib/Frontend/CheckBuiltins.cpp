@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CheckerImpl.h"
+#include "attnc/Frontend/Suggestions.h"
 
 #include <algorithm>
 #include <cmath>
@@ -69,7 +70,20 @@ const ElementwiseBuiltin kElementwise[] = {
 
 const char *const kMinMaxUsage = "2 positional arguments (a, b), or 1 (x) with axis = k";
 
+/// The built-ins checkCall dispatches to besides kElementwise
+/// (BuiltinsTest checks that each is known).
+const char *const kOtherFunctions[] = {
+    "max",  "min",   "sum",     "mean",      "where",     "clamp",   "softmax", "layernorm",
+    "rmsnorm", "heads", "unheads", "transpose", "reshape", "concat", "topk_mask"};
+
 } // namespace
+
+std::vector<std::string> builtinFunctionNames() {
+  std::vector<std::string> names(std::begin(kOtherFunctions), std::end(kOtherFunctions));
+  for (const ElementwiseBuiltin &b : kElementwise)
+    names.push_back(b.name);
+  return names;
+}
 
 //===----------------------------------------------------------------------===//
 // Binding
@@ -101,7 +115,9 @@ bool ModelChecker::bindArguments(Expr &call, const Signature &sig,
       if (sig.keywords.empty())
         return fail(k.loc, "'" + sig.name + "' takes no keyword arguments");
       return fail(k.loc, "unknown keyword argument '" + k.name + "' for '" + sig.name +
-                             "' (expected " + joined(sig.keywords, " or ") + ")");
+                             "' (expected " + joined(sig.keywords, " or ") + ")" +
+                             didYouMean(k.name, std::vector<std::string>(sig.keywords.begin(),
+                                                                         sig.keywords.end())));
     }
     Expr *&slot = keywordValues[it - sig.keywords.begin()];
     if (slot)
@@ -178,7 +194,7 @@ Checked ModelChecker::checkCall(Expr &e) {
     return checkConcat(e);
   if (f == "topk_mask")
     return checkTopkMask(e);
-  fail(e.loc, "unknown function '" + f + "'");
+  fail(e.loc, "unknown function '" + f + "'" + didYouMean(f, builtinFunctionNames()));
   return {};
 }
 

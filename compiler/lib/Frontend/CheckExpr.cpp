@@ -1,6 +1,7 @@
 //===- CheckExpr.cpp - Types of operators, subscripts and reductions ------===//
 
 #include "CheckerImpl.h"
+#include "attnc/Frontend/Suggestions.h"
 
 namespace attnc {
 
@@ -97,7 +98,7 @@ Checked ModelChecker::checkName(Expr &e) {
   }
   auto it = names_.find(e.name);
   if (it == names_.end()) {
-    fail(e.loc, "use of undeclared name '" + e.name + "'");
+    fail(e.loc, "use of undeclared name '" + e.name + "'" + didYouMean(e.name, knownNames()));
     return {};
   }
   e.refId = it->second.id;

@@ -3,6 +3,7 @@
 #include "attnc/Frontend/Checker.h"
 
 #include "CheckerImpl.h"
+#include "attnc/Frontend/Suggestions.h"
 
 #include <algorithm>
 
@@ -75,6 +76,20 @@ bool ModelChecker::run() {
 //===----------------------------------------------------------------------===//
 // Declarations
 //===----------------------------------------------------------------------===//
+
+std::vector<std::string> ModelChecker::knownNames(bool dimsOnly) const {
+  std::vector<std::string> names;
+  for (const auto &[name, symbol] : names_)
+    if (!dimsOnly || symbol.kind == RefKind::Dim)
+      names.push_back(name);
+  if (!dimsOnly)
+    for (const auto &binding : scope_)
+      names.push_back(binding.first);
+  // The maps' order is unspecified: sorted, a tie is found the same way
+  // every time.
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 std::string ModelChecker::symbolKind(const Symbol &s) const {
   if (s.kind == RefKind::Dim)
@@ -278,7 +293,8 @@ std::optional<DimExpr> ModelChecker::dimExpr(Expr &e) {
     }
     auto it = names_.find(e.name);
     if (it == names_.end()) {
-      fail(e.loc, "use of undeclared name '" + e.name + "'");
+      fail(e.loc, "use of undeclared name '" + e.name + "'" +
+                      didYouMean(e.name, knownNames(/*dimsOnly=*/true)));
       return std::nullopt;
     }
     if (it->second.kind != RefKind::Dim) {

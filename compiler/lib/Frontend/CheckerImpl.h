@@ -53,6 +53,10 @@ private:
   bool checkComprehension(ast::Decl &d, bool &weak);
   bool checkUndefined(const std::string &name, ast::Loc loc);
   std::string symbolKind(const Symbol &s) const;
+  /// The names a misspelt one may have meant: the model's dims and
+  /// declarations (only its dims when `dimsOnly`), and the index variables in
+  /// scope.
+  std::vector<std::string> knownNames(bool dimsOnly = false) const;
   ast::Loc symbolLoc(const Symbol &s) const;
 
   // Index variables (Checker.cpp) ----------------------------------------------

@@ -2,6 +2,8 @@
 
 #include "TestUtil.h"
 
+#include "attnc/Frontend/Checker.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -214,6 +216,20 @@ TEST(Builtins, TopkMask) {
   EXPECT_EQ(c.type, "f32[S, T]");
   EXPECT_EQ(call("topk_mask(s, T / 2)").type, "f32[S, T]");
   EXPECT_EQ(call("topk_mask(c, 7)").type, "f32[S, 7]");
+}
+
+TEST(Builtins, EveryNamedBuiltinIsKnownAndAMisspellingSuggestsIt) {
+  for (const std::string &name : builtinFunctionNames()) {
+    // Whatever the arguments, the name itself is known.
+    std::string error = call(name + "(x)").error;
+    EXPECT_EQ(error.find("unknown function"), std::string::npos) << name << ": " << error;
+  }
+  EXPECT_EQ(call("sofmax(x)").error,
+            "t.attn:6:14: error: unknown function 'sofmax'; did you mean 'softmax'?");
+  EXPECT_EQ(call("layernrom(x, g, be)").error,
+            "t.attn:6:14: error: unknown function 'layernrom'; did you mean 'layernorm'?");
+  // Nothing near enough: no suggestion.
+  EXPECT_EQ(call("frobnicate(x)").error, "t.attn:6:14: error: unknown function 'frobnicate'");
 }
 
 TEST(Builtins, KeywordValuesAreTyped) {

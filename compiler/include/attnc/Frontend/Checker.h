@@ -13,6 +13,8 @@
 #include "attnc/Frontend/Diagnostics.h"
 
 #include <cstddef>
+#include <string>
+#include <vector>
 
 namespace attnc {
 
@@ -30,6 +32,9 @@ constexpr size_t kMaxCheckedDimSize = 2000000;
 /// Checks every model of `module`; returns false after reporting the first
 /// error. `--dim` overrides must already be applied to the DimDecls.
 bool checkModule(ast::Module &module, Diagnostics &diag);
+
+/// The names of the built-in functions (what a misspelt call may have meant).
+std::vector<std::string> builtinFunctionNames();
 
 } // namespace attnc
 
