@@ -64,6 +64,8 @@ const char *builtinName(Builtin b) {
   case Builtin::Where: return "where";
   case Builtin::Clamp: return "clamp";
   case Builtin::Softmax: return "softmax";
+  case Builtin::LogSoftmax: return "log_softmax";
+  case Builtin::LogSumExp: return "logsumexp";
   case Builtin::ReduceAxis: return "reduce";
   case Builtin::LayerNorm: return "layernorm";
   case Builtin::RMSNorm: return "rmsnorm";

@@ -73,8 +73,9 @@ const char *const kMinMaxUsage = "2 positional arguments (a, b), or 1 (x) with a
 /// The built-ins checkCall dispatches to besides kElementwise
 /// (BuiltinsTest checks that each is known).
 const char *const kOtherFunctions[] = {
-    "max",  "min",   "sum",     "mean",      "where",     "clamp",   "softmax", "layernorm",
-    "rmsnorm", "heads", "unheads", "transpose", "reshape", "concat", "topk_mask"};
+    "max",     "min",       "sum",       "mean",    "logsumexp", "where",
+    "clamp",   "softmax",   "log_softmax", "layernorm", "rmsnorm", "heads",
+    "unheads", "transpose", "reshape",   "concat",  "topk_mask"};
 
 } // namespace
 
@@ -176,8 +177,10 @@ Checked ModelChecker::checkCall(Expr &e) {
     return checkWhere(e);
   if (f == "clamp")
     return checkClamp(e);
-  if (f == "softmax")
+  if (f == "softmax" || f == "log_softmax")
     return checkSoftmax(e);
+  if (f == "logsumexp")
+    return checkReduceAxis(e, ReduceKind::Sum, /*logSumExp=*/true);
   if (f == "layernorm")
     return checkNorm(e, Builtin::LayerNorm);
   if (f == "rmsnorm")
@@ -352,7 +355,7 @@ Checked ModelChecker::checkInput(Expr &e, bool number, unsigned minRank,
 
 Checked ModelChecker::checkSoftmax(Expr &e) {
   std::vector<Expr *> kw;
-  if (!bindArguments(e, Signature{"softmax", {"x"}, 1, false, {"axis"}}, kw))
+  if (!bindArguments(e, Signature{e.callee, {"x"}, 1, false, {"axis"}}, kw))
     return {};
   Expr &x = *e.operands[0];
   Checked c = checkInput(e, true, 1);
@@ -362,15 +365,15 @@ Checked ModelChecker::checkSoftmax(Expr &e) {
   if (kw[0] && !readAxis(*kw[0], x.type.rank(), axis))
     return {};
   Elem elem = toFloat(elemOf(x.type, c.weak));
-  e.builtin = Builtin::Softmax;
+  e.builtin = e.callee == "softmax" ? Builtin::Softmax : Builtin::LogSoftmax;
   e.axis = axis;
   e.type = makeType(elem, x.type.shape);
   return {true, elem.weak};
 }
 
-Checked ModelChecker::checkReduceAxis(Expr &e, ReduceKind kind) {
+Checked ModelChecker::checkReduceAxis(Expr &e, ReduceKind kind, bool logSumExp) {
   std::vector<Expr *> kw;
-  Signature sig{e.callee, {"x"}, 1, false, {"axis"}};
+  Signature sig{e.callee, {"x"}, 1, false, {"axis", "keepdim"}};
   if (kind == ReduceKind::Max || kind == ReduceKind::Min)
     sig.usage = kMinMaxUsage;
   if (!bindArguments(e, sig, kw))
@@ -403,18 +406,34 @@ Checked ModelChecker::checkReduceAxis(Expr &e, ReduceKind kind) {
     }
     std::sort(axes.begin(), axes.end());
   }
+  bool keepdim = false;
+  if (kw[1] && !readFlag(*kw[1], "keepdim", keepdim))
+    return {};
   Shape shape;
-  for (size_t i = 0; i < rank; ++i)
-    if (!std::binary_search(axes.begin(), axes.end(), (int64_t)i))
+  for (size_t i = 0; i < rank; ++i) {
+    bool reduced = std::binary_search(axes.begin(), axes.end(), (int64_t)i);
+    if (!reduced)
       shape.push_back(x.type.shape[i]);
+    else if (keepdim)
+      shape.push_back(DimExpr::constant(1));
+  }
   Elem elem = elemOf(x.type, c.weak);
-  if (kind == ReduceKind::Mean)
+  if (kind == ReduceKind::Mean || logSumExp)
     elem = toFloat(elem);
-  e.builtin = Builtin::ReduceAxis;
+  e.builtin = logSumExp ? Builtin::LogSumExp : Builtin::ReduceAxis;
   e.reduceKind = kind;
   e.axes = std::move(axes);
+  e.keepdim = keepdim;
   e.type = makeType(elem, std::move(shape));
   return {true, elem.weak};
+}
+
+bool ModelChecker::readFlag(Expr &v, const char *keyword, bool &value) {
+  if (v.kind != ExprKind::Name || (v.name != "true" && v.name != "false"))
+    return fail(v.loc, std::string(keyword) + " must be true or false");
+  value = v.name == "true";
+  v.type = makeType(boolElem(), {});
+  return true;
 }
 
 Checked ModelChecker::checkNorm(Expr &e, Builtin b) {

@@ -120,7 +120,9 @@ private:
   Checked checkInput(ast::Expr &e, bool number, unsigned minRank,
                      const std::string &role = "its input");
   Checked checkSoftmax(ast::Expr &e);
-  Checked checkReduceAxis(ast::Expr &e, ast::ReduceKind kind);
+  /// sum, max, min, mean over axes (or logsumexp), keeping them with
+  /// keepdim = true.
+  Checked checkReduceAxis(ast::Expr &e, ast::ReduceKind kind, bool logSumExp = false);
   Checked checkNorm(ast::Expr &e, ast::Builtin b);
   Checked checkHeads(ast::Expr &e);
   Checked checkUnheads(ast::Expr &e);
@@ -129,6 +131,8 @@ private:
   Checked checkConcat(ast::Expr &e);
   Checked checkTopkMask(ast::Expr &e);
   bool readAxis(ast::Expr &v, size_t rank, int64_t &axis);
+  /// `true` or `false`, the value of keyword argument `keyword`.
+  bool readFlag(ast::Expr &v, const char *keyword, bool &value);
   bool readPositiveDim(ast::Expr &v, const std::string &fn, const char *what, DimExpr &out);
 
   // Messages (CheckExpr.cpp) ---------------------------------------------------

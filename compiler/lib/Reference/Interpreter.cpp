@@ -555,8 +555,20 @@ Tensor Evaluator::callTensor(const Expr &e) {
   switch (e.builtin) {
   case Builtin::Softmax:
     return softmax(arg(0), e.axis);
-  case Builtin::ReduceAxis:
-    return reduceAxes(arg(0), e.axes, e.reduceKind, e.type.kind == ElemKind::Int);
+  case Builtin::LogSoftmax:
+    return logSoftmax(arg(0), e.axis);
+  case Builtin::ReduceAxis: {
+    Tensor r = reduceAxes(arg(0), e.axes, e.reduceKind, e.type.kind == ElemKind::Int);
+    return e.keepdim ? keepAxes(r, arg(0).shape, e.axes) : r;
+  }
+  case Builtin::LogSumExp: {
+    Tensor kept = logSumExpKept(arg(0), e.axes);
+    std::vector<int64_t> shape;
+    for (size_t a = 0; a < arg(0).shape.size(); ++a)
+      if (e.keepdim || !std::binary_search(e.axes.begin(), e.axes.end(), int64_t(a)))
+        shape.push_back(kept.shape[a]);
+    return reshape(kept, shape);
+  }
   case Builtin::LayerNorm:
   case Builtin::RMSNorm: {
     bool layer = e.builtin == Builtin::LayerNorm;

@@ -388,6 +388,31 @@ Tensor softmax(const Tensor &x, int64_t axis) {
   return out;
 }
 
+Tensor keepAxes(const Tensor &reduced, const std::vector<int64_t> &inputShape,
+                const std::vector<int64_t> &axes) {
+  std::vector<int64_t> shape(inputShape);
+  for (int64_t a : axes)
+    shape[a] = 1;
+  return reshape(reduced, shape);
+}
+
+Tensor logSumExpKept(const Tensor &x, const std::vector<int64_t> &axes) {
+  Tensor max = keepAxes(reduceAxes(x, axes, ast::ReduceKind::Max, false), x.shape, axes);
+  for (double &m : max.data)
+    m = std::isinf(m) ? 0.0 : m;
+  Tensor e = broadcastMap({&x, &max}, [](const double *v) { return std::exp(v[0] - v[1]); });
+  Tensor sum = keepAxes(reduceAxes(e, axes, ast::ReduceKind::Sum, false), x.shape, axes);
+  for (size_t i = 0; i < sum.data.size(); ++i)
+    sum.data[i] = std::log(sum.data[i]) + max.data[i];
+  return sum;
+}
+
+Tensor logSoftmax(const Tensor &x, int64_t axis) {
+  Tensor lse = logSumExpKept(x, {axis});
+  return broadcastMap({&x, &lse},
+                      [](const double *v) { return v[1] == -kInf ? -kInf : v[0] - v[1]; });
+}
+
 Tensor layerNormalize(const Tensor &x, double eps) {
   requireRank(x, 1, "layernorm");
   Tensor out = makeTensor(x.shape);

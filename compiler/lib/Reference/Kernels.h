@@ -132,6 +132,15 @@ Tensor reduceAxes(const Tensor &x, const std::vector<int64_t> &axes, ast::Reduce
                   bool integer = false);
 /// Softmax along `axis`, the row max subtracted first; an all -inf row is 0.
 Tensor softmax(const Tensor &x, int64_t axis);
+/// The reduction of reduceAxes with the reduced axes kept, of extent 1.
+Tensor keepAxes(const Tensor &reduced, const std::vector<int64_t> &inputShape,
+                const std::vector<int64_t> &axes);
+/// log(sum(exp(x))) over `axes`, kept with extent 1: max + log(sum(exp(x -
+/// max))), the max taken as 0 where it is infinite (an all -inf group gives
+/// -inf, a +inf gives +inf, NaN propagates).
+Tensor logSumExpKept(const Tensor &x, const std::vector<int64_t> &axes);
+/// x - logsumexp(x) along `axis`; -inf where that is -inf (a row of -inf).
+Tensor logSoftmax(const Tensor &x, int64_t axis);
 /// (x - mean) / sqrt(biased variance + eps) over the last axis.
 Tensor layerNormalize(const Tensor &x, double eps);
 /// x / sqrt(mean(x^2) + eps) over the last axis.

@@ -218,6 +218,33 @@ TEST(Builtins, TopkMask) {
   EXPECT_EQ(call("topk_mask(c, 7)").type, "f32[S, 7]");
 }
 
+TEST(Builtins, KeepdimKeepsTheReducedAxesWithExtentOne) {
+  Call c = call("sum(x, axis = 1, keepdim = true)");
+  ASSERT_TRUE(c.module) << c.error;
+  EXPECT_TRUE(c.expr->keepdim);
+  EXPECT_EQ(c.type, "f32[B, 1, E]");
+  EXPECT_EQ(call("max(n, keepdim = true)").type, "i32[1]");
+  EXPECT_EQ(call("mean(x, axis = [0, 2], keepdim = false)").type, "f32[S]");
+  EXPECT_EQ(call("sum(x, axis = 1, keepdim = yes)").error,
+            "t.attn:6:41: error: keepdim must be true or false");
+}
+
+TEST(Builtins, LogSumExpAndLogSoftmax) {
+  Call c = call("logsumexp(x, axis = -1)");
+  ASSERT_TRUE(c.module) << c.error;
+  EXPECT_EQ(c.expr->builtin, Builtin::LogSumExp);
+  EXPECT_EQ(c.type, "f32[B, S]");
+  EXPECT_EQ(call("logsumexp(n, keepdim = true)").type, "f32[1]");
+  EXPECT_EQ(call("logsumexp(h, axis = 0)").type, "f16[E]");
+  c = call("log_softmax(x, axis = 1)");
+  ASSERT_TRUE(c.module) << c.error;
+  EXPECT_EQ(c.expr->builtin, Builtin::LogSoftmax);
+  EXPECT_EQ(c.expr->axis, 1);
+  EXPECT_EQ(c.type, "f32[B, S, E]");
+  EXPECT_STREQ(builtinName(Builtin::LogSumExp), "logsumexp");
+  EXPECT_STREQ(builtinName(Builtin::LogSoftmax), "log_softmax");
+}
+
 TEST(Builtins, EveryNamedBuiltinIsKnownAndAMisspellingSuggestsIt) {
   for (const std::string &name : builtinFunctionNames()) {
     // Whatever the arguments, the name itself is known.

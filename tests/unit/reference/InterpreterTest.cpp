@@ -106,6 +106,42 @@ model rounding {
   EXPECT_EQ(out[3].data, (std::vector<double>{-2, 2, 3, 0, big, small, 0, big}));
 }
 
+TEST(Interpreter, LogSumExpAndLogSoftmaxAreTheirDefinitions) {
+  auto module = parse(R"(
+model lse {
+  dim R = 3, N = 5
+  input x: f32[R, N]
+  output l = logsumexp(x * 4, axis = 1)
+  output k = logsumexp(x, keepdim = true)
+  output p = log_softmax(x * 4)
+  output m = x - max(x, axis = 1, keepdim = true)
+}
+)");
+  ASSERT_TRUE(module);
+  const ast::Model &m = module->models[0];
+  auto dims = dimValues(m, {});
+  auto in = randomInputs(m, dims, 3);
+  auto out = run(m, dims, in);
+  const std::vector<double> &x = in[0].data;
+  ASSERT_EQ(out[1].shape, (std::vector<int64_t>{1, 1}));
+  double all = 0;
+  for (double v : x)
+    all += std::exp(v);
+  EXPECT_NEAR(out[1].data[0], std::log(all), kTol);
+  for (int r = 0; r < 3; ++r) {
+    double sum = 0, max = -kInf;
+    for (int j = 0; j < 5; ++j) {
+      sum += std::exp(4 * x[r * 5 + j]);
+      max = std::max(max, x[r * 5 + j]);
+    }
+    EXPECT_NEAR(out[0].data[r], std::log(sum), kTol);
+    for (int j = 0; j < 5; ++j) {
+      EXPECT_NEAR(out[2].data[r * 5 + j], 4 * x[r * 5 + j] - std::log(sum), kTol);
+      EXPECT_EQ(out[3].data[r * 5 + j], x[r * 5 + j] - max);
+    }
+  }
+}
+
 TEST(Interpreter, IntegerDivisionFloorsAndModuloTakesDivisorSign) {
   auto module = parse(R"(
 model ints {

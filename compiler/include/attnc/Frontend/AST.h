@@ -62,7 +62,9 @@ enum class Builtin {
   Max2, Min2, Where, Clamp,
   // tensor level
   Softmax,      // axis
-  ReduceAxis,   // reduceKind, axes (one axis, or every axis for `sum(x)`)
+  LogSoftmax,   // axis
+  ReduceAxis,   // reduceKind, axes (one axis, or every axis for `sum(x)`), keepdim
+  LogSumExp,    // axes, keepdim
   LayerNorm,    // operands: x, gamma, beta; eps
   RMSNorm,      // operands: x, gamma; eps
   Heads,        // dimArg = H
@@ -119,7 +121,8 @@ struct Expr {
   std::vector<KeywordArg> kwargs;
   Builtin builtin = Builtin::None;        // checked
   int64_t axis = 0;                       // checked: Softmax, Concat (non-negative)
-  std::vector<int64_t> axes;              // checked: ReduceAxis (sorted, non-negative)
+  std::vector<int64_t> axes;              // checked: ReduceAxis, LogSumExp (sorted, non-negative)
+  bool keepdim = false;                   // checked: ReduceAxis, LogSumExp (axes stay, extent 1)
   std::vector<int64_t> perm;              // checked: Permute
   double eps = 0;                         // checked: LayerNorm, RMSNorm
   DimExpr dimArg;                         // checked: Heads (H), TopkMask (K)

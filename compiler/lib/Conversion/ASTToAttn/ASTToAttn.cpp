@@ -91,6 +91,52 @@ private:
     return elementType(t.kind, true);
   }
 
+  /// `x` (of checked type `xType`) reduced by `kind` over `axes`, which stay
+  /// with extent 1.
+  Value reduceKeepingAxes(Location l, ReduceKind kind, Value x, const A::ValueType &xType,
+                          ArrayRef<int64_t> axes) {
+    auto type = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> reduced, kept;
+    SmallVector<Value> extents;
+    for (int64_t a = 0; a < type.getRank(); ++a) {
+      bool isReduced = llvm::is_contained(axes, a);
+      if (!isReduced)
+        reduced.push_back(type.getDimSize(a));
+      kept.push_back(isReduced ? 1 : type.getDimSize(a));
+      extents.push_back(isReduced ? indexConst(l, 1) : emitDimExpr(xType.shape[a], l));
+    }
+    Type element = type.getElementType();
+    Value r = builder.create<ReduceOp>(l, RankedTensorType::get(reduced, element), kind, x,
+                                       axes);
+    return builder.create<ReshapeOp>(l, RankedTensorType::get(kept, element), r, extents);
+  }
+
+  /// log(sum(exp(x))) over `axes`, kept with extent 1, computed as
+  /// m + log(sum(exp(x - m))) with m the maximum, taken as 0 where it is
+  /// infinite: a group of -inf gives -inf, a +inf gives +inf, NaN propagates.
+  Value logSumExpKept(Location l, Value x, const A::ValueType &xType, ArrayRef<int64_t> axes) {
+    Value max = reduceKeepingAxes(l, ReduceKind::max, x, xType, axes);
+    auto keptType = cast<RankedTensorType>(max.getType());
+    Value inf = floatConst(l, std::numeric_limits<double>::infinity());
+    Value infinite = builder.create<CmpOp>(l, keptType.clone(builder.getI1Type()),
+                                           CmpPredicate::eq,
+                                           builder.create<AbsOp>(l, keptType, max), inf);
+    Value shift = builder.create<WhereOp>(l, keptType, infinite, floatConst(l, 0.0), max);
+    Value e = builder.create<ExpOp>(l, x.getType(),
+                                    builder.create<SubOp>(l, x.getType(), x, shift));
+    Value sum = reduceKeepingAxes(l, ReduceKind::sum, e, xType, axes);
+    return builder.create<AddOp>(l, keptType, builder.create<LogOp>(l, keptType, sum), shift);
+  }
+
+  /// A kept-axes reduction of call `e` reshaped to `e`'s own type (the axes
+  /// removed).
+  Value dropKeptAxes(Location l, Value kept, const A::Expr &e) {
+    SmallVector<Value> extents;
+    for (const DimExpr &d : e.type.shape)
+      extents.push_back(emitDimExpr(d, l));
+    return builder.create<ReshapeOp>(l, tensorType(e.type), kept, extents);
+  }
+
   /// The type of an element-wise op of `a` and `b` whose result has the
   /// element type of `like`: their broadcast shape, or a scalar.
   Type broadcastType(Value a, Value b, Type like) {
@@ -345,6 +391,21 @@ Value Generator::emitCall(const A::Expr &e, bool element) {
   switch (e.builtin) {
   case A::Builtin::Softmax:
     return builder.create<SoftmaxOp>(l, floatResult, asFloatTensor(targ(0), l), e.axis);
+  case A::Builtin::LogSoftmax: {
+    // x - logsumexp(x, axis, keepdim), -inf where that is -inf.
+    Value x = asFloatTensor(targ(0), l);
+    Value lse = logSumExpKept(l, x, e.operands[0]->type, {e.axis});
+    Value minusInf = floatConst(l, -std::numeric_limits<double>::infinity());
+    auto lseType = cast<RankedTensorType>(lse.getType());
+    Value masked = builder.create<CmpOp>(l, lseType.clone(builder.getI1Type()), CmpPredicate::eq,
+                                         lse, minusInf);
+    Value shifted = builder.create<SubOp>(l, floatResult, x, lse);
+    return builder.create<WhereOp>(l, floatResult, masked, minusInf, shifted);
+  }
+  case A::Builtin::LogSumExp: {
+    Value kept = logSumExpKept(l, asFloatTensor(targ(0), l), e.operands[0]->type, e.axes);
+    return e.keepdim ? kept : dropKeptAxes(l, kept, e);
+  }
   case A::Builtin::ReduceAxis: {
     Value x = targ(0);
     auto kind = static_cast<ReduceKind>(static_cast<int>(e.reduceKind));
@@ -353,6 +414,8 @@ Value Generator::emitCall(const A::Expr &e, bool element) {
       x = asFloatTensor(x, l);
     else
       x = convertElements(x, builder.getI64Type(), l);
+    if (e.keepdim)
+      return reduceKeepingAxes(l, kind, x, e.operands[0]->type, e.axes);
     return builder.create<ReduceOp>(l, tensorType(e.type), kind, x, e.axes);
   }
   case A::Builtin::LayerNorm:
