@@ -34,6 +34,7 @@ struct Invocation {
   std::string model;                 // --model: run only this model of the file
   std::vector<std::pair<std::string, std::string>> inputs;  // --input NAME=SPEC
   std::vector<std::pair<std::string, std::string>> checks;  // --check NAME=@FILE.npy
+  std::string outputDir;             // run --output: every output as a .npy file there
   int threads = 0;
   bool reference = false;
   int iterations = 10;

@@ -20,6 +20,9 @@
 #include "attnc/Target/RuntimeTypes.h"
 #include "attnc/runtime.h"
 
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -187,8 +190,10 @@ std::unique_ptr<HostJit> compileForHost(const Invocation &inv, const ast::Module
 /// an error whose exit status is `exitCode`.
 class ModelRun {
 public:
-  ModelRun(const Invocation &inv, const ast::Model &model, const std::string &prefix)
-      : inv(inv), model(model), prefix(prefix) {}
+  /// `modelCount`: the models of the file.
+  ModelRun(const Invocation &inv, const ast::Model &model, const std::string &prefix,
+           size_t modelCount)
+      : inv(inv), model(model), prefix(prefix), modelCount(modelCount) {}
 
   bool resolveDims(const std::map<std::string, int64_t> &dimValues);
   bool makeInputs(const std::map<std::string, ref::InputSpec> &specs);
@@ -205,10 +210,12 @@ private:
   }
   bool reportOutput(size_t oi, std::string &entry, bool &allOk);
   bool checkFiles(const ast::Decl &d, size_t oi, std::string &entry, bool &allOk);
+  bool writeOutput(const ast::Decl &d, const ref::Tensor &got, std::string &entry);
 
   const Invocation &inv;
   const ast::Model &model;
   const std::string &prefix;
+  size_t modelCount;
   std::string message;
   std::vector<int64_t> values;
   std::string dimsText;
@@ -413,7 +420,29 @@ bool ModelRun::reportOutput(size_t oi, std::string &entry, bool &allOk) {
                    << ", max rel error " << jsonNumber(rel) << " (tolerance "
                    << jsonNumber(c.tolerance) << "): " << (c.ok ? "ok" : "FAILED") << "\n";
   }
+  if (!inv.outputDir.empty() && !writeOutput(d, got, entry))
+    return false;
   return checkFiles(d, oi, entry, allOk);
+}
+
+/// --output DIR: output `d`'s values as DIR/NAME.npy (DIR/MODEL.NAME.npy
+/// when every model of a file runs), in its dtype (bf16, which NumPy lacks,
+/// as f32: every bf16 value is one).
+bool ModelRun::writeOutput(const ast::Decl &d, const ref::Tensor &got, std::string &entry) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(inv.outputDir))
+    return fail(kUserError, "--output " + inv.outputDir + ": " + ec.message());
+  llvm::SmallString<128> path(inv.outputDir);
+  llvm::sys::path::append(path, (inv.model.empty() && modelCount > 1 ? model.name + "." : "") +
+                                    d.name + ".npy");
+  ref::NpyType type = d.type.dtype == ast::DType::I32   ? ref::NpyType::I32
+                      : d.type.dtype == ast::DType::F16 ? ref::NpyType::F16
+                                                        : ref::NpyType::F32;
+  if (!ref::writeNpy(std::string(path), got, type, message))
+    return fail(kUserError, "--output: " + message);
+  entry += ", \"file\": " + jsonString(std::string(path));
+  if (!inv.json)
+    llvm::outs() << "    written to " << path << "\n";
+  return true;
 }
 
 /// --check NAME=@FILE.npy for output `oi`: the file against the reference.
@@ -467,7 +496,7 @@ int runModel(const Invocation &inv) {
     const ast::Model &model = module->models[mi];
     if (!inv.model.empty() && model.name != inv.model)
       continue;
-    ModelRun run(inv, model, prefixes[mi]);
+    ModelRun run(inv, model, prefixes[mi], module->models.size());
     if (!run.resolveDims(dimValues) || !run.makeInputs(specs) || !run.makeOutputs() ||
         !run.call(*jit) || !run.report(json, allOk))
       return run.exitCode;

@@ -96,6 +96,10 @@ cl::list<std::string> checks("check",
                              cl::desc("Also compare this file with the reference output NAME "
                                       "(with --reference), e.g. what a linked program wrote"),
                              cl::value_desc("NAME=@file.npy"), cl::cat(runCategory));
+cl::opt<std::string> outputDir("output",
+                               cl::desc("attnc run: write every output to DIR as NAME.npy "
+                                        "(MODEL.NAME.npy when the file's models run)"),
+                               cl::value_desc("DIR"), cl::cat(runCategory));
 // LLVM itself registers `threads`; main() maps `--threads` onto this one.
 cl::opt<int> threads("attnc-threads", cl::init(0),
                      cl::desc("Threads, also spelt --threads (0: all cores)"),
@@ -265,6 +269,9 @@ int main(int argc, char **argv) {
   }
   if (!inv.checks.empty() && !reference)
     return error(kUsageError, "--check needs --reference");
+  if (!outputDir.empty() && inv.command != Command::Run)
+    return error(kUsageError, "--output applies to attnc run only (-o names the object)");
+  inv.outputDir = outputDir;
   if (threads < 0)
     return error(kUsageError, "--threads must be 0 (all cores) or more");
   if (iterations < 1)
