@@ -544,7 +544,12 @@ def render_expr(spec, name):
                 continue
             axis = diff[0] if diff else int(r[2] * len(a_shape))
             left, right = a_shape[axis], b_shape[axis]
-            text = "concat(%s, %s, axis = %d)" % (a_name, b_name, axis)
+            # Sometimes a third operand: the first once more.
+            if r[4] < 0.3:
+                text = "concat(%s, %s, %s, axis = %d)" % (a_name, b_name, a_name, axis)
+                right = "(%s) + (%s)" % (right, left)
+            else:
+                text = "concat(%s, %s, axis = %d)" % (a_name, b_name, axis)
             shape = a_shape[:axis] + ["(%s) + (%s)" % (left, right)] + a_shape[axis + 1:]
         elif kind in ("comp", "shift"):
             if len(a_shape) != 2:

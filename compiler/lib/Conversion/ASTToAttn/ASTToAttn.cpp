@@ -438,9 +438,21 @@ Value Generator::emitCall(const A::Expr &e, bool element) {
     return builder.create<ReshapeOp>(l, tensorType(e.type), targ(0), extents);
   }
   case A::Builtin::Concat: {
+    // Left to right, two at a time: each step's axis adds up the extents.
     Type elem = elementType(e.type.kind, false);
-    return builder.create<ConcatOp>(l, tensorType(e.type), convertElements(targ(0), elem, l),
-                                    convertElements(targ(1), elem, l), e.axis);
+    Value acc = convertElements(targ(0), elem, l);
+    for (unsigned i = 1; i < e.operands.size(); ++i) {
+      Value next = convertElements(targ(i), elem, l);
+      auto accType = cast<RankedTensorType>(acc.getType());
+      SmallVector<int64_t> shape(accType.getShape());
+      int64_t x = shape[e.axis], y = cast<RankedTensorType>(next.getType()).getDimSize(e.axis);
+      shape[e.axis] = ShapedType::isDynamic(x) || ShapedType::isDynamic(y) ? ShapedType::kDynamic
+                                                                            : x + y;
+      Type t = i + 1 == e.operands.size() ? Type(tensorType(e.type))
+                                          : RankedTensorType::get(shape, elem);
+      acc = builder.create<ConcatOp>(l, t, acc, next, e.axis);
+    }
+    return acc;
   }
   case A::Builtin::TopkMask:
     return builder.create<TopkMaskOp>(l, floatResult, asFloatTensor(targ(0), l),

@@ -232,6 +232,14 @@ func.func @concat_other_axis(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) {
 
 // -----
 
+func.func @concat_extent(%a: tensor<2x3xf32>, %b: tensor<3x3xf32>) {
+  // expected-error @+1 {{axis 0 of the result must be 5 (2 + 3), not tensor<6x3xf32>}}
+  %0 = attn.concat %a, %b axis = 0 : tensor<2x3xf32>, tensor<3x3xf32> -> tensor<6x3xf32>
+  return
+}
+
+// -----
+
 func.func @topk_type(%a: tensor<2x3xf32>, %k: index) {
   // expected-error @+1 {{result type must equal the operand type}}
   %0 = attn.topk_mask %a, %k : tensor<2x3xf32>, index -> tensor<2x4xf32>

@@ -257,6 +257,10 @@ LogicalResult ConcatOp::verify() {
       return emitOpError("axis ") << i << " differs between " << shapeString(a) << " and "
                                   << shapeString(b);
   }
+  int64_t x = a.getShape()[getAxis()], y = b.getShape()[getAxis()], z = c.getShape()[getAxis()];
+  if (!ShapedType::isDynamic(x) && !ShapedType::isDynamic(y) && !compatible(x + y, z))
+    return emitOpError("axis ") << getAxis() << " of the result must be " << x + y << " ("
+                                << x << " + " << y << "), not " << shapeString(c);
   return success();
 }
 
