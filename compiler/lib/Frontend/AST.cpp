@@ -63,6 +63,7 @@ const char *builtinName(Builtin b) {
   case Builtin::Min2: return "min";
   case Builtin::Where: return "where";
   case Builtin::Clamp: return "clamp";
+  case Builtin::Stack: return "stack";
   case Builtin::Softmax: return "softmax";
   case Builtin::LogSoftmax: return "log_softmax";
   case Builtin::LogSumExp: return "logsumexp";

@@ -75,7 +75,7 @@ const char *const kMinMaxUsage = "2 positional arguments (a, b), or 1 (x) with a
 const char *const kOtherFunctions[] = {
     "max",     "min",       "sum",       "mean",    "logsumexp", "where",
     "clamp",   "softmax",   "log_softmax", "layernorm", "rmsnorm", "heads",
-    "unheads", "transpose", "reshape",   "concat",  "topk_mask"};
+    "unheads", "transpose", "reshape",   "concat",  "stack",     "topk_mask"};
 
 } // namespace
 
@@ -195,6 +195,8 @@ Checked ModelChecker::checkCall(Expr &e) {
     return checkReshape(e);
   if (f == "concat")
     return checkConcat(e);
+  if (f == "stack")
+    return checkStack(e);
   if (f == "topk_mask")
     return checkTopkMask(e);
   fail(e.loc, "unknown function '" + f + "'" + didYouMean(f, builtinFunctionNames()));
@@ -668,6 +670,45 @@ Checked ModelChecker::checkReshape(Expr &e) {
   e.shapeArg = shape;
   e.type = makeType(elemOf(x.type, c.weak), std::move(shape));
   return {true, c.weak};
+}
+
+Checked ModelChecker::checkStack(Expr &e) {
+  std::vector<Expr *> kw;
+  if (!bindArguments(e, Signature{"stack", {"a", "b"}, 2, true, {"axis"}}, kw))
+    return {};
+  std::vector<Checked> c;
+  for (ExprPtr &arg : e.operands) {
+    c.push_back(expr(*arg));
+    if (!c.back().ok)
+      return {};
+  }
+  auto role = [](size_t i) { return "argument " + std::to_string(i + 1); };
+  Expr &first = *e.operands[0];
+  Elem elem = elemOf(first.type, c[0].weak);
+  for (size_t i = 0; i < e.operands.size(); ++i) {
+    Expr &arg = *e.operands[i];
+    if (!isNumber(arg.type)) {
+      needNumbers(e.loc, "'stack'", arg, role(i));
+      return {};
+    }
+    if (i == 0)
+      continue;
+    if (arg.type.shape != first.type.shape) {
+      mismatch(e.loc, first, role(0), arg, role(i), "'stack' needs equal shapes");
+      return {};
+    }
+    elem = promote(elem, elemOf(arg.type, c[i].weak));
+  }
+  // The new axis may also go after the last one.
+  int64_t axis = 0;
+  if (kw[0] && !readAxis(*kw[0], first.type.rank() + 1, axis))
+    return {};
+  Shape shape = first.type.shape;
+  shape.insert(shape.begin() + axis, DimExpr::constant((int64_t)e.operands.size()));
+  e.builtin = Builtin::Stack;
+  e.axis = axis;
+  e.type = makeType(elem, std::move(shape));
+  return {true, elem.weak};
 }
 
 Checked ModelChecker::checkConcat(Expr &e) {

@@ -112,6 +112,8 @@ private:
   Checked checkWhere(ast::Expr &e);
   /// clamp(x, lo, hi): min(max(x, lo), hi), promoted and broadcast.
   Checked checkClamp(ast::Expr &e);
+  /// stack(a, b, ..., axis = 0): equal shapes, a new axis of their count.
+  Checked checkStack(ast::Expr &e);
   /// Broadcasts the three operands of `e` jointly into `shape`; `roles` name
   /// them in messages.
   bool broadcastThree(ast::Expr &e, const char *const roles[3], Shape &shape);

@@ -591,6 +591,18 @@ Tensor Evaluator::callTensor(const Expr &e) {
       if (e.operands[i]->kind != ExprKind::List)
         args.push_back(&arg(i));
     return concat(args, e.axis);
+  case Builtin::Stack: {
+    // Each operand with an axis of 1 inserted, concatenated along it.
+    std::vector<Tensor> parts;
+    for (size_t i = 0; i < e.operands.size(); ++i) {
+      std::vector<int64_t> shape = arg(i).shape;
+      shape.insert(shape.begin() + e.axis, 1);
+      parts.push_back(reshape(arg(i), shape));
+    }
+    for (const Tensor &p : parts)
+      args.push_back(&p);
+    return concat(args, e.axis);
+  }
   case Builtin::TopkMask:
     return topkMask(arg(0), evalDim(e.dimArg, "K"));
   default:

@@ -245,6 +245,16 @@ TEST(Builtins, LogSumExpAndLogSoftmax) {
   EXPECT_STREQ(builtinName(Builtin::LogSoftmax), "log_softmax");
 }
 
+TEST(Builtins, StackAddsAnAxisOfItsOperandCount) {
+  Call c = call("stack(a, a, a)");
+  ASSERT_TRUE(c.module) << c.error;
+  EXPECT_EQ(c.expr->builtin, Builtin::Stack);
+  EXPECT_EQ(c.type, "f32[3, S, E]");
+  EXPECT_EQ(call("stack(a, a, axis = -1)").type, "f32[S, E, 2]");
+  EXPECT_EQ(call("stack(n, n, axis = 1)").type, "i32[S, 2]");
+  EXPECT_STREQ(builtinName(Builtin::Stack), "stack");
+}
+
 TEST(Builtins, EveryNamedBuiltinIsKnownAndAMisspellingSuggestsIt) {
   for (const std::string &name : builtinFunctionNames()) {
     // Whatever the arguments, the name itself is known.

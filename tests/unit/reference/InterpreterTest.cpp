@@ -142,6 +142,26 @@ model lse {
   }
 }
 
+TEST(Interpreter, StackPutsItsOperandsAlongANewAxis) {
+  auto module = parse(R"(
+model st {
+  dim N = 2, M = 3
+  input a: f32[N, M], b: f32[N, M]
+  output s = stack(a, b, axis = 1)
+}
+)");
+  ASSERT_TRUE(module);
+  const ast::Model &m = module->models[0];
+  auto dims = dimValues(m, {});
+  auto in = randomInputs(m, dims, 4);
+  auto out = run(m, dims, in);
+  ASSERT_EQ(out[0].shape, (std::vector<int64_t>{2, 2, 3}));
+  for (int i = 0; i < 2; ++i)
+    for (int k = 0; k < 2; ++k)
+      for (int j = 0; j < 3; ++j)
+        EXPECT_EQ(out[0].data[(i * 2 + k) * 3 + j], in[k].data[i * 3 + j]);
+}
+
 TEST(Interpreter, IntegerDivisionFloorsAndModuloTakesDivisorSign) {
   auto module = parse(R"(
 model ints {

@@ -72,6 +72,7 @@ enum class Builtin {
   Permute,      // `transpose(x, [perm])`: perm
   Reshape,      // shapeArg
   Concat,       // axis
+  Stack,        // axis (of the result: where the new axis goes)
   TopkMask,     // dimArg = K
 };
 

@@ -437,12 +437,28 @@ Value Generator::emitCall(const A::Expr &e, bool element) {
       extents.push_back(emitDimExpr(d, l));
     return builder.create<ReshapeOp>(l, tensorType(e.type), targ(0), extents);
   }
-  case A::Builtin::Concat: {
+  case A::Builtin::Concat:
+  case A::Builtin::Stack: {
     // Left to right, two at a time: each step's axis adds up the extents.
+    // stack first gives each operand an axis of 1 there.
     Type elem = elementType(e.type.kind, false);
-    Value acc = convertElements(targ(0), elem, l);
+    auto part = [&](unsigned i) -> Value {
+      Value x = convertElements(targ(i), elem, l);
+      if (e.builtin == A::Builtin::Concat)
+        return x;
+      const A::ValueType &type = e.operands[i]->type;
+      SmallVector<int64_t> shape(cast<RankedTensorType>(x.getType()).getShape());
+      SmallVector<Value> extents;
+      for (const DimExpr &d : type.shape)
+        extents.push_back(emitDimExpr(d, l));
+      shape.insert(shape.begin() + e.axis, 1);
+      extents.insert(extents.begin() + e.axis, indexConst(l, 1));
+      return builder.create<ReshapeOp>(l, RankedTensorType::get(shape, elem), x, extents)
+          .getResult();
+    };
+    Value acc = part(0);
     for (unsigned i = 1; i < e.operands.size(); ++i) {
-      Value next = convertElements(targ(i), elem, l);
+      Value next = part(i);
       auto accType = cast<RankedTensorType>(acc.getType());
       SmallVector<int64_t> shape(accType.getShape());
       int64_t x = shape[e.axis], y = cast<RankedTensorType>(next.getType()).getDimSize(e.axis);
