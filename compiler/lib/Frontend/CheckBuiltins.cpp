@@ -68,6 +68,9 @@ const ElementwiseBuiltin kElementwise[] = {
     {"ceil", Builtin::Ceil},       {"round", Builtin::Round}, {"int", Builtin::Int},
 };
 
+/// "argument 2" for operand 1.
+std::string argumentRole(size_t i) { return "argument " + std::to_string(i + 1); }
+
 const char *const kMinMaxUsage = "2 positional arguments (a, b), or 1 (x) with axis = k";
 
 /// The built-ins checkCall dispatches to besides kElementwise
@@ -262,12 +265,9 @@ Checked ModelChecker::checkWhere(Expr &e) {
   std::vector<Expr *> kw;
   if (!bindArguments(e, Signature{"where", {"cond", "a", "b"}, 3}, kw))
     return {};
-  Checked c[3];
-  for (int i = 0; i < 3; ++i) {
-    c[i] = expr(*e.operands[i]);
-    if (!c[i].ok)
-      return {};
-  }
+  std::vector<Checked> c;
+  if (!checkOperands(e, c))
+    return {};
   Expr &cond = *e.operands[0], &a = *e.operands[1], &b = *e.operands[2];
   if (cond.type.kind != ElemKind::Bool) {
     fail(cond.loc, "the condition of 'where' must be boolean (a comparison), but " +
@@ -311,12 +311,9 @@ Checked ModelChecker::checkClamp(Expr &e) {
   if (!bindArguments(e, Signature{"clamp", {"x", "lo", "hi"}, 3}, kw))
     return {};
   const char *roles[] = {"argument 1", "argument 2", "argument 3"};
-  Checked c[3];
-  for (int i = 0; i < 3; ++i) {
-    c[i] = expr(*e.operands[i]);
-    if (!c[i].ok)
-      return {};
-  }
+  std::vector<Checked> c;
+  if (!checkOperands(e, c))
+    return {};
   for (int i = 0; i < 3; ++i)
     if (!isNumber(e.operands[i]->type)) {
       needNumbers(e.loc, "'clamp'", *e.operands[i], roles[i]);
@@ -672,29 +669,34 @@ Checked ModelChecker::checkReshape(Expr &e) {
   return {true, c.weak};
 }
 
+bool ModelChecker::checkOperands(Expr &e, std::vector<Checked> &c) {
+  for (ExprPtr &arg : e.operands) {
+    c.push_back(expr(*arg));
+    if (!c.back().ok)
+      return false;
+  }
+  return true;
+}
+
 Checked ModelChecker::checkStack(Expr &e) {
   std::vector<Expr *> kw;
   if (!bindArguments(e, Signature{"stack", {"a", "b"}, 2, true, {"axis"}}, kw))
     return {};
   std::vector<Checked> c;
-  for (ExprPtr &arg : e.operands) {
-    c.push_back(expr(*arg));
-    if (!c.back().ok)
-      return {};
-  }
-  auto role = [](size_t i) { return "argument " + std::to_string(i + 1); };
+  if (!checkOperands(e, c))
+    return {};
   Expr &first = *e.operands[0];
   Elem elem = elemOf(first.type, c[0].weak);
   for (size_t i = 0; i < e.operands.size(); ++i) {
     Expr &arg = *e.operands[i];
     if (!isNumber(arg.type)) {
-      needNumbers(e.loc, "'stack'", arg, role(i));
+      needNumbers(e.loc, "'stack'", arg, argumentRole(i));
       return {};
     }
     if (i == 0)
       continue;
     if (arg.type.shape != first.type.shape) {
-      mismatch(e.loc, first, role(0), arg, role(i), "'stack' needs equal shapes");
+      mismatch(e.loc, first, argumentRole(0), arg, argumentRole(i), "'stack' needs equal shapes");
       return {};
     }
     elem = promote(elem, elemOf(arg.type, c[i].weak));
@@ -716,25 +718,21 @@ Checked ModelChecker::checkConcat(Expr &e) {
   if (!bindArguments(e, Signature{"concat", {"a", "b"}, 2, true, {"axis"}}, kw))
     return {};
   std::vector<Checked> c;
-  for (ExprPtr &arg : e.operands) {
-    c.push_back(expr(*arg));
-    if (!c.back().ok)
-      return {};
-  }
-  auto role = [](size_t i) { return "argument " + std::to_string(i + 1); };
+  if (!checkOperands(e, c))
+    return {};
   Expr &first = *e.operands[0];
   bool boolean = first.type.kind == ElemKind::Bool;
   for (size_t i = 1; i < e.operands.size(); ++i) {
     Expr &arg = *e.operands[i];
     if ((arg.type.kind == ElemKind::Bool) != boolean) {
       Expr &b = boolean ? first : arg;
-      needNumbers(e.loc, "'concat'", b, role(boolean ? 0 : i));
+      needNumbers(e.loc, "'concat'", b, argumentRole(boolean ? 0 : i));
       return {};
     }
   }
   size_t rank = first.type.rank();
   if (rank < 1) {
-    needRank(e.loc, "'concat'", 1, first, role(0));
+    needRank(e.loc, "'concat'", 1, first, argumentRole(0));
     return {};
   }
   int64_t axis = 0;
@@ -745,12 +743,12 @@ Checked ModelChecker::checkConcat(Expr &e) {
   for (size_t i = 1; i < e.operands.size(); ++i) {
     Expr &arg = *e.operands[i];
     if (arg.type.rank() != rank) {
-      mismatch(e.loc, first, role(0), arg, role(i), "'concat' needs equal ranks");
+      mismatch(e.loc, first, argumentRole(0), arg, argumentRole(i), "'concat' needs equal ranks");
       return {};
     }
     for (size_t k = 0; k < rank; ++k)
       if ((int64_t)k != axis && arg.type.shape[k] != shape[k]) {
-        mismatch(e.loc, first, role(0), arg, role(i),
+        mismatch(e.loc, first, argumentRole(0), arg, argumentRole(i),
                  axesDiffer(first.type.shape, k, arg.type.shape, k, dimNames_));
         return {};
       }

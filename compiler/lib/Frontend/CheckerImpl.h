@@ -114,6 +114,9 @@ private:
   Checked checkClamp(ast::Expr &e);
   /// stack(a, b, ..., axis = 0): equal shapes, a new axis of their count.
   Checked checkStack(ast::Expr &e);
+  /// Checks every operand of call `e` in order into `c`; false at the first
+  /// that fails.
+  bool checkOperands(ast::Expr &e, std::vector<Checked> &c);
   /// Broadcasts the three operands of `e` jointly into `shape`; `roles` name
   /// them in messages.
   bool broadcastThree(ast::Expr &e, const char *const roles[3], Shape &shape);
