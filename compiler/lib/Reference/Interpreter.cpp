@@ -558,13 +558,15 @@ Tensor Evaluator::callTensor(const Expr &e) {
   case Builtin::LogSoftmax:
     return logSoftmax(arg(0), e.axis);
   case Builtin::ReduceAxis: {
-    Tensor r = reduceAxes(arg(0), e.axes, e.reduceKind, e.type.kind == ElemKind::Int);
-    return e.keepdim ? keepAxes(r, arg(0).shape, e.axes) : r;
+    // arg() evaluates its operand each time it is called: once here.
+    const Tensor &x = arg(0);
+    Tensor r = reduceAxes(x, e.axes, e.reduceKind, e.type.kind == ElemKind::Int);
+    return e.keepdim ? keepAxes(r, x.shape, e.axes) : r;
   }
   case Builtin::LogSumExp: {
     Tensor kept = logSumExpKept(arg(0), e.axes);
     std::vector<int64_t> shape;
-    for (size_t a = 0; a < arg(0).shape.size(); ++a)
+    for (size_t a = 0; a < kept.shape.size(); ++a)
       if (e.keepdim || !std::binary_search(e.axes.begin(), e.axes.end(), int64_t(a)))
         shape.push_back(kept.shape[a]);
     return reshape(kept, shape);
@@ -595,9 +597,10 @@ Tensor Evaluator::callTensor(const Expr &e) {
     // Each operand with an axis of 1 inserted, concatenated along it.
     std::vector<Tensor> parts;
     for (size_t i = 0; i < e.operands.size(); ++i) {
-      std::vector<int64_t> shape = arg(i).shape;
+      const Tensor &x = arg(i);
+      std::vector<int64_t> shape = x.shape;
       shape.insert(shape.begin() + e.axis, 1);
-      parts.push_back(reshape(arg(i), shape));
+      parts.push_back(reshape(x, shape));
     }
     for (const Tensor &p : parts)
       args.push_back(&p);
