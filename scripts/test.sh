@@ -8,7 +8,7 @@
 #   scripts/test.sh --all    also the whole suite under AddressSanitizer and
 #                            UndefinedBehaviorSanitizer (but the 200-program
 #                            random difftest, run above) and a 60 s run of each
-#                            fuzzer: what CI runs (about 25 minutes on 2 cores
+#                            fuzzer: what CI runs (about 26 minutes on 2 cores
 #                            from a fresh clone)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,4 +24,5 @@ if [ "$all" = 1 ]; then
   "$root/scripts/test-sanitizers.sh" -E '^difftest\.random$'
   "$root/scripts/fuzz.sh" frontend 60
   "$root/scripts/fuzz.sh" compile 60
+  "$root/scripts/fuzz.sh" weights 60
 fi

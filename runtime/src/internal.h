@@ -152,6 +152,35 @@ const char *attnc_dtype_name(int dtype);
 int64_t attnc_dtype_size(int dtype);
 
 /*===----------------------------------------------------------------------===*
+ * weights.c and weights_formats.c: weights files
+ *===----------------------------------------------------------------------===*/
+
+/* Registers a tensor the reader found; `data` points into the mapping. */
+attnc_status attnc_weights_add(attnc_weights *w, const char *name, size_t name_len,
+                               const char *file_dtype, int32_t rank, const int64_t *shape,
+                               const void *data, size_t bytes);
+
+/* Reads the tensors of a mapped file: .npy, .npz or safetensors, told
+ * apart by their first bytes. */
+attnc_status attnc_weights_read_formats(attnc_weights *w, const char *path,
+                                        const unsigned char *file, size_t size);
+
+/* The index of the tensor a param named `param` takes (attnc_weights_lookup's
+ * rule), or a failure naming the param and the file. */
+attnc_status attnc_weights_index_for(const attnc_weights *w, const char *param, size_t *index);
+
+/* The tensor's data in `want` (converted once and kept, when the file holds
+ * another float type, or i64 for i32); `subject` ("param 'w'") names the
+ * requester in messages. */
+attnc_status attnc_weights_convert(attnc_weights *w, size_t index, attnc_dtype want,
+                                   const char *subject, const void **data);
+
+const char *attnc_weights_path(const attnc_weights *w);
+const char *attnc_weights_entry_name(const attnc_weights *w, size_t index);
+void attnc_weights_entry_shape(const attnc_weights *w, size_t index, int32_t *rank,
+                               const int64_t **shape);
+
+/*===----------------------------------------------------------------------===*
  * thread_pool.c: the kernel context
  *===----------------------------------------------------------------------===*/
 

@@ -23,6 +23,10 @@ const char *attnc_dtype_name(int dtype) {
     return "bf16";
   case ATTNC_I32:
     return "i32";
+  case ATTNC_I64:
+    return "i64";
+  case ATTNC_F64:
+    return "f64";
   }
   return NULL;
 }
@@ -35,6 +39,9 @@ int64_t attnc_dtype_size(int dtype) {
   case ATTNC_F16:
   case ATTNC_BF16:
     return 2;
+  case ATTNC_I64:
+  case ATTNC_F64:
+    return 8;
   }
   return 0;
 }

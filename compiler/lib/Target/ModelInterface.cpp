@@ -190,6 +190,10 @@ std::string generateHeader(const Module &module, const std::vector<std::string> 
     os << "/* Bytes of exec->workspace a run with these dims needs (SIZE_MAX if dims are\n"
           " * invalid): the run's intermediates then live there, not in memory it allocates. */\n";
     os << "size_t " << p << "_workspace_bytes(const " << p << "_dims* dims);\n\n";
+    os << "/* Fills params from weights opened by attnc_weights_open, each by its name (or\n"
+          " * with '.' for '_'), checking shapes and dtypes; dims may be NULL. */\n";
+    os << "attnc_status " << p << "_load_params(attnc_weights* weights, const " << p
+       << "_dims* dims,\n    " << p << "_params* params);\n\n";
     os << "/* JSON: name, inputs/params/outputs with dtypes and dim names, dims, target,\n"
           " * attnc version and per-kernel FLOP estimates. */\n";
     os << "const char* " << p << "_manifest_json(void);\n";

@@ -35,6 +35,7 @@ struct Invocation {
   std::vector<std::pair<std::string, std::string>> inputs;  // --input NAME=SPEC
   std::vector<std::pair<std::string, std::string>> checks;  // --check NAME=@FILE.npy
   std::string outputDir;             // run --output: every output as a .npy file there
+  std::string weightsPath;           // --weights: params from this file, by name
   int threads = 0;
   bool reference = false;
   int iterations = 10;

@@ -196,7 +196,8 @@ public:
       : inv(inv), model(model), prefix(prefix), modelCount(modelCount) {}
 
   bool resolveDims(const std::map<std::string, int64_t> &dimValues);
-  bool makeInputs(const std::map<std::string, ref::InputSpec> &specs);
+  bool makeInputs(const std::map<std::string, ref::InputSpec> &specs, HostJit &jit,
+                  attnc_weights *weights);
   bool makeOutputs();
   bool call(HostJit &jit);
   bool report(std::string &json, bool &allOk);
@@ -208,6 +209,7 @@ private:
     exitCode = error(code, text);
     return false;
   }
+  bool loadParams(HostJit &jit, attnc_weights *weights, std::vector<const void *> &data);
   bool reportOutput(size_t oi, std::string &entry, bool &allOk);
   bool checkFiles(const ast::Decl &d, size_t oi, std::string &entry, bool &allOk);
   bool writeOutput(const ast::Decl &d, const ref::Tensor &got, std::string &entry);
@@ -243,9 +245,34 @@ bool ModelRun::resolveDims(const std::map<std::string, int64_t> &dimValues) {
   return true;
 }
 
-/// Inputs: generated in double, exactly representable in their storage.
-bool ModelRun::makeInputs(const std::map<std::string, ref::InputSpec> &specs) {
+/// The params' data from the weights, through the compiled model's own
+/// NAME_load_params, as a program linking it would load them.
+bool ModelRun::loadParams(HostJit &jit, attnc_weights *weights, std::vector<const void *> &data) {
+  data.assign(std::max<size_t>(1, interfaceDecls(model, ast::DeclKind::Param).size()), nullptr);
+  if (!weights)
+    return true;
+  auto load = reinterpret_cast<LoadParamsFn>(jit.lookup(prefix + "_load_params", message));
+  if (!load)
+    return fail(kUserError, "cannot find " + prefix + "_load_params: " + message);
+  std::vector<int64_t> symbolic;
+  for (int d : model.symbolicDims())
+    symbolic.push_back(values[d]);
+  attnc_status status = load(weights, symbolic.data(), data.data());
+  if (status != ATTNC_OK)
+    return fail(kUserError, "--weights: model '" + model.name + "': " +
+                                attnc_status_string(status) + ": " + attnc_last_error());
+  return true;
+}
+
+/// Inputs: generated in double, exactly representable in their storage;
+/// params from the weights when there are some and no --input names them.
+bool ModelRun::makeInputs(const std::map<std::string, ref::InputSpec> &specs, HostJit &jit,
+                          attnc_weights *weights) {
+  std::vector<const void *> loaded;
+  if (!loadParams(jit, weights, loaded))
+    return false;
   uint64_t position = 0;
+  size_t paramIndex = 0;
   for (const ast::Decl &d : model.decls) {
     if (!d.isTensorInput())
       continue;
@@ -255,17 +282,29 @@ bool ModelRun::makeInputs(const std::map<std::string, ref::InputSpec> &specs) {
                                   "' is invalid for " + dimsText);
     ref::InputSpec spec;
     spec.seed = 1;
-    if (auto it = specs.find(d.name); it != specs.end())
+    auto it = specs.find(d.name);
+    if (it != specs.end())
       spec = it->second;
-    std::string what = (d.kind == ast::DeclKind::Input ? "input '" : "param '") + d.name + "'";
+    bool isParam = d.kind == ast::DeclKind::Param;
+    const void *fromWeights = isParam ? loaded[paramIndex++] : nullptr;
+    if (it != specs.end())
+      fromWeights = nullptr;
+    std::string what = (isParam ? "param '" : "input '") + d.name + "'";
     if (!allocating(what, shape, d.dtype, [&] {
           ref::Tensor t;
-          if (!ref::makeInput(spec, d.dtype, shape, position++, t, message)) {
+          uint64_t at = position++;
+          if (weights && fromWeights) {
+            int64_t count = 0;
+            ref::elementCount(shape, count, message);
+            if (!ref::unpackStorage(fromWeights, count * ref::storageBytes(d.dtype), d.dtype,
+                                    shape, t, message))
+              return false;
+          } else if (!ref::makeInput(spec, d.dtype, shape, at, t, message)) {
             message = what + ": " + message;
             return false;
           }
           Buffer b{shape, ref::packStorage(t, d.dtype), abiDType(d.dtype)};
-          (d.kind == ast::DeclKind::Input ? inBufs : paramBufs).push_back(std::move(b));
+          (isParam ? paramBufs : inBufs).push_back(std::move(b));
           refInputs.push_back(std::move(t));
           return true;
         }, message))
@@ -489,6 +528,11 @@ int runModel(const Invocation &inv) {
   std::unique_ptr<HostJit> jit = compileForHost(inv, *module, prefixes, exitCode);
   if (!jit)
     return exitCode;
+  attnc_weights *weights = nullptr;
+  if (!inv.weightsPath.empty() && attnc_weights_open(inv.weightsPath.c_str(), &weights) != ATTNC_OK)
+    return error(kUserError, std::string("--weights: ") + attnc_last_error());
+  std::unique_ptr<attnc_weights, void (*)(attnc_weights *)> closeWeights(weights,
+                                                                        attnc_weights_close);
 
   bool allOk = true;
   std::string json = "[";
@@ -497,7 +541,7 @@ int runModel(const Invocation &inv) {
     if (!inv.model.empty() && model.name != inv.model)
       continue;
     ModelRun run(inv, model, prefixes[mi], module->models.size());
-    if (!run.resolveDims(dimValues) || !run.makeInputs(specs) || !run.makeOutputs() ||
+    if (!run.resolveDims(dimValues) || !run.makeInputs(specs, *jit, weights) || !run.makeOutputs() ||
         !run.call(*jit) || !run.report(json, allOk))
       return run.exitCode;
   }

@@ -100,6 +100,10 @@ cl::opt<std::string> outputDir("output",
                                cl::desc("attnc run: write every output to DIR as NAME.npy "
                                         "(MODEL.NAME.npy when the file's models run)"),
                                cl::value_desc("DIR"), cl::cat(runCategory));
+cl::opt<std::string> weightsPath("weights",
+                                 cl::desc("Params from this safetensors, .npz or .npy file, each "
+                                          "by its name (docs/runtime.md); --input overrides one"),
+                                 cl::value_desc("FILE"), cl::cat(runCategory));
 // LLVM itself registers `threads`; main() maps `--threads` onto this one.
 cl::opt<int> threads("attnc-threads", cl::init(0),
                      cl::desc("Threads, also spelt --threads (0: all cores)"),
@@ -272,6 +276,9 @@ int main(int argc, char **argv) {
   if (!outputDir.empty() && inv.command != Command::Run)
     return error(kUsageError, "--output applies to attnc run only (-o names the object)");
   inv.outputDir = outputDir;
+  if (!weightsPath.empty() && inv.command == Command::Compile)
+    return error(kUsageError, "--weights applies to attnc run and attnc bench");
+  inv.weightsPath = weightsPath;
   if (threads < 0)
     return error(kUsageError, "--threads must be 0 (all cores) or more");
   if (iterations < 1)

@@ -44,7 +44,16 @@ const char *attnc_status_string(attnc_status s);
  * clears it to "". Never NULL; valid until the thread's next runtime call. */
 const char *attnc_last_error(void);
 
-typedef enum attnc_dtype { ATTNC_F32 = 0, ATTNC_F16, ATTNC_BF16, ATTNC_I32 } attnc_dtype;
+/* I64 and F64 describe tensors of weights files (attnc_weights_at); no model
+ * declares them. */
+typedef enum attnc_dtype {
+  ATTNC_F32 = 0,
+  ATTNC_F16,
+  ATTNC_BF16,
+  ATTNC_I32,
+  ATTNC_I64,
+  ATTNC_F64
+} attnc_dtype;
 
 typedef struct attnc_tensor {
   void *data;
@@ -67,6 +76,43 @@ typedef struct attnc_exec { /* zero-initialised = defaults */
   void *workspace;
   size_t workspace_bytes;
 } attnc_exec;
+
+/*===----------------------------------------------------------------------===*
+ * Weights files (docs/runtime.md, "Weights")
+ *
+ * A safetensors file, a NumPy .npz (as numpy.savez writes it: entries
+ * stored, not compressed) or one .npy (its tensor named after the file),
+ * told apart by content. The file is mapped read-only: the tensors' data
+ * stays in the mapping, and every pointer handed out stays valid until
+ * attnc_weights_close. NAME_load_params fills a model's params from it.
+ *===----------------------------------------------------------------------===*/
+
+typedef struct attnc_weights attnc_weights;
+
+/* Maps `path` and lists its tensors; a file that cannot be read, or is
+ * truncated or malformed, fails with a message naming it. *out is NULL on
+ * failure. */
+attnc_status attnc_weights_open(const char *path, attnc_weights **out);
+
+/* Unmaps the file and frees every copy made from it; NULL is ignored. */
+void attnc_weights_close(attnc_weights *weights);
+
+/* The number of tensors in the file; 0 for NULL. */
+size_t attnc_weights_count(const attnc_weights *weights);
+
+/* Tensor #index in file order: its name and a dense view of its data in the
+ * file's dtype. A dtype that attnc_dtype lacks (U8, BOOL ...) still gives
+ * the name and shape, and fails with ATTNC_ERR_UNSUPPORTED. */
+attnc_status attnc_weights_at(const attnc_weights *weights, size_t index, const char **name,
+                              attnc_tensor *out);
+
+/* The tensor a param named `param` takes: the one named exactly so, else
+ * the one whose name reads as `param` with every '.' taken for '_'
+ * ("encoder.layer.0.wq" for encoder_layer_0_wq); none, or two such, is
+ * ATTNC_ERR_INVALID_ARGUMENT naming them. `name` (may be NULL) receives the
+ * tensor's name in the file. */
+attnc_status attnc_weights_lookup(const attnc_weights *weights, const char *param,
+                                  const char **name, attnc_tensor *out);
 
 /*===----------------------------------------------------------------------===*
  * For generated code
@@ -112,6 +158,17 @@ size_t attnc_model_output_elements(const int64_t *sig, const char *strings,
  * attnc_last_error). */
 size_t attnc_model_workspace_bytes(const int64_t *sig, const char *strings, attnc_entry_fn entry,
                                    const int64_t *dims);
+
+/* NAME_load_params: fills `params` (NAME_params read as an array of
+ * pointers) from the weights, each param by attnc_weights_lookup's rule,
+ * checking rank, extents and dtype. `dims` (NAME_dims as int64_t[]) may be
+ * NULL: symbolic dims are then taken from the params' own axes and must
+ * agree. A param of another float type than its tensor (or i32 from i64)
+ * points at a converted copy that the weights own. On failure `params` is
+ * left alone. */
+attnc_status attnc_model_load_params(const int64_t *sig, const char *strings,
+                                     attnc_weights *weights, const int64_t *dims,
+                                     const void **params);
 
 /* Allocates a kernel's intermediate buffers, all of them before it computes
  * anything. Request i is {element bytes, rank, first, last, extents...}: the

@@ -16,6 +16,8 @@ namespace attnc {
 /// NAME_run_tensors of a compiled model.
 using RunTensorsFn = attnc_status (*)(const attnc_tensor *, size_t, const attnc_tensor *, size_t,
                                       attnc_tensor *, size_t, const attnc_exec *);
+/// NAME_load_params, with NAME_dims and NAME_params read as arrays.
+using LoadParamsFn = attnc_status (*)(attnc_weights *, const int64_t *, const void **);
 
 inline attnc_dtype abiDType(ast::DType t) {
   switch (t) {

@@ -124,6 +124,7 @@ void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &mod
   e.declare("attnc_model_run_tensors", i32, {ptr, ptr, ptr, ptr, i64, ptr, i64, ptr, i64, ptr});
   e.declare("attnc_model_output_elements", i64, {ptr, ptr, ptr, i32});
   e.declare("attnc_model_workspace_bytes", i64, {ptr, ptr, ptr, ptr});
+  e.declare("attnc_model_load_params", i32, {ptr, ptr, ptr, ptr, ptr});
   auto model3 = [&]() -> SmallVector<Value> {
     return {e.address(prefix + "__signature"), e.address(prefix + "__strings"),
             e.address(prefix + "__entry")};
@@ -147,6 +148,11 @@ void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &mod
     SmallVector<Value> args = model3();
     args.append(a.begin(), a.end());
     return e.call("attnc_model_workspace_bytes", i64, args);
+  });
+  e.define(prefix + "_load_params", i32, {ptr, ptr, ptr}, [&](ValueRange a) {
+    SmallVector<Value> args = {e.address(prefix + "__signature"), e.address(prefix + "__strings")};
+    args.append(a.begin(), a.end());
+    return e.call("attnc_model_load_params", i32, args);
   });
   e.define(prefix + "_manifest_json", ptr, {},
            [&](ValueRange) { return e.address(prefix + "__manifest"); });

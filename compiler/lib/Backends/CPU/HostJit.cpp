@@ -38,6 +38,7 @@ std::unique_ptr<HostJit> HostJit::create(std::unique_ptr<llvm::Module> module,
   add("attnc_model_run_tensors", reinterpret_cast<void *>(&attnc_model_run_tensors));
   add("attnc_model_output_elements", reinterpret_cast<void *>(&attnc_model_output_elements));
   add("attnc_model_workspace_bytes", reinterpret_cast<void *>(&attnc_model_workspace_bytes));
+  add("attnc_model_load_params", reinterpret_cast<void *>(&attnc_model_load_params));
   add("attnc_parallel_for", reinterpret_cast<void *>(&attnc_parallel_for));
   add("attnc_kernel_alloc_buffers", reinterpret_cast<void *>(&attnc_kernel_alloc_buffers));
   add("attnc_ctx_thread_index", reinterpret_cast<void *>(&attnc_ctx_thread_index));
