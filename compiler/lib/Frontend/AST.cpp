@@ -233,6 +233,26 @@ struct Printer {
       printList(e.operands, 1);
       out += "]";
       return;
+    case ExprKind::Slice:
+      printAtLeast(*e.operands[0], kPostfix);
+      out += "[";
+      for (size_t i = 0; i < e.sliceItems.size(); ++i) {
+        const SliceItem &item = e.sliceItems[i];
+        out += i ? ", " : "";
+        if (item.kind == SliceItem::Kind::Ellipsis) {
+          out += "...";
+          continue;
+        }
+        if (item.start)
+          print(*item.start);
+        if (item.kind == SliceItem::Kind::Range) {
+          out += ":";
+          if (item.stop)
+            print(*item.stop);
+        }
+      }
+      out += "]";
+      return;
     case ExprKind::Transpose:
       printAtLeast(*e.operands[0], kPostfix);
       out += ".T";
@@ -290,6 +310,31 @@ struct Printer {
     case ExprKind::Subscript:
       out += "([]";
       dumpOperands(e, 0);
+      out += ")";
+      return;
+    case ExprKind::Slice:
+      out += "([:] ";
+      dump(*e.operands[0]);
+      for (const SliceItem &item : e.sliceItems) {
+        out += " ";
+        if (item.kind == SliceItem::Kind::Ellipsis) {
+          out += "...";
+          continue;
+        }
+        if (item.kind == SliceItem::Kind::Index) {
+          dump(*item.start);
+          continue;
+        }
+        out += "(:";
+        for (const ExprPtr *bound : {&item.start, &item.stop}) {
+          out += " ";
+          if (*bound)
+            dump(**bound);
+          else
+            out += "_";
+        }
+        out += ")";
+      }
       out += ")";
       return;
     case ExprKind::Transpose:

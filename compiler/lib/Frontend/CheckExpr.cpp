@@ -66,6 +66,7 @@ Checked ModelChecker::expr(Expr &e) {
   case ExprKind::Call: c = checkCall(e); break;
   case ExprKind::Reduce: c = checkReduce(e); break;
   case ExprKind::Subscript: c = checkSubscript(e); break;
+  case ExprKind::Slice: c = checkSlice(e); break;
   case ExprKind::Transpose: c = checkTranspose(e); break;
   case ExprKind::List:
     fail(e.loc, "a list is only allowed as the permutation of transpose, the shape of reshape "
@@ -266,6 +267,19 @@ Checked ModelChecker::checkSubscript(Expr &e) {
 
   const std::string baseRole = "the subscripted expression";
   size_t count = e.operands.size() - 1, rank = base.type.rank();
+  if (!scalar_ && count < rank) {
+    // Outside comprehensions, `x[k]` is NumPy's: the rows of x at k.
+    for (size_t k = 1; k < e.operands.size(); ++k) {
+      SliceItem item;
+      item.kind = SliceItem::Kind::Index;
+      item.loc = e.operands[k]->loc;
+      item.start = std::move(e.operands[k]);
+      e.sliceItems.push_back(std::move(item));
+    }
+    e.operands.resize(1);
+    e.kind = ExprKind::Slice;
+    return sliceAxes(e, cb);
+  }
   if (count != rank) {
     fail(e.loc, describe(base, baseRole) + " has rank " + std::to_string(rank) + ", but " +
                     std::to_string(count) + (count == 1 ? " subscript is" : " subscripts are") +
@@ -287,6 +301,137 @@ Checked ModelChecker::checkSubscript(Expr &e) {
   }
   e.type = makeType(elemOf(base.type, cb.weak), {});
   return {true, cb.weak && base.type.kind == ElemKind::Float};
+}
+
+Checked ModelChecker::checkSlice(Expr &e) {
+  if (scalar_) {
+    fail(e.loc, "a slice is a whole tensor, so a comprehension's body cannot hold one; subscript "
+                "the tensor with indices instead");
+    return {};
+  }
+  Checked cb = expr(*e.operands[0]);
+  return cb.ok ? sliceAxes(e, cb) : Checked();
+}
+
+Checked ModelChecker::sliceAxes(Expr &e, const Checked &cb) {
+  Expr &base = *e.operands[0];
+  const std::string baseRole = "the sliced expression";
+  size_t rank = base.type.rank(), ellipses = 0;
+  for (const SliceItem &item : e.sliceItems)
+    if (item.kind == SliceItem::Kind::Ellipsis && ++ellipses > 1) {
+      fail(item.loc, "a slice may hold one '...' only");
+      return {};
+    }
+  size_t named = e.sliceItems.size() - ellipses;
+  if (named > rank) {
+    fail(e.loc, describe(base, baseRole) + " has rank " + std::to_string(rank) + ", but the slice "
+                "has " + std::to_string(named) + (named == 1 ? " item" : " items"));
+    return {};
+  }
+  // One SliceAxis per axis of the base: '...' and the axes after the last
+  // item are taken whole.
+  e.sliceAxes.clear();
+  Shape shape;
+  auto whole = [&](size_t axis) {
+    e.sliceAxes.push_back({false, DimExpr(), base.type.shape[axis]});
+    shape.push_back(base.type.shape[axis]);
+  };
+  for (SliceItem &item : e.sliceItems) {
+    if (item.kind == SliceItem::Kind::Ellipsis) {
+      for (size_t k = 0; k < rank - named; ++k)
+        whole(e.sliceAxes.size());
+      continue;
+    }
+    size_t axis = e.sliceAxes.size();
+    SliceAxis out;
+    if (!checkSliceItem(item, base.type.shape[axis],
+                        "axis " + std::to_string(axis) + " of " + describe(base, baseRole), out))
+      return {};
+    if (!out.isIndex)
+      shape.push_back(out.extent);
+    e.sliceAxes.push_back(std::move(out));
+  }
+  while (e.sliceAxes.size() < rank)
+    whole(e.sliceAxes.size());
+  e.type = makeType(elemOf(base.type, cb.weak), shape);
+  return {true, cb.weak && base.type.kind == ElemKind::Float};
+}
+
+bool ModelChecker::checkSliceItem(SliceItem &item, const DimExpr &extent,
+                                  const std::string &axisText, SliceAxis &out) {
+  DimExpr::Failure why;
+  // A bound is a dim expression. One that is negative (a negative constant,
+  // or minus dims: `-S`) counts from the end, as in NumPy; for one over
+  // dims, a run-time check makes sure it is not 0, where NumPy would count
+  // from the start.
+  auto bound = [&](Expr *written, const DimExpr &omitted) -> std::optional<DimExpr> {
+    if (!written)
+      return omitted;
+    auto v = dimExpr(*written);
+    if (!v)
+      return std::nullopt;
+    int64_t constant;
+    if (v->terms().empty() || signOf(*v, constant) != DimSign::NonPositive)
+      return v;
+    if (!v->isConstant()) {
+      auto magnitude = DimExpr::sub(DimExpr::constant(-1), *v, &why);
+      if (!magnitude || !requireNonNegative(*magnitude, written->loc, [&](int64_t) {
+            return "'" + printExpr(*written, &m_) + "' counts from the end, so it may not be 0";
+          }))
+        return std::nullopt;
+    }
+    v = DimExpr::add(extent, *v, &why);
+    if (!v)
+      dimFailure(written->loc, why);
+    return v;
+  };
+  auto written = [&](const ExprPtr &b) { return b ? printExpr(*b, &m_) : std::string(); };
+  std::string text = item.kind == SliceItem::Kind::Index
+                         ? written(item.start)
+                         : written(item.start) + ":" + written(item.stop);
+  auto first = bound(item.start.get(), DimExpr());
+  if (!first)
+    return false;
+  out.isIndex = item.kind == SliceItem::Kind::Index;
+  out.first = *first;
+  std::string what = (out.isIndex ? "index '" : "slice '") + text + "' of " + axisText;
+  if (!requireNonNegative(*first, item.loc, [&](int64_t v) {
+        return what + (out.isIndex ? " is out of range (its extent is " + extent.str(dimNames_) + ")"
+                                   : " starts before the axis (at " + std::to_string(v) + ")");
+      }))
+    return false;
+  // The last element taken: first for an index, stop - 1 for a range.
+  std::optional<DimExpr> end;
+  if (out.isIndex) {
+    end = DimExpr::add(*first, DimExpr::constant(1), &why);
+  } else {
+    end = bound(item.stop.get(), extent);
+    if (!end)
+      return false;
+    auto taken = DimExpr::sub(*end, *first, &why);
+    if (!taken)
+      return dimFailure(item.loc, why);
+    out.extent = *taken;
+    if (auto c = taken->getConstant(); c && *c < 1)
+      return fail(item.loc, what + " takes " + std::to_string(*c) +
+                                " elements; a slice takes at least 1");
+    if (!requireNonNegative(*taken, item.loc, [&](int64_t) {
+          return what + " ends before it starts";
+        }))
+      return false;
+    noteDivisions(*taken);
+  }
+  if (!end)
+    return dimFailure(item.loc, why);
+  auto room = DimExpr::sub(extent, *end, &why);
+  if (!room)
+    return dimFailure(item.loc, why);
+  noteDivisions(*first);
+  noteDivisions(*room);
+  return requireNonNegative(*room, item.loc, [&](int64_t) {
+    return what + (out.isIndex ? " is out of range" : " ends past the axis") + " (its extent is " +
+           extent.str(dimNames_) + ")";
+  });
 }
 
 Checked ModelChecker::checkReduce(Expr &e) {

@@ -56,6 +56,8 @@ bool ModelChecker::run() {
       if (!checkUndefined(d.name, d.loc))
         return false;
       names_[d.name] = Symbol{RefKind::Dim, (int)di};
+      if (d.upperBound && !checkDimBound(d, (int)di))
+        return false;
       ++di;
     } else {
       if (!checkDecl((int)ti))
@@ -373,7 +375,57 @@ bool ModelChecker::checkExtent(const DimExpr &extent, const Expr &written) {
 
 void ModelChecker::noteDivisions(const DimExpr &e) {
   if (e.hasDivision() && seenChecks_.insert(e).second)
-    m_.divisibilityChecks.push_back(e);
+    m_.shapeChecks.push_back(e);
+}
+
+DimSign signOf(const DimExpr &e, int64_t &constant) {
+  // Dims are never negative: neither is a sum of products of dims with
+  // positive coefficients, and one whose every coefficient is negative is
+  // never positive.
+  bool positive = true, negative = true;
+  constant = 0;
+  for (const auto &[monomial, coefficient] : e.terms()) {
+    bool dimsOnly = std::all_of(monomial.begin(), monomial.end(),
+                                [](const DimAtom &a) { return a.dim >= 0; });
+    if (monomial.empty())
+      constant = coefficient;
+    positive &= coefficient > 0 && dimsOnly;
+    negative &= coefficient < 0 && dimsOnly;
+  }
+  return positive ? DimSign::NonNegative : negative ? DimSign::NonPositive : DimSign::Unknown;
+}
+
+bool ModelChecker::requireNonNegative(const DimExpr &e, Loc loc,
+                                      const std::function<std::string(int64_t)> &message) {
+  int64_t constant;
+  DimSign sign = signOf(e, constant);
+  if (sign == DimSign::NonNegative || e.terms().empty())
+    return true;
+  if (e.isConstant() || (sign == DimSign::NonPositive && constant < 0))
+    return fail(loc, message(constant)); // negative whatever the dims
+  if (seenChecks_.insert(e).second)
+    m_.shapeChecks.push_back(e);
+  return true;
+}
+
+bool ModelChecker::checkDimBound(DimDecl &d, int id) {
+  Expr &written = *d.upperBound;
+  auto bound = dimExpr(written);
+  if (!bound)
+    return false;
+  DimExpr self = d.isFixed ? DimExpr::constant(d.fixedValue) : DimExpr::symbol(id);
+  DimExpr::Failure why;
+  auto room = DimExpr::sub(*bound, self, &why);
+  if (!room)
+    return dimFailure(written.loc, why);
+  noteDivisions(*room);
+  return requireNonNegative(*room, written.loc, [&](int64_t) {
+    std::string boundText = "'" + printExpr(written, &m_) + "'";
+    if (!d.isFixed)
+      return "dim '" + d.name + "' can never be at most " + boundText;
+    return "dim '" + d.name + "' is " + std::to_string(d.fixedValue) + ", but must be at most " +
+           boundText + (bound->getConstant() ? "" : " (" + bound->str(dimNames_) + ")");
+  });
 }
 
 bool ModelChecker::dimFailure(Loc loc, DimExpr::Failure why) {

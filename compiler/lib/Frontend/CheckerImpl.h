@@ -14,6 +14,7 @@
 #include "attnc/Frontend/AST.h"
 #include "attnc/Frontend/Diagnostics.h"
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -28,6 +29,11 @@ struct Checked {
   bool ok = false;
   bool weak = false;
 };
+
+/// What is known of a dim expression's sign for every value of the dims.
+enum class DimSign { NonNegative, NonPositive, Unknown };
+/// The sign of `e`; `constant` receives its constant term.
+DimSign signOf(const DimExpr &e, int64_t &constant);
 
 /// What the models of a file have used so far of the file-wide limits
 /// kMaxCheckedAxes and kMaxCheckedDimSize.
@@ -74,6 +80,13 @@ private:
   bool checkExtent(const DimExpr &extent, const ast::Expr &written);
   void noteDivisions(const DimExpr &e);
   void noteDivisions(const Shape &s);
+  /// `e >= 0` must hold at run time: a negative constant is an error at
+  /// `loc` (`message` gets its value); a symbolic `e` that may be negative
+  /// becomes a shape check.
+  bool requireNonNegative(const DimExpr &e, ast::Loc loc,
+                          const std::function<std::string(int64_t)> &message);
+  /// `dim S <= BOUND`: S may not exceed the bound (the dim is `d`).
+  bool checkDimBound(ast::DimDecl &d, int id);
   /// Reports failed dim arithmetic: overflow or too complex.
   bool dimFailure(ast::Loc loc, DimExpr::Failure why);
   /// Counts the axes of a checked type against kMaxCheckedAxes and the
@@ -100,6 +113,13 @@ private:
   Checked checkMatMul(ast::Expr &e, const Checked &a, const Checked &b);
   Checked checkTranspose(ast::Expr &e);
   Checked checkSubscript(ast::Expr &e);
+  /// `x[a:b, k, ...]`: one SliceAxis per axis of the base, every bound
+  /// inside it (checked now when constant, else at run time).
+  Checked checkSlice(ast::Expr &e);
+  /// The SliceAxes of slice `e` whose base has been checked (`cb`).
+  Checked sliceAxes(ast::Expr &e, const Checked &cb);
+  bool checkSliceItem(ast::SliceItem &item, const DimExpr &extent, const std::string &axisText,
+                      ast::SliceAxis &out);
   Checked checkReduce(ast::Expr &e);
 
   // Built-in calls (CheckBuiltins.cpp) -----------------------------------------

@@ -38,6 +38,7 @@ const char *tokenKindSpelling(TokenKind k) {
   case TokenKind::Colon: return "':'";
   case TokenKind::Assign: return "'='";
   case TokenKind::Dot: return "'.'";
+  case TokenKind::Ellipsis: return "'...'";
   case TokenKind::Plus: return "'+'";
   case TokenKind::Minus: return "'-'";
   case TokenKind::Star: return "'*'";
@@ -184,7 +185,12 @@ Token Lexer::next() {
   case ']': return one(TokenKind::RBracket);
   case ',': return one(TokenKind::Comma);
   case ':': return one(TokenKind::Colon);
-  case '.': return one(TokenKind::Dot);
+  case '.':
+    if (src_.compare(pos_, 3, "...") == 0) {
+      pos_ += 3;
+      return make(TokenKind::Ellipsis, start);
+    }
+    return one(TokenKind::Dot);
   case '+': return one(TokenKind::Plus);
   case '-': return one(TokenKind::Minus);
   case '/': return one(TokenKind::Slash);

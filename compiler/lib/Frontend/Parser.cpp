@@ -132,6 +132,7 @@ private:
   ExprPtr parseUnary();
   ExprPtr parsePower();
   ExprPtr parsePostfix();
+  ExprPtr parseBrackets(ExprPtr base, const Token &open, unsigned &depth);
   ExprPtr parsePrimary();
   ExprPtr parseCall();
   ExprPtr parseReduce(const Token &name, const Token &open, ReduceKind kind);
@@ -254,6 +255,9 @@ bool Parser::parseDims(Model &m) {
       if (d.fixedValue < 1)
         return fail(negative ? minus : value, "dim '" + d.name + "' must be at least 1, but is " +
                                                   std::to_string(d.fixedValue));
+    } else if (accept(TokenKind::Le)) {
+      if (!(d.upperBound = parseExpr()))
+        return false;
     }
     m.dims.push_back(std::move(d));
   } while (accept(TokenKind::Comma));
@@ -503,21 +507,10 @@ ExprPtr Parser::parsePostfix() {
     unsigned depth = depth_;
     if (at(TokenKind::LBracket)) {
       Token open = take();
-      ExprPtr sub = node(ExprKind::Subscript, open);
-      if (!sub)
+      ExprPtr sub = parseBrackets(std::move(e), open, depth);
+      if (!sub || !setDepth(depth + 1, open))
         return nullptr;
-      sub->operands.push_back(std::move(e));
-      do {
-        ExprPtr index = parseExpr();
-        if (!index)
-          return nullptr;
-        depth = std::max(depth, depth_);
-        sub->operands.push_back(std::move(index));
-      } while (accept(TokenKind::Comma));
-      if (!expectClosing(TokenKind::RBracket, open) || !setDepth(depth + 1, open))
-        return nullptr;
-      e = std::move(sub);
-    } else if (at(TokenKind::Dot)) {
+      e = std::move(sub);    } else if (at(TokenKind::Dot)) {
       Token dot = take();
       if (!at(TokenKind::Ident) || peek().text != "T") {
         fail(peek(), "expected 'T' after '.' (the only member is .T, the transpose)");
@@ -538,6 +531,61 @@ ExprPtr Parser::parsePostfix() {
       return e;
     }
   }
+}
+
+/// `base[...]` after its '[': element subscripts `x[i, j]`, or a slice as
+/// soon as one item is a range `a:b` or `...`, its other items then being
+/// indices. `depth` receives the deepest item's depth.
+ExprPtr Parser::parseBrackets(ExprPtr base, const Token &open, unsigned &depth) {
+  std::vector<SliceItem> items;
+  bool slice = false;
+  do {
+    SliceItem item;
+    item.loc = peek().loc;
+    if (at(TokenKind::Ellipsis)) {
+      take();
+      item.kind = SliceItem::Kind::Ellipsis;
+      slice = true;
+      items.push_back(std::move(item));
+      continue;
+    }
+    auto bound = [&](ExprPtr &out) {
+      if (at(TokenKind::Comma) || at(TokenKind::RBracket) || at(TokenKind::Colon))
+        return true; // omitted
+      out = parseExpr();
+      depth = std::max(depth, depth_);
+      return out != nullptr;
+    };
+    if (!bound(item.start))
+      return nullptr;
+    if (accept(TokenKind::Colon)) {
+      slice = true;
+      if (!bound(item.stop))
+        return nullptr;
+      if (at(TokenKind::Colon)) {
+        fail(peek(), "slices take no step: write 'a:b', not 'a:b:c'");
+        return nullptr;
+      }
+    } else if (!item.start) {
+      fail(peek(), "expected an expression");
+      return nullptr;
+    } else {
+      item.kind = SliceItem::Kind::Index;
+    }
+    items.push_back(std::move(item));
+  } while (accept(TokenKind::Comma));
+  if (!expectClosing(TokenKind::RBracket, open) || !checkRank(items.size(), open))
+    return nullptr;
+  ExprPtr e = node(slice ? ExprKind::Slice : ExprKind::Subscript, open);
+  if (!e)
+    return nullptr;
+  e->operands.push_back(std::move(base));
+  if (slice)
+    e->sliceItems = std::move(items);
+  else
+    for (SliceItem &item : items)
+      e->operands.push_back(std::move(item.start));
+  return e;
 }
 
 ExprPtr Parser::parsePrimary() {

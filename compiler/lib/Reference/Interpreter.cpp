@@ -28,6 +28,7 @@ using ast::ElemKind;
 using ast::Expr;
 using ast::ExprKind;
 using ast::RefKind;
+using ast::SliceAxis;
 
 bool evaluateShape(const Shape &shape, const std::vector<int64_t> &dimValues,
                    std::vector<int64_t> &out) {
@@ -166,6 +167,9 @@ private:
   Tensor reduceTensor(const Expr &e);
   double subscriptScalar(const Expr &e);
   Tensor subscriptTensor(const Expr &e);
+  /// `x[a:b, k, ...]`: the checker made every bound lie within its axis,
+  /// and checkDims verified its run-time checks.
+  Tensor sliceTensor(const Expr &e);
   /// The flat offset of the element (or leading-axes block) read by a
   /// subscript, or -1 when any subscript is out of bounds.
   int64_t subscriptOffset(const Expr &e, const Tensor &base);
@@ -238,6 +242,11 @@ void Evaluator::validateExpr(const Expr &e, size_t declIndex) {
   case ExprKind::Transpose: case ExprKind::Call:
     operands = 1;
     break;
+  case ExprKind::Slice:
+    operands = 1;
+    if (e.operands.empty() || e.sliceAxes.size() != e.operands[0]->type.rank())
+      malformed("a slice does not cover its base's axes");
+    break;
   case ExprKind::Binary:
     operands = 2;
     break;
@@ -276,8 +285,10 @@ void Evaluator::checkDims() {
       fail("dim " + d.name + " is fixed to " + std::to_string(d.fixedValue) + " but " +
            std::to_string(dims_[i]) + " was given");
   }
-  for (const DimExpr &check : model_.divisibilityChecks)
-    evalDim(check, "dim expression");
+  for (const DimExpr &check : model_.shapeChecks)
+    if (int64_t v = evalDim(check, "dim expression"); v < 0)
+      fail("shape check '" + check.str(model_.dimNames()) + "' is negative (" + std::to_string(v) +
+           ") with " + dimsString());
 }
 
 void Evaluator::evaluateIndexExtents() {
@@ -524,6 +535,8 @@ Tensor Evaluator::computeTensor(const Expr &e) {
     return reduceTensor(e);
   case ExprKind::Subscript:
     return subscriptTensor(e);
+  case ExprKind::Slice:
+    return sliceTensor(e);
   case ExprKind::Transpose: {
     Tensor scratch;
     return swapLastAxes(tensorRef(*e.operands[0], scratch));
@@ -718,6 +731,38 @@ Tensor Evaluator::subscriptTensor(const Expr &e) {
   if (offset >= 0)
     std::copy_n(base.data.begin() + offset * static_cast<int64_t>(out.data.size()),
                 out.data.size(), out.data.begin());
+  return out;
+}
+
+Tensor Evaluator::sliceTensor(const Expr &e) {
+  Tensor scratch;
+  const Tensor &base = tensorRef(*e.operands[0], scratch);
+  size_t rank = base.shape.size();
+  std::vector<int64_t> first(rank), outShape, counts(rank);
+  for (size_t a = 0; a < rank; ++a) {
+    const SliceAxis &s = e.sliceAxes[a];
+    first[a] = evalDim(s.first, "a slice's start");
+    counts[a] = s.isIndex ? 1 : evalDim(s.extent, "a slice's extent");
+    if (first[a] < 0 || counts[a] < 0 || first[a] + counts[a] > base.shape[a])
+      fail("internal error: a slice reads outside axis " + std::to_string(a) + " of shape " +
+           shapeString(base.shape));
+    if (!s.isIndex)
+      outShape.push_back(counts[a]);
+  }
+  Tensor out = makeTensor(outShape);
+  // Walk the result in row-major order, the base's index following along.
+  std::vector<int64_t> at(rank, 0);
+  for (double &v : out.data) {
+    int64_t offset = 0;
+    for (size_t a = 0; a < rank; ++a)
+      offset = offset * base.shape[a] + first[a] + at[a];
+    v = base.data[offset];
+    for (size_t a = rank; a-- > 0;)
+      if (++at[a] < counts[a])
+        break;
+      else
+        at[a] = 0;
+  }
   return out;
 }
 

@@ -59,8 +59,8 @@ EncodedSignature encodeSignature(const Model &model) {
       for (const DimExpr &e : interfaceShape(*d))
         appendExpr(e);
     }
-  w.push_back(model.divisibilityChecks.size());
-  for (const DimExpr &e : model.divisibilityChecks)
+  w.push_back(model.shapeChecks.size());
+  for (const DimExpr &e : model.shapeChecks)
     appendExpr(e);
   return sig;
 }

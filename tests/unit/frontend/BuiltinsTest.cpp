@@ -173,7 +173,7 @@ TEST(Builtins, HeadsAndUnheads) {
                               "  output y = unheads(heads(x, H))"));
   ASSERT_TRUE(fixed.module) << fixed.diagnostics;
   EXPECT_EQ(declType(*fixed.module, "y"), "f32[S, 512]");
-  EXPECT_TRUE(fixed.module->models[0].divisibilityChecks.empty());
+  EXPECT_TRUE(fixed.module->models[0].shapeChecks.empty());
 }
 
 TEST(Builtins, Permute) {

@@ -66,7 +66,7 @@ TEST(Checker, DimsAndSymbolicIndices) {
   EXPECT_EQ(x.shape[1], DimExpr::symbol(2)); // atoms index Model::dims
   EXPECT_EQ(x.shape[2], DimExpr::constant(64));
   EXPECT_EQ(x.shape[3], DimExpr::constant(1024));
-  EXPECT_TRUE(m.divisibilityChecks.empty());
+  EXPECT_TRUE(m.shapeChecks.empty());
   EXPECT_EQ(declType(*c.module, "x"), "f32[B, S, 64, 1024]");
   EXPECT_EQ(x.type.dtype, DType::F32);
   EXPECT_EQ(x.shapeExprs[2]->type.kind, ElemKind::Int);
@@ -83,9 +83,34 @@ TEST(Checker, DivisibilityChecksAreRecordedOnce) {
   ASSERT_TRUE(c.module) << c.diagnostics;
   const Model &m = c.module->models[0];
   std::vector<std::string> checks;
-  for (const DimExpr &d : m.divisibilityChecks)
+  for (const DimExpr &d : m.shapeChecks)
     checks.push_back(d.str(m.dimNames()));
   EXPECT_EQ(checks, (std::vector<std::string>{"E/H", "(S + 1)/2"}));
+}
+
+TEST(Checker, BoundsOfDimsAndSlicesBecomeChecksWhenSymbolic) {
+  Checked c = check(model(R"(
+  dim T, S <= T + 1, E = 4
+  input x: f32[S, E]
+  param pos: f32[512, E]
+  output a = x + pos[:S]
+  output b = pos[S - 4]
+  output c = x[2:, :-1]
+  output d = pos[-S:])"));
+  ASSERT_TRUE(c.module) << c.diagnostics;
+  const Model &m = c.module->models[0];
+  std::vector<std::string> checks;
+  for (const DimExpr &d : m.shapeChecks)
+    checks.push_back(d.str(m.dimNames()));
+  // S <= T + 1; pos[:S] ends inside pos; pos[S - 4] starts at 0 or more
+  // and ends inside pos; x[2:] has S - 2 rows; -S counts from the end, so S
+  // may not be 0.
+  EXPECT_EQ(checks, (std::vector<std::string>{"T - S + 1", "-S + 512", "S - 4", "-S + 515",
+                                              "S - 2", "S - 1"}));
+  EXPECT_EQ(declType(*c.module, "a"), "f32[S, 4]");
+  EXPECT_EQ(declType(*c.module, "b"), "f32[4]");
+  EXPECT_EQ(declType(*c.module, "c"), "f32[S - 2, 3]");
+  EXPECT_EQ(declType(*c.module, "d"), "f32[S, 4]");
 }
 
 TEST(Checker, LiteralsAndScalars) {

@@ -84,6 +84,7 @@ enum class ExprKind {
   Call,       // callee, operands (positional), kwargs; checked: builtin + attrs
   Reduce,     // `sum(i, j: body)`: reduceKind, boundIndices, operands[0] = body
   Subscript,  // operands[0] = base, operands[1..] = subscripts (Int scalars)
+  Slice,      // `x[a:b, k, ...]`: operands[0] = base; sliceItems; checked: sliceAxes
   Transpose,  // `x.T`: operands[0]
   List,       // `[a, b]`: only as an argument of transpose/reshape
 };
@@ -93,6 +94,23 @@ enum class RefKind { Unresolved, Dim, Decl, Index };
 
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
+
+/// One item of a slice `x[a:b, k, ...]` as written.
+struct SliceItem {
+  enum class Kind { Range, Index, Ellipsis };
+  Kind kind = Kind::Range;
+  Loc loc;
+  ExprPtr start, stop; // Range: either may be null (omitted); Index: start
+};
+
+/// Checked: what a slice takes from one axis of its base. A range gives the
+/// result an axis of `extent` elements, element i being the base's `first
+/// + i`; an index takes the element `first` and drops the axis.
+struct SliceAxis {
+  bool isIndex = false;
+  DimExpr first;
+  DimExpr extent; // ranges only
+};
 
 struct KeywordArg {
   std::string name;
@@ -133,6 +151,10 @@ struct Expr {
   ReduceKind reduceKind = ReduceKind::Sum;
   std::vector<int> boundIndices;          // ids into Model::indexVars
 
+  // Slice
+  std::vector<SliceItem> sliceItems;
+  std::vector<SliceAxis> sliceAxes;       // checked: one per axis of the base
+
   std::vector<ExprPtr> operands;
 
   ValueType type;                         // checked
@@ -149,6 +171,7 @@ struct DimDecl {
   bool isFixed = false;
   int64_t fixedValue = 0;
   int symbolicIndex = -1;                 // checked, for symbolic dims
+  ExprPtr upperBound;                     // `dim S <= 512`: parsed, or null
 };
 
 /// An index variable of a comprehension (left-hand side) or reduction.
@@ -201,9 +224,11 @@ struct Model {
   std::vector<IndexVar> indexVars;
   std::vector<ScheduleDirective> schedule;
 
-  /// Checked: every dim expression that contains a division anywhere in the
-  /// model; each must divide exactly at run time.
-  std::vector<DimExpr> divisibilityChecks;
+  /// Checked: the dim expressions that must evaluate at run time without
+  /// failing: each one with a division anywhere in the model (it must divide
+  /// exactly), and each bound of a dim or a slice (it must not be negative:
+  /// `512 - S` for `dim S <= 512` or `pos[:S]` of 512 rows).
+  std::vector<DimExpr> shapeChecks;
 
   std::vector<std::string> dimNames() const;
   /// Checked: the symbolic dims, in declaration order.

@@ -27,7 +27,7 @@ enum class TokenKind {
   KwF32, KwF16, KwBF16, KwI32,
   // punctuation
   LBrace, RBrace, LParen, RParen, LBracket, RBracket,
-  Comma, Colon, Assign, Dot,
+  Comma, Colon, Assign, Dot, Ellipsis,
   Plus, Minus, Star, Slash, Percent, Power, At,
   Lt, Le, Gt, Ge, EqEq, NotEq, AndAnd, OrOr, Not,
 };

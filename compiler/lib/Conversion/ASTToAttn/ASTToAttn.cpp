@@ -171,6 +171,7 @@ private:
   Value emitCall(const A::Expr &e, bool element);
   Value emitReduce(const A::Expr &e);
   Value emitSubscript(const A::Expr &e);
+  Value emitSlice(const A::Expr &e);
   Value emitComprehension(const A::Decl &d);
   void hoistSubscriptedExprs(const A::Expr &e);
   ScheduleAttr scheduleAttr(const A::Model &m);
@@ -272,6 +273,8 @@ Value Generator::emit(const A::Expr &e, bool element) {
     return emitReduce(e);
   case A::ExprKind::Subscript:
     return emitSubscript(e);
+  case A::ExprKind::Slice:
+    return emitSlice(e);
   case A::ExprKind::Transpose: {
     Value x = asFloatTensor(emit(*e.operands[0], false), l);
     int64_t r = cast<RankedTensorType>(x.getType()).getRank();
@@ -522,6 +525,38 @@ Value Generator::emitSubscript(const A::Expr &e) {
   if (r.getType().isInteger(64))
     r = builder.create<ConvertOp>(l, builder.getIndexType(), r);
   return r;
+}
+
+/// `x[a:b, k, ...]` is the comprehension `r[i, ...] = x[a + i, k, ...]`; the
+/// checker (and the run-time shape checks) keep every read in bounds.
+Value Generator::emitSlice(const A::Expr &e) {
+  Location l = loc(e.loc);
+  Value base = asTensor(emit(*e.operands[0], false), l);
+  Type elem = cast<RankedTensorType>(base.getType()).getElementType();
+  SmallVector<Value> firsts, extents;
+  for (const A::SliceAxis &axis : e.sliceAxes) {
+    firsts.push_back(axis.isIndex || axis.first.getConstant() != 0 ? emitDimExpr(axis.first, l)
+                                                                   : Value());
+    if (!axis.isIndex)
+      extents.push_back(emitDimExpr(axis.extent, l));
+  }
+  auto type = RankedTensorType::get(tensorType(e.type).getShape(), elem);
+  auto op = builder.create<ComprehensionOp>(l, type, extents);
+  OpBuilder::InsertionGuard guard(builder);
+  Block *body = builder.createBlock(&op.getBody());
+  SmallVector<Value> indices;
+  for (auto [axis, first] : llvm::zip(e.sliceAxes, firsts)) {
+    if (axis.isIndex) {
+      indices.push_back(first);
+      continue;
+    }
+    Value i = body->addArgument(builder.getIndexType(), l);
+    indices.push_back(axis.first.getConstant() == 0 ? i
+                                                    : builder.create<arith::AddIOp>(l, first, i));
+  }
+  Value v = builder.create<ReadOp>(l, elem, base, indices, /*in_bounds=*/true);
+  builder.create<YieldOp>(l, v);
+  return op.getResult();
 }
 
 /// Subscripted sub-expressions (`(q @ k.T)[b, h, i, j]`) do not depend on the
