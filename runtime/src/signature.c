@@ -157,7 +157,7 @@ attnc_status attnc_sig_decode(const int64_t *words, const char *strings, attnc_s
 
   for (int64_t i = 0; i < sig->n_tensors; ++i) {
     int64_t name = p[0], dtype = p[1], rank = p[2];
-    if (name < 0 || dtype < ATTNC_F32 || dtype > ATTNC_I32 || !count_ok(rank))
+    if (name < 0 || dtype < ATTNC_F32 || dtype > ATTNC_I64 || !count_ok(rank))
       return attnc_fail(ATTNC_ERR_INTERNAL,
                         "model signature: tensor %" PRId64 " (%s) is malformed", i,
                         role_of(sig, i));

@@ -336,7 +336,8 @@ attnc_status attnc_weights_convert(attnc_weights *w, size_t index, attnc_dtype w
     return ATTNC_OK;
   }
   int floats = is_float(e->dtype) && want != ATTNC_I32 && want != ATTNC_I64 && want != ATTNC_F64;
-  int ints = e->dtype == ATTNC_I64 && want == ATTNC_I32;
+  int ints = (e->dtype == ATTNC_I64 && want == ATTNC_I32) ||
+             (e->dtype == ATTNC_I32 && want == ATTNC_I64);
   if (!floats && !ints)
     return attnc_fail(ATTNC_ERR_DTYPE_MISMATCH, "%s is %s, but '%s' in %s is %s", subject,
                       attnc_dtype_name(want), e->name, w->path, e->file_dtype);
@@ -355,7 +356,11 @@ attnc_status attnc_weights_convert(attnc_weights *w, size_t index, attnc_dtype w
                       e->name, attnc_dtype_name(want));
   }
   for (size_t i = 0; i < n; ++i) {
-    if (ints) {
+    if (ints && want == ATTNC_I64) {
+      int32_t v;
+      memcpy(&v, (const unsigned char *)e->data + 4 * i, 4);
+      ((int64_t *)out)[i] = v;
+    } else if (ints) {
       int64_t v;
       memcpy(&v, (const unsigned char *)e->data + 8 * i, 8);
       if (v < INT32_MIN || v > INT32_MAX) {

@@ -13,6 +13,7 @@ const char *dtypeName(DType t) {
   case DType::F16: return "f16";
   case DType::BF16: return "bf16";
   case DType::I32: return "i32";
+  case DType::I64: return "i64";
   }
   return "?";
 }

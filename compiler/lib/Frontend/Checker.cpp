@@ -132,7 +132,8 @@ bool ModelChecker::checkDecl(int id) {
       shape.push_back(std::move(*extent));
     }
     d.shape = shape;
-    d.type.kind = d.dtype == DType::I32 ? ElemKind::Int : ElemKind::Float;
+    bool integer = d.dtype == DType::I32 || d.dtype == DType::I64;
+    d.type.kind = integer ? ElemKind::Int : ElemKind::Float;
     d.type.dtype = d.dtype;
     d.type.shape = std::move(shape);
   } else if (d.indices.empty()) {

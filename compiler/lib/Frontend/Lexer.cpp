@@ -28,6 +28,7 @@ const char *tokenKindSpelling(TokenKind k) {
   case TokenKind::KwF16: return "'f16'";
   case TokenKind::KwBF16: return "'bf16'";
   case TokenKind::KwI32: return "'i32'";
+  case TokenKind::KwI64: return "'i64'";
   case TokenKind::LBrace: return "'{'";
   case TokenKind::RBrace: return "'}'";
   case TokenKind::LParen: return "'('";
@@ -76,6 +77,7 @@ TokenKind keywordKind(std::string_view s) {
       {"schedule", TokenKind::KwSchedule}, {"f32", TokenKind::KwF32},
       {"f16", TokenKind::KwF16},       {"bf16", TokenKind::KwBF16},
       {"i32", TokenKind::KwI32},
+      {"i64", TokenKind::KwI64},
   };
   for (const auto &k : keywords)
     if (k.text == s)

@@ -281,6 +281,7 @@ bool Parser::parseTensorDecls(Model &m) {
     case TokenKind::KwF16: d.dtype = DType::F16; break;
     case TokenKind::KwBF16: d.dtype = DType::BF16; break;
     case TokenKind::KwI32: d.dtype = DType::I32; break;
+    case TokenKind::KwI64: d.dtype = DType::I64; break;
     default: return fail(peek(), "expected a type (f32, f16, bf16 or i32)");
     }
     take();

@@ -35,11 +35,13 @@ bool fromFile(const InputSpec &spec, ast::DType dtype, const std::vector<int64_t
             shapeString(shape);
     return false;
   }
-  if (dtype == ast::DType::I32)
+  // i64 values are exact in the reference's doubles up to 2^53.
+  double limit = dtype == ast::DType::I64 ? 9007199254740992.0 : 2147483648.0;
+  if (dtype == ast::DType::I32 || dtype == ast::DType::I64)
     for (double v : out.data)
-      if (!(std::trunc(v) == v && v >= -2147483648.0 && v <= 2147483647.0)) {
-        error = spec.path + ": an i32 input holds the non-integer or out-of-range value " +
-                std::to_string(v);
+      if (!(std::trunc(v) == v && v >= -limit && v <= limit - (dtype == ast::DType::I32))) {
+        error = spec.path + ": an " + ast::dtypeName(dtype) +
+                " input holds the non-integer or out-of-range value " + std::to_string(v);
         return false;
       }
   roundToStorage(out, dtype);
@@ -107,7 +109,7 @@ bool makeInput(const InputSpec &spec, ast::DType dtype, const std::vector<int64_
     return true;
 
   SplitMix64 rng(streamSeed(spec.seed, position));
-  if (dtype == ast::DType::I32) {
+  if (dtype == ast::DType::I32 || dtype == ast::DType::I64) {
     for (double &v : out.data)
       v = static_cast<double>(rng.next() >> 60);  // [0, 16)
     return true;

@@ -27,7 +27,7 @@ constexpr size_t kMagicSize = 6;
 size_t itemSize(NpyType t) {
   switch (t) {
   case NpyType::F32: case NpyType::I32: return 4;
-  case NpyType::F64: return 8;
+  case NpyType::F64: case NpyType::I64: return 8;
   case NpyType::F16: return 2;
   }
   return 0;
@@ -208,12 +208,12 @@ private:
 };
 
 bool descrType(const std::string &descr, NpyType &type, std::string &error) {
-  for (NpyType t : {NpyType::F32, NpyType::F64, NpyType::F16, NpyType::I32})
+  for (NpyType t : {NpyType::F32, NpyType::F64, NpyType::F16, NpyType::I32, NpyType::I64})
     if (descr == npyDescr(t)) {
       type = t;
       return true;
     }
-  for (NpyType t : {NpyType::F32, NpyType::F64, NpyType::F16, NpyType::I32})
+  for (NpyType t : {NpyType::F32, NpyType::F64, NpyType::F16, NpyType::I32, NpyType::I64})
     if (descr.size() > 3 && descr.compare(0, 3, npyDescr(t)) == 0) {
       error = "the element type '" + printable(descr) + "' has trailing characters after '" +
               npyDescr(t) + "'";
@@ -222,7 +222,7 @@ bool descrType(const std::string &descr, NpyType &type, std::string &error) {
   if (!descr.empty() && descr[0] == '>')
     error = "big-endian data ('" + printable(descr) + "') is not supported";
   else
-    error = "unsupported element type '" + printable(descr) + "' (expected <f4, <f8, <f2 or <i4)";
+    error = "unsupported element type '" + printable(descr) + "' (expected <f4, <f8, <f2, <i4 or <i8)";
   return false;
 }
 
@@ -244,6 +244,8 @@ double decodeElement(const unsigned char *p, NpyType type) {
     return f16BitsToDouble(static_cast<uint16_t>(readLE(p, 2)));
   case NpyType::I32:
     return static_cast<int32_t>(static_cast<uint32_t>(readLE(p, 4)));
+  case NpyType::I64:
+    return static_cast<double>(static_cast<int64_t>(readLE(p, 8)));
   }
   return 0;
 }
@@ -269,6 +271,9 @@ void encodeElement(std::string &out, double v, NpyType type) {
   case NpyType::I32:
     appendLE(out, static_cast<uint32_t>(doubleToI32(v)), 4);
     break;
+  case NpyType::I64:
+    appendLE(out, static_cast<uint64_t>(static_cast<int64_t>(v)), 8);
+    break;
   }
 }
 
@@ -280,6 +285,7 @@ const char *npyDescr(NpyType type) {
   case NpyType::F64: return "<f8";
   case NpyType::F16: return "<f2";
   case NpyType::I32: return "<i4";
+  case NpyType::I64: return "<i8";
   }
   return "?";
 }

@@ -97,6 +97,7 @@ double roundToStorage(double v, ast::DType dtype) {
   case ast::DType::F16: return f16BitsToDouble(doubleToF16Bits(v));
   case ast::DType::BF16: return bf16BitsToDouble(doubleToBF16Bits(v));
   case ast::DType::I32: return doubleToI32(v);
+  case ast::DType::I64: return std::nearbyint(v);
   }
   return v;
 }
@@ -107,7 +108,11 @@ void roundToStorage(Tensor &t, ast::DType dtype) {
 }
 
 size_t storageBytes(ast::DType dtype) {
-  return dtype == ast::DType::F16 || dtype == ast::DType::BF16 ? 2 : 4;
+  switch (dtype) {
+  case ast::DType::F16: case ast::DType::BF16: return 2;
+  case ast::DType::I64: return 8;
+  default: return 4;
+  }
 }
 
 std::vector<uint8_t> packStorage(const Tensor &t, ast::DType dtype) {
@@ -119,6 +124,7 @@ std::vector<uint8_t> packStorage(const Tensor &t, ast::DType dtype) {
     switch (dtype) {
     case ast::DType::F32: { float f = doubleToF32(v); std::memcpy(p, &f, 4); break; }
     case ast::DType::I32: { int32_t x = doubleToI32(v); std::memcpy(p, &x, 4); break; }
+    case ast::DType::I64: { int64_t x = static_cast<int64_t>(v); std::memcpy(p, &x, 8); break; }
     case ast::DType::F16: { uint16_t h = doubleToF16Bits(v); std::memcpy(p, &h, 2); break; }
     case ast::DType::BF16: { uint16_t h = doubleToBF16Bits(v); std::memcpy(p, &h, 2); break; }
     }
@@ -148,6 +154,7 @@ bool unpackStorage(const void *data, size_t bytes, ast::DType dtype,
     switch (dtype) {
     case ast::DType::F32: { float f; std::memcpy(&f, p, 4); out.data[i] = f; break; }
     case ast::DType::I32: { int32_t x; std::memcpy(&x, p, 4); out.data[i] = x; break; }
+    case ast::DType::I64: { int64_t x; std::memcpy(&x, p, 8); out.data[i] = static_cast<double>(x); break; }
     case ast::DType::F16: { uint16_t h; std::memcpy(&h, p, 2); out.data[i] = f16BitsToDouble(h); break; }
     case ast::DType::BF16: { uint16_t h; std::memcpy(&h, p, 2); out.data[i] = bf16BitsToDouble(h); break; }
     }

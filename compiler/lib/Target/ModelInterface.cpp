@@ -82,6 +82,7 @@ static const char *cElementType(DType t) {
   case DType::F16:
   case DType::BF16: return "uint16_t";
   case DType::I32: return "int32_t";
+  case DType::I64: return "int64_t";
   }
   return "void";
 }

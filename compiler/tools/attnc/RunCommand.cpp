@@ -37,7 +37,7 @@ namespace {
 /// The tolerance of ARCHITECTURE.md for f32; 16-bit outputs are compared at
 /// their own precision (see docs/usage.md); integers exactly.
 double tolerance(ast::DType t, double maxRef) {
-  if (t == ast::DType::I32)
+  if (t == ast::DType::I32 || t == ast::DType::I64)
     return 0;
   double unit = t == ast::DType::F16 ? 1e-2 : t == ast::DType::BF16 ? 3e-2 : 1e-4;
   return unit * (maxRef + 1.0);

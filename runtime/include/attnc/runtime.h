@@ -44,8 +44,8 @@ const char *attnc_status_string(attnc_status s);
  * clears it to "". Never NULL; valid until the thread's next runtime call. */
 const char *attnc_last_error(void);
 
-/* I64 and F64 describe tensors of weights files (attnc_weights_at); no model
- * declares them. */
+/* I64 is also a model's type for integer inputs (token ids as tokenizers give
+ * them); F64 only describes tensors of weights files (attnc_weights_at). */
 typedef enum attnc_dtype {
   ATTNC_F32 = 0,
   ATTNC_F16,

@@ -51,9 +51,16 @@ TEST(Lexer, KeywordsNamesAndPunctuation) {
 
 TEST(Lexer, TypeNamesAreKeywords) {
   using K = TokenKind;
-  EXPECT_EQ(kinds(lex("f32 f16 bf16 i32 f64 param output schedule")),
-            (std::vector<K>{K::KwF32, K::KwF16, K::KwBF16, K::KwI32, K::Ident, K::KwParam,
-                            K::KwOutput, K::KwSchedule, K::Eof}));
+  EXPECT_EQ(kinds(lex("f32 f16 bf16 i32 i64 f64 param output schedule")),
+            (std::vector<K>{K::KwF32, K::KwF16, K::KwBF16, K::KwI32, K::KwI64, K::Ident,
+                            K::KwParam, K::KwOutput, K::KwSchedule, K::Eof}));
+}
+
+TEST(Lexer, EllipsisIsOneToken) {
+  using K = TokenKind;
+  EXPECT_EQ(kinds(lex("x[..., 1:] .. x.T")),
+            (std::vector<K>{K::Ident, K::LBracket, K::Ellipsis, K::Comma, K::Int, K::Colon,
+                            K::RBracket, K::Dot, K::Dot, K::Ident, K::Dot, K::Ident, K::Eof}));
 }
 
 TEST(Lexer, Operators) {

@@ -25,7 +25,7 @@ struct Loc {
 };
 
 /// Storage types of tensors in the ABI.
-enum class DType { F32, F16, BF16, I32 };
+enum class DType { F32, F16, BF16, I32, I64 };
 const char *dtypeName(DType t);
 
 /// What an expression computes element by element. Float math is done in f32

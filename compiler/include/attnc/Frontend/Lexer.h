@@ -24,7 +24,7 @@ enum class TokenKind {
   Float, // decimals and `inf`
   // keywords (contiguous, see isKeyword)
   KwModel, KwDim, KwInput, KwParam, KwLet, KwOutput, KwSchedule,
-  KwF32, KwF16, KwBF16, KwI32,
+  KwF32, KwF16, KwBF16, KwI32, KwI64,
   // punctuation
   LBrace, RBrace, LParen, RParen, LBracket, RBracket,
   Comma, Colon, Assign, Dot, Ellipsis,
@@ -36,7 +36,7 @@ enum class TokenKind {
 const char *tokenKindSpelling(TokenKind k);
 
 /// True for the reserved words (`model` ... `i32`).
-inline bool isKeyword(TokenKind k) { return k >= TokenKind::KwModel && k <= TokenKind::KwI32; }
+inline bool isKeyword(TokenKind k) { return k >= TokenKind::KwModel && k <= TokenKind::KwI64; }
 
 struct Token {
   TokenKind kind = TokenKind::Eof;

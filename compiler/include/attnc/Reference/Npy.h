@@ -20,6 +20,7 @@ enum class NpyType {
   F64,  // '<f8'
   F16,  // '<f2'
   I32,  // '<i4'
+  I64,  // '<i8'
 };
 const char *npyDescr(NpyType type);
 

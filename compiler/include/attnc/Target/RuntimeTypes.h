@@ -25,6 +25,7 @@ inline attnc_dtype abiDType(ast::DType t) {
   case ast::DType::F16: return ATTNC_F16;
   case ast::DType::BF16: return ATTNC_BF16;
   case ast::DType::I32: return ATTNC_I32;
+  case ast::DType::I64: return ATTNC_I64;
   }
   return ATTNC_F32;
 }

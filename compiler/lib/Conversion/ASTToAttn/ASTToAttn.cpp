@@ -71,6 +71,7 @@ private:
     case A::DType::F16: return builder.getF16Type();
     case A::DType::BF16: return builder.getBF16Type();
     case A::DType::I32: return builder.getI32Type();
+    case A::DType::I64: return builder.getI64Type();
     }
     llvm_unreachable("unknown dtype");
   }
@@ -718,7 +719,7 @@ void Generator::generateModel(const A::Model &m, const std::string &symbol, Modu
     Value t = builder.create<bufferization::ToTensorOp>(
         dl, RankedTensorType::get(memref.getShape(), memref.getElementType()), arg,
         /*restrict=*/true, /*writable=*/false);
-    Type compute = d->dtype == A::DType::I32 ? Type(builder.getI64Type()) : Type(builder.getF32Type());
+    Type compute = elementType(d->type.kind, /*scalar=*/false);
     declValues[d - m.decls.data()] = convertElements(t, compute, dl);
   }
 
