@@ -68,6 +68,8 @@ const char *builtinName(Builtin b) {
   case Builtin::Softmax: return "softmax";
   case Builtin::LogSoftmax: return "log_softmax";
   case Builtin::LogSumExp: return "logsumexp";
+  case Builtin::ArgMax: return "argmax";
+  case Builtin::ArgMin: return "argmin";
   case Builtin::ReduceAxis: return "reduce";
   case Builtin::LayerNorm: return "layernorm";
   case Builtin::RMSNorm: return "rmsnorm";

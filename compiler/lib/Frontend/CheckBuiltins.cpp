@@ -78,7 +78,8 @@ const char *const kMinMaxUsage = "2 positional arguments (a, b), or 1 (x) with a
 const char *const kOtherFunctions[] = {
     "max",     "min",       "sum",       "mean",    "logsumexp", "where",
     "clamp",   "softmax",   "log_softmax", "layernorm", "rmsnorm", "heads",
-    "unheads", "transpose", "reshape",   "concat",  "stack",     "topk_mask"};
+    "unheads", "transpose", "reshape",   "concat",  "stack",     "topk_mask",
+    "argmax",  "argmin"};
 
 } // namespace
 
@@ -184,6 +185,8 @@ Checked ModelChecker::checkCall(Expr &e) {
     return checkSoftmax(e);
   if (f == "logsumexp")
     return checkReduceAxis(e, ReduceKind::Sum, /*logSumExp=*/true);
+  if (f == "argmax" || f == "argmin")
+    return checkArgReduce(e, f == "argmax" ? Builtin::ArgMax : Builtin::ArgMin);
   if (f == "layernorm")
     return checkNorm(e, Builtin::LayerNorm);
   if (f == "rmsnorm")
@@ -370,6 +373,18 @@ Checked ModelChecker::checkSoftmax(Expr &e) {
   return {true, elem.weak};
 }
 
+/// `shape` without `axes` (sorted), or with extent 1 there when `keepdim`.
+static Shape reducedShape(const Shape &shape, const std::vector<int64_t> &axes, bool keepdim) {
+  Shape out;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (!std::binary_search(axes.begin(), axes.end(), (int64_t)i))
+      out.push_back(shape[i]);
+    else if (keepdim)
+      out.push_back(DimExpr::constant(1));
+  }
+  return out;
+}
+
 Checked ModelChecker::checkReduceAxis(Expr &e, ReduceKind kind, bool logSumExp) {
   std::vector<Expr *> kw;
   Signature sig{e.callee, {"x"}, 1, false, {"axis", "keepdim"}};
@@ -408,14 +423,7 @@ Checked ModelChecker::checkReduceAxis(Expr &e, ReduceKind kind, bool logSumExp) 
   bool keepdim = false;
   if (kw[1] && !readFlag(*kw[1], "keepdim", keepdim))
     return {};
-  Shape shape;
-  for (size_t i = 0; i < rank; ++i) {
-    bool reduced = std::binary_search(axes.begin(), axes.end(), (int64_t)i);
-    if (!reduced)
-      shape.push_back(x.type.shape[i]);
-    else if (keepdim)
-      shape.push_back(DimExpr::constant(1));
-  }
+  Shape shape = reducedShape(x.type.shape, axes, keepdim);
   Elem elem = elemOf(x.type, c.weak);
   if (kind == ReduceKind::Mean || logSumExp)
     elem = toFloat(elem);
@@ -425,6 +433,49 @@ Checked ModelChecker::checkReduceAxis(Expr &e, ReduceKind kind, bool logSumExp) 
   e.keepdim = keepdim;
   e.type = makeType(elem, std::move(shape));
   return {true, elem.weak};
+}
+
+Checked ModelChecker::checkArgReduce(Expr &e, Builtin b) {
+  std::vector<Expr *> kw;
+  Signature sig{e.callee, {"x"}, 1, false, {"axis", "keepdim"}};
+  if (!bindArguments(e, sig, kw))
+    return {};
+  Expr &x = *e.operands[0];
+  if (!checkInput(e, true, 1).ok)
+    return {};
+  size_t rank = x.type.rank();
+  std::vector<int64_t> axes;
+  if (kw[0]) {
+    int64_t axis;
+    if (!readAxis(*kw[0], rank, axis))
+      return {};
+    axes.push_back(axis);
+  } else {
+    axes.resize(rank);
+    std::iota(axes.begin(), axes.end(), 0);
+  }
+  bool keepdim = false;
+  if (kw[1] && !readFlag(*kw[1], "keepdim", keepdim))
+    return {};
+  // An empty axis has no position to give: a run-time shape error.
+  for (int64_t a : axes) {
+    DimExpr::Failure why;
+    auto rest = DimExpr::sub(x.type.shape[a], DimExpr::constant(1), &why);
+    if (!rest) {
+      dimFailure(e.loc, why);
+      return {};
+    }
+    if (!requireNonNegative(*rest, e.loc, [&](int64_t) {
+          return "'" + e.callee + "' needs at least one element along axis " + std::to_string(a);
+        }))
+      return {};
+  }
+  Shape shape = reducedShape(x.type.shape, axes, keepdim);
+  e.builtin = b;
+  e.axes = std::move(axes);
+  e.keepdim = keepdim;
+  e.type = makeType(intElem(), std::move(shape));
+  return {true, false};
 }
 
 bool ModelChecker::readFlag(Expr &v, const char *keyword, bool &value) {

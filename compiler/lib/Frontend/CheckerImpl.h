@@ -149,6 +149,9 @@ private:
   /// keepdim = true.
   Checked checkReduceAxis(ast::Expr &e, ast::ReduceKind kind, bool logSumExp = false);
   Checked checkNorm(ast::Expr &e, ast::Builtin b);
+  /// argmax/argmin(x, axis = k, keepdim): the first position of the
+  /// extreme along one axis (of every axis, flattened, without one).
+  Checked checkArgReduce(ast::Expr &e, ast::Builtin b);
   Checked checkHeads(ast::Expr &e);
   Checked checkUnheads(ast::Expr &e);
   Checked checkPermute(ast::Expr &e);

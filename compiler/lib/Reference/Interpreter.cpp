@@ -576,6 +576,12 @@ Tensor Evaluator::callTensor(const Expr &e) {
     Tensor r = reduceAxes(x, e.axes, e.reduceKind, e.type.kind == ElemKind::Int);
     return e.keepdim ? keepAxes(r, x.shape, e.axes) : r;
   }
+  case Builtin::ArgMax:
+  case Builtin::ArgMin: {
+    const Tensor &x = arg(0);
+    Tensor r = argReduce(x, e.axes, e.builtin == Builtin::ArgMax);
+    return e.keepdim ? keepAxes(r, x.shape, e.axes) : r;
+  }
   case Builtin::LogSumExp: {
     Tensor kept = logSumExpKept(arg(0), e.axes);
     std::vector<int64_t> shape;

@@ -358,6 +358,40 @@ Tensor reduceAxes(const Tensor &x, const std::vector<int64_t> &axes, ast::Reduce
   return out;
 }
 
+Tensor argReduce(const Tensor &x, const std::vector<int64_t> &axes, bool max) {
+  size_t rank = x.shape.size();
+  std::vector<bool> reduced(rank, false);
+  for (int64_t a : axes)
+    reduced.at(static_cast<size_t>(a)) = true;
+  std::vector<int64_t> shape, inner;
+  for (size_t d = 0; d < rank; ++d)
+    (reduced[d] ? inner : shape).push_back(x.shape[d]);
+  Tensor out = makeTensor(shape);
+  std::vector<double> best(out.data.size());
+  std::vector<bool> seen(out.data.size(), false);
+  std::vector<int64_t> outStrides = rowMajorStrides(shape), innerStrides = rowMajorStrides(inner);
+  size_t flat = 0;
+  for (MultiIndex it(x.shape); !it.done(); it.next()) {
+    int64_t o = 0, position = 0;
+    for (size_t d = 0, ko = 0, ki = 0; d < rank; ++d)
+      if (reduced[d])
+        position += it.index()[d] * innerStrides[ki++];
+      else
+        o += it.index()[d] * outStrides[ko++];
+    double v = x.data[flat++];
+    // Row-major order visits each group's positions in increasing order, so
+    // only a strictly better value (or a first NaN) moves the answer.
+    bool better = !seen[o] || (!std::isnan(best[o]) && (std::isnan(v) || (max ? v > best[o]
+                                                                                 : v < best[o])));
+    if (better) {
+      seen[o] = true;
+      best[o] = v;
+      out.data[o] = static_cast<double>(position);
+    }
+  }
+  return out;
+}
+
 Tensor softmax(const Tensor &x, int64_t axis) {
   if (axis < 0 || static_cast<size_t>(axis) >= x.shape.size())
     fail("softmax: axis " + std::to_string(axis) + " is out of range for shape " +

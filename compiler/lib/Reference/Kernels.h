@@ -132,6 +132,10 @@ Tensor reduceAxes(const Tensor &x, const std::vector<int64_t> &axes, ast::Reduce
                   bool integer = false);
 /// Softmax along `axis`, the row max subtracted first; an all -inf row is 0.
 Tensor softmax(const Tensor &x, int64_t axis);
+/// The position of the first maximum (`max`) or minimum along `axes`, as a
+/// row-major index within them; a NaN counts as the extreme, so the first
+/// NaN wins (NumPy's argmax and argmin). The axes are removed.
+Tensor argReduce(const Tensor &x, const std::vector<int64_t> &axes, bool max);
 /// The reduction of reduceAxes with the reduced axes kept, of extent 1.
 Tensor keepAxes(const Tensor &reduced, const std::vector<int64_t> &inputShape,
                 const std::vector<int64_t> &axes);

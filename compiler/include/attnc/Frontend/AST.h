@@ -74,6 +74,8 @@ enum class Builtin {
   Concat,       // axis
   Stack,        // axis (of the result: where the new axis goes)
   TopkMask,     // dimArg = K
+  ArgMax,       // axes (one axis, or every axis: a flat index), keepdim
+  ArgMin,
 };
 
 enum class ExprKind {

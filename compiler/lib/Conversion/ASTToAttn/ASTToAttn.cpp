@@ -173,6 +173,7 @@ private:
   Value emitReduce(const A::Expr &e);
   Value emitSubscript(const A::Expr &e);
   Value emitSlice(const A::Expr &e);
+  Value emitArgReduce(const A::Expr &e, Value x);
   Value emitComprehension(const A::Decl &d);
   void hoistSubscriptedExprs(const A::Expr &e);
   ScheduleAttr scheduleAttr(const A::Model &m);
@@ -406,6 +407,9 @@ Value Generator::emitCall(const A::Expr &e, bool element) {
     Value shifted = builder.create<SubOp>(l, floatResult, x, lse);
     return builder.create<WhereOp>(l, floatResult, masked, minusInf, shifted);
   }
+  case A::Builtin::ArgMax:
+  case A::Builtin::ArgMin:
+    return emitArgReduce(e, targ(0));
   case A::Builtin::LogSumExp: {
     Value kept = logSumExpKept(l, asFloatTensor(targ(0), l), e.operands[0]->type, e.axes);
     return e.keepdim ? kept : dropKeptAxes(l, kept, e);
@@ -557,6 +561,80 @@ Value Generator::emitSlice(const A::Expr &e) {
   }
   Value v = builder.create<ReadOp>(l, elem, base, indices, /*in_bounds=*/true);
   builder.create<YieldOp>(l, v);
+  return op.getResult();
+}
+
+/// argmax/argmin: a comprehension over the kept axes whose element is the
+/// first position (row-major within the reduced axes) where x is NaN, or
+/// else where it equals the extreme: NumPy's answer, ties to the first.
+Value Generator::emitArgReduce(const A::Expr &e, Value x) {
+  Location l = loc(e.loc);
+  const A::ValueType &xType = e.operands[0]->type;
+  bool isFloat = xType.kind == A::ElemKind::Float;
+  x = isFloat ? asFloatTensor(x, l) : convertElements(x, builder.getI64Type(), l);
+  Value extreme = reduceKeepingAxes(
+      l, e.builtin == A::Builtin::ArgMax ? ReduceKind::max : ReduceKind::min, x, xType, e.axes);
+  Type index = builder.getIndexType();
+  SmallVector<Value> resultExtents, innerExtents;
+  for (auto [a, extent] : llvm::enumerate(xType.shape)) {
+    bool reduced = llvm::is_contained(e.axes, (int64_t)a);
+    Value v = emitDimExpr(extent, l);
+    if (reduced)
+      innerExtents.push_back(v);
+    if (!reduced || e.keepdim)
+      resultExtents.push_back(reduced ? indexConst(l, 1) : v);
+  }
+  // Row-major strides of the reduced axes, and their element count, which
+  // stands for "no position".
+  SmallVector<Value> strides(innerExtents.size());
+  Value none = indexConst(l, 1);
+  for (size_t k = innerExtents.size(); k-- > 0;) {
+    strides[k] = none;
+    none = builder.create<arith::MulIOp>(l, none, innerExtents[k]);
+  }
+  auto op = builder.create<ComprehensionOp>(l, tensorType(e.type), resultExtents);
+  OpBuilder::InsertionGuard guard(builder);
+  Block *body = builder.createBlock(&op.getBody());
+  SmallVector<Value> outer;
+  for (auto [a, extent] : llvm::enumerate(xType.shape)) {
+    bool reduced = llvm::is_contained(e.axes, (int64_t)a);
+    Value arg = reduced && !e.keepdim ? Value() : body->addArgument(index, l);
+    outer.push_back(reduced ? indexConst(l, 0) : arg);
+  }
+  // Integer elements are read as index scalars, as everywhere.
+  auto read = [&](Value t, ValueRange indices, bool inBounds) -> Value {
+    Value v = builder.create<ReadOp>(l, cast<RankedTensorType>(t.getType()).getElementType(), t,
+                                     indices, inBounds);
+    return isFloat ? v : builder.create<ConvertOp>(l, index, v).getResult();
+  };
+  Value extremeHere = read(extreme, outer, false);
+  auto firstWhere = [&](bool nan) -> Value {
+    auto r = builder.create<IndexReduceOp>(l, index, ReduceKind::min, innerExtents);
+    OpBuilder::InsertionGuard inner(builder);
+    Block *rb = builder.createBlock(&r.getBody());
+    SmallVector<Value> indices(outer);
+    Value position = indexConst(l, 0);
+    for (size_t a = 0, k = 0; a < indices.size(); ++a) {
+      if (!llvm::is_contained(e.axes, (int64_t)a))
+        continue;
+      indices[a] = rb->addArgument(index, l);
+      position = builder.create<arith::AddIOp>(
+          l, position, builder.create<arith::MulIOp>(l, indices[a], strides[k++]));
+    }
+    Value v = read(x, indices, /*inBounds=*/true);
+    Value hit = builder.create<CmpOp>(l, builder.getI1Type(), CmpPredicate::ne, v, v);
+    if (!nan)
+      hit = builder.create<CmpOp>(l, builder.getI1Type(), CmpPredicate::eq, v, extremeHere);
+    builder.create<YieldOp>(l, builder.create<WhereOp>(l, index, hit, position, none).getResult());
+    return r.getResult();
+  };
+  Value at = firstWhere(false);
+  if (isFloat) {
+    Value nanAt = firstWhere(true);
+    Value anyNan = builder.create<CmpOp>(l, builder.getI1Type(), CmpPredicate::lt, nanAt, none);
+    at = builder.create<WhereOp>(l, index, anyNan, nanAt, at);
+  }
+  builder.create<YieldOp>(l, convertElements(at, builder.getI64Type(), l));
   return op.getResult();
 }
 
