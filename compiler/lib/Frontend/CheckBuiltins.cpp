@@ -797,12 +797,19 @@ Checked ModelChecker::checkConcat(Expr &e) {
       mismatch(e.loc, first, argumentRole(0), arg, argumentRole(i), "'concat' needs equal ranks");
       return {};
     }
-    for (size_t k = 0; k < rank; ++k)
-      if ((int64_t)k != axis && arg.type.shape[k] != shape[k]) {
-        mismatch(e.loc, first, argumentRole(0), arg, argumentRole(i),
-                 axesDiffer(first.type.shape, k, arg.type.shape, k, dimNames_));
-        return {};
+    // Off the axis, extents agree or broadcast from 1.
+    for (size_t k = 0; k < rank; ++k) {
+      const DimExpr &extent = arg.type.shape[k];
+      if ((int64_t)k == axis || extent == shape[k] || extent == DimExpr::constant(1))
+        continue;
+      if (shape[k] == DimExpr::constant(1)) {
+        shape[k] = extent;
+        continue;
       }
+      mismatch(e.loc, first, argumentRole(0), arg, argumentRole(i),
+               axesDiffer(first.type.shape, k, arg.type.shape, k, dimNames_));
+      return {};
+    }
     DimExpr::Failure why;
     auto sum = DimExpr::add(shape[axis], arg.type.shape[axis], &why);
     if (!sum) {

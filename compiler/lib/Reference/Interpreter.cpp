@@ -607,11 +607,21 @@ Tensor Evaluator::callTensor(const Expr &e) {
     return permute(arg(0), e.perm);
   case Builtin::Reshape:
     return reshape(arg(0), evalShape(e.shapeArg, "reshape"));
-  case Builtin::Concat:
-    for (size_t i = 0; i < e.operands.size(); ++i)
-      if (e.operands[i]->kind != ExprKind::List)
-        args.push_back(&arg(i));
+  case Builtin::Concat: {
+    // Off the axis, operands broadcast to the result's extents.
+    std::vector<int64_t> shape = evalShape(e.type.shape, "the result of 'concat'");
+    std::vector<Tensor> widened(e.operands.size());
+    for (size_t i = 0; i < e.operands.size(); ++i) {
+      const Tensor &x = arg(i);
+      shape[e.axis] = x.shape.at(e.axis);
+      args.push_back(&x);
+      if (x.shape != shape) {
+        widened[i] = broadcastTo(x, shape);
+        args.back() = &widened[i];
+      }
+    }
     return concat(args, e.axis);
+  }
   case Builtin::Stack: {
     // Each operand with an axis of 1 inserted, concatenated along it.
     std::vector<Tensor> parts;

@@ -111,6 +111,19 @@ std::vector<int64_t> broadcastStrides(const std::vector<int64_t> &in,
   return strides;
 }
 
+Tensor broadcastTo(const Tensor &x, const std::vector<int64_t> &shape) {
+  std::vector<int64_t> strides = broadcastStrides(x.shape, shape);
+  Tensor out = makeTensor(shape);
+  size_t flat = 0;
+  for (MultiIndex it(shape); !it.done(); it.next()) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < shape.size(); ++d)
+      offset += it.index()[d] * strides[d];
+    out.data[flat++] = x.data[offset];
+  }
+  return out;
+}
+
 namespace {
 constexpr int64_t kMaxExactInteger = int64_t(1) << 53;
 

@@ -54,6 +54,9 @@ std::vector<int64_t> broadcastShape(const std::vector<const std::vector<int64_t>
 std::vector<int64_t> broadcastStrides(const std::vector<int64_t> &in,
                                       const std::vector<int64_t> &out);
 
+/// `x` broadcast to `shape` (x's extents are 1 or `shape`'s).
+Tensor broadcastTo(const Tensor &x, const std::vector<int64_t> &shape);
+
 /// Applies `f(const double *values)` elementwise over the broadcast of `args`
 /// (at most 4), passing one value per argument.
 template <typename F>

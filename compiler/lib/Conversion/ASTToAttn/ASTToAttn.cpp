@@ -173,6 +173,10 @@ private:
   Value emitReduce(const A::Expr &e);
   Value emitSubscript(const A::Expr &e);
   Value emitSlice(const A::Expr &e);
+  Value gather(Location l, Value base, ArrayRef<int64_t> shape, ValueRange extents,
+               function_ref<SmallVector<Value>(ValueRange)> indices);
+  Value broadcastOffAxis(Location l, Value x, const A::ValueType &from, const Shape &to,
+                         int64_t keep);
   Value emitArgReduce(const A::Expr &e, Value x);
   Value emitComprehension(const A::Decl &d);
   void hoistSubscriptedExprs(const A::Expr &e);
@@ -453,7 +457,7 @@ Value Generator::emitCall(const A::Expr &e, bool element) {
     auto part = [&](unsigned i) -> Value {
       Value x = convertElements(targ(i), elem, l);
       if (e.builtin == A::Builtin::Concat)
-        return x;
+        return broadcastOffAxis(l, x, e.operands[i]->type, e.type.shape, e.axis);
       const A::ValueType &type = e.operands[i]->type;
       SmallVector<int64_t> shape(cast<RankedTensorType>(x.getType()).getShape());
       SmallVector<Value> extents;
@@ -532,12 +536,27 @@ Value Generator::emitSubscript(const A::Expr &e) {
   return r;
 }
 
+/// A comprehension over `extents` whose element is `base` read at
+/// `indices(args)`, which must lie in bounds (a slice, a broadcast).
+Value Generator::gather(Location l, Value base, ArrayRef<int64_t> shape, ValueRange extents,
+                        function_ref<SmallVector<Value>(ValueRange)> indices) {
+  Type elem = cast<RankedTensorType>(base.getType()).getElementType();
+  auto op = builder.create<ComprehensionOp>(l, RankedTensorType::get(shape, elem), extents);
+  OpBuilder::InsertionGuard guard(builder);
+  Block *body = builder.createBlock(&op.getBody());
+  SmallVector<Value> args;
+  for (size_t i = 0; i < extents.size(); ++i)
+    args.push_back(body->addArgument(builder.getIndexType(), l));
+  Value v = builder.create<ReadOp>(l, elem, base, indices(args), /*in_bounds=*/true);
+  builder.create<YieldOp>(l, v);
+  return op.getResult();
+}
+
 /// `x[a:b, k, ...]` is the comprehension `r[i, ...] = x[a + i, k, ...]`; the
 /// checker (and the run-time shape checks) keep every read in bounds.
 Value Generator::emitSlice(const A::Expr &e) {
   Location l = loc(e.loc);
   Value base = asTensor(emit(*e.operands[0], false), l);
-  Type elem = cast<RankedTensorType>(base.getType()).getElementType();
   SmallVector<Value> firsts, extents;
   for (const A::SliceAxis &axis : e.sliceAxes) {
     firsts.push_back(axis.isIndex || axis.first.getConstant() != 0 ? emitDimExpr(axis.first, l)
@@ -545,23 +564,43 @@ Value Generator::emitSlice(const A::Expr &e) {
     if (!axis.isIndex)
       extents.push_back(emitDimExpr(axis.extent, l));
   }
-  auto type = RankedTensorType::get(tensorType(e.type).getShape(), elem);
-  auto op = builder.create<ComprehensionOp>(l, type, extents);
-  OpBuilder::InsertionGuard guard(builder);
-  Block *body = builder.createBlock(&op.getBody());
-  SmallVector<Value> indices;
-  for (auto [axis, first] : llvm::zip(e.sliceAxes, firsts)) {
-    if (axis.isIndex) {
-      indices.push_back(first);
-      continue;
+  return gather(l, base, tensorType(e.type).getShape(), extents, [&](ValueRange args) {
+    SmallVector<Value> indices;
+    size_t k = 0;
+    for (auto [axis, first] : llvm::zip(e.sliceAxes, firsts)) {
+      if (axis.isIndex) {
+        indices.push_back(first);
+        continue;
+      }
+      Value i = args[k++];
+      indices.push_back(first ? builder.create<arith::AddIOp>(l, first, i).getResult() : i);
     }
-    Value i = body->addArgument(builder.getIndexType(), l);
-    indices.push_back(axis.first.getConstant() == 0 ? i
-                                                    : builder.create<arith::AddIOp>(l, first, i));
+    return indices;
+  });
+}
+
+/// `x` of checked type `from` stretched to the extents `to` on every axis
+/// but `keep` (its own extent stays), reading index 0 where `from` has 1.
+Value Generator::broadcastOffAxis(Location l, Value x, const A::ValueType &from, const Shape &to,
+                                  int64_t keep) {
+  SmallVector<int64_t> shape(cast<RankedTensorType>(x.getType()).getShape());
+  SmallVector<Value> extents;
+  bool same = true;
+  for (size_t a = 0; a < to.size(); ++a) {
+    const DimExpr &target = (int64_t)a == keep ? from.shape[a] : to[a];
+    same &= target == from.shape[a];
+    shape[a] = target.getConstant().value_or(ShapedType::kDynamic);
+    extents.push_back(emitDimExpr(target, l));
   }
-  Value v = builder.create<ReadOp>(l, elem, base, indices, /*in_bounds=*/true);
-  builder.create<YieldOp>(l, v);
-  return op.getResult();
+  if (same)
+    return x;
+  return gather(l, x, shape, extents, [&](ValueRange args) {
+    SmallVector<Value> indices(args);
+    for (size_t a = 0; a < to.size(); ++a)
+      if (from.shape[a] != to[a] && (int64_t)a != keep)
+        indices[a] = indexConst(l, 0);
+    return indices;
+  });
 }
 
 /// argmax/argmin: a comprehension over the kept axes whose element is the
