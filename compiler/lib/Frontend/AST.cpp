@@ -70,6 +70,7 @@ const char *builtinName(Builtin b) {
   case Builtin::LogSumExp: return "logsumexp";
   case Builtin::ArgMax: return "argmax";
   case Builtin::ArgMin: return "argmin";
+  case Builtin::Einsum: return "einsum";
   case Builtin::ReduceAxis: return "reduce";
   case Builtin::LayerNorm: return "layernorm";
   case Builtin::RMSNorm: return "rmsnorm";
@@ -213,6 +214,8 @@ struct Printer {
       return;
     case ExprKind::Call:
       out += e.callee + "(";
+      if (!e.einsumText.empty())
+        out += "\"" + e.einsumText + "\"" + (e.operands.empty() ? "" : ", ");
       printList(e.operands, 0);
       for (size_t i = 0; i < e.kwargs.size(); ++i) {
         if (i > 0 || !e.operands.empty())
@@ -294,6 +297,8 @@ struct Printer {
       return;
     case ExprKind::Call:
       out += "(" + e.callee;
+      if (!e.einsumText.empty())
+        out += " \"" + e.einsumText + "\"";
       dumpOperands(e, 0);
       for (const KeywordArg &k : e.kwargs) {
         out += " " + k.name + "=";

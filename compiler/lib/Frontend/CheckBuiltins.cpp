@@ -79,7 +79,7 @@ const char *const kOtherFunctions[] = {
     "max",     "min",       "sum",       "mean",    "logsumexp", "where",
     "clamp",   "softmax",   "log_softmax", "layernorm", "rmsnorm", "heads",
     "unheads", "transpose", "reshape",   "concat",  "stack",     "topk_mask",
-    "argmax",  "argmin"};
+    "argmax",  "argmin",    "einsum"};
 
 } // namespace
 
@@ -185,6 +185,8 @@ Checked ModelChecker::checkCall(Expr &e) {
     return checkSoftmax(e);
   if (f == "logsumexp")
     return checkReduceAxis(e, ReduceKind::Sum, /*logSumExp=*/true);
+  if (f == "einsum")
+    return checkEinsum(e);
   if (f == "argmax" || f == "argmin")
     return checkArgReduce(e, f == "argmax" ? Builtin::ArgMax : Builtin::ArgMin);
   if (f == "layernorm")
@@ -431,6 +433,108 @@ Checked ModelChecker::checkReduceAxis(Expr &e, ReduceKind kind, bool logSumExp) 
   e.reduceKind = kind;
   e.axes = std::move(axes);
   e.keepdim = keepdim;
+  e.type = makeType(elem, std::move(shape));
+  return {true, elem.weak};
+}
+
+Checked ModelChecker::checkEinsum(Expr &e) {
+  const std::string usage = " (as in einsum(\"ij,jk->ik\", a, b))";
+  if (e.einsumText.empty()) {
+    fail(e.loc, "'einsum' needs its subscripts as a string first" + usage);
+    return {};
+  }
+  if (!e.kwargs.empty()) {
+    fail(e.kwargs[0].loc, "'einsum' takes no keyword arguments");
+    return {};
+  }
+  std::vector<Checked> c;
+  if (!checkOperands(e, c))
+    return {};
+  // The subscripts: operands' letters separated by ',', then '->' and the
+  // result's letters, or nothing (the letters used once, sorted, as NumPy).
+  std::string text;
+  for (char ch : e.einsumText)
+    if (ch != ' ')
+      text += ch;
+  size_t arrow = text.find("->");
+  std::string lhs = text.substr(0, arrow);
+  std::vector<std::string> parts(1);
+  for (char ch : lhs)
+    if (ch == ',')
+      parts.emplace_back();
+    else
+      parts.back() += ch;
+  auto bad = [&](const std::string &why) {
+    fail(e.loc, "einsum \"" + e.einsumText + "\": " + why);
+    return Checked();
+  };
+  auto isLetter = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); };
+  if (text.find('.') != std::string::npos)
+    return bad("'...' is not supported; name every axis");
+  if (parts.size() != e.operands.size())
+    return bad("the subscripts name " + plural(parts.size(), "operand") + ", but " +
+               plural(e.operands.size(), "tensor") + (e.operands.size() == 1 ? " is" : " are") +
+               " given");
+  EinsumSpec spec;
+  std::string letters; // by id
+  std::vector<std::string> firstUse;
+  std::vector<int> uses;
+  Elem elem;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    Expr &x = *e.operands[i];
+    if (!isNumber(x.type)) {
+      needNumbers(e.loc, "'einsum'", x, argumentRole(i + 1));
+      return {};
+    }
+    Elem xe = elemOf(x.type, c[i].weak);
+    elem = i == 0 ? xe : promote(elem, xe);
+    if (parts[i].size() != x.type.rank())
+      return bad("'" + parts[i] + "' names " + std::to_string(parts[i].size()) +
+                 (parts[i].size() == 1 ? " axis" : " axes") + ", but " +
+                 describeTyped(x, argumentRole(i + 1)));
+    std::vector<int> axes;
+    for (size_t k = 0; k < parts[i].size(); ++k) {
+      char ch = parts[i][k];
+      if (!isLetter(ch))
+        return bad(std::string("'") + ch + "' is not a letter");
+      size_t id = letters.find(ch);
+      std::string here = "axis " + std::to_string(k) + " of " + describe(x, argumentRole(i + 1));
+      if (id == std::string::npos) {
+        id = letters.size();
+        letters += ch;
+        spec.extents.push_back(x.type.shape[k]);
+        firstUse.push_back(here);
+        uses.push_back(0);
+      } else if (spec.extents[id] != x.type.shape[k]) {
+        return bad(std::string("'") + ch + "' is " + spec.extents[id].str(dimNames_) + " at " +
+                   firstUse[id] + ", but " + x.type.shape[k].str(dimNames_) + " at " + here);
+      }
+      ++uses[id];
+      axes.push_back((int)id);
+    }
+    spec.inputs.push_back(std::move(axes));
+  }
+  std::string out;
+  if (arrow == std::string::npos) {
+    for (size_t id = 0; id < letters.size(); ++id)
+      if (uses[id] == 1)
+        out += letters[id];
+    std::sort(out.begin(), out.end());
+  } else {
+    out = text.substr(arrow + 2);
+  }
+  Shape shape;
+  for (char ch : out) {
+    size_t id = letters.find(ch);
+    if (id == std::string::npos)
+      return bad(std::string("the result's '") + ch + "' is no operand's");
+    if (std::count(out.begin(), out.end(), ch) > 1)
+      return bad(std::string("the result names '") + ch + "' twice");
+    spec.output.push_back((int)id);
+    shape.push_back(spec.extents[id]);
+  }
+  e.builtin = Builtin::Einsum;
+  e.einsum = std::move(spec);
   e.type = makeType(elem, std::move(shape));
   return {true, elem.weak};
 }

@@ -152,6 +152,9 @@ private:
   /// argmax/argmin(x, axis = k, keepdim): the first position of the
   /// extreme along one axis (of every axis, flattened, without one).
   Checked checkArgReduce(ast::Expr &e, ast::Builtin b);
+  /// einsum("bhid,bhjd->bhij", q, k): a sum of products over the letters
+  /// the result does not name, every letter of one extent.
+  Checked checkEinsum(ast::Expr &e);
   Checked checkHeads(ast::Expr &e);
   Checked checkUnheads(ast::Expr &e);
   Checked checkPermute(ast::Expr &e);

@@ -40,6 +40,7 @@ const char *tokenKindSpelling(TokenKind k) {
   case TokenKind::Assign: return "'='";
   case TokenKind::Dot: return "'.'";
   case TokenKind::Ellipsis: return "'...'";
+  case TokenKind::String: return "a string";
   case TokenKind::Plus: return "'+'";
   case TokenKind::Minus: return "'-'";
   case TokenKind::Star: return "'*'";
@@ -198,6 +199,13 @@ Token Lexer::next() {
   case '/': return one(TokenKind::Slash);
   case '%': return one(TokenKind::Percent);
   case '@': return one(TokenKind::At);
+  case '"': {
+    size_t end = src_.find_first_of("\"\n", pos_ + 1);
+    if (end == std::string_view::npos || src_[end] != '"')
+      return fail(start, 1, "unterminated string (a string ends on its line)");
+    pos_ = end + 1;
+    return make(TokenKind::String, start);
+  }
   case '*': return two('*', TokenKind::Power, TokenKind::Star);
   case '<': return two('=', TokenKind::Le, TokenKind::Lt);
   case '>': return two('=', TokenKind::Ge, TokenKind::Gt);

@@ -625,6 +625,9 @@ ExprPtr Parser::parsePrimary() {
   case TokenKind::LBracket:
     fail(t, "a list '[...]' is only allowed as an argument of a function");
     return nullptr;
+  case TokenKind::String:
+    fail(t, "a string is only allowed as the subscripts of einsum, its first argument");
+    return nullptr;
   default:
     fail(t, "expected an expression");
     return nullptr;
@@ -661,6 +664,12 @@ ExprPtr Parser::parseCall() {
     return nullptr;
   call->callee = std::string(name.text);
   unsigned depth = 0;
+  if (name.text == "einsum" && at(TokenKind::String)) {
+    Token spec = take();
+    call->einsumText = std::string(spec.text.substr(1, spec.text.size() - 2));
+    if (!at(TokenKind::RParen) && !expect(TokenKind::Comma, "',' after einsum's subscripts"))
+      return nullptr;
+  }
   if (!accept(TokenKind::RParen)) {
     do {
       if (atKeywordArgument()) {

@@ -576,6 +576,14 @@ Tensor Evaluator::callTensor(const Expr &e) {
     Tensor r = reduceAxes(x, e.axes, e.reduceKind, e.type.kind == ElemKind::Int);
     return e.keepdim ? keepAxes(r, x.shape, e.axes) : r;
   }
+  case Builtin::Einsum: {
+    std::vector<int64_t> extents;
+    for (const DimExpr &d : e.einsum.extents)
+      extents.push_back(evalDim(d, "an einsum letter's extent"));
+    for (size_t i = 0; i < e.operands.size(); ++i)
+      args.push_back(&arg(i));
+    return einsum(args, e.einsum.inputs, e.einsum.output, extents);
+  }
   case Builtin::ArgMax:
   case Builtin::ArgMin: {
     const Tensor &x = arg(0);

@@ -111,6 +111,34 @@ std::vector<int64_t> broadcastStrides(const std::vector<int64_t> &in,
   return strides;
 }
 
+Tensor einsum(const std::vector<const Tensor *> &operands,
+              const std::vector<std::vector<int>> &inputs, const std::vector<int> &output,
+              const std::vector<int64_t> &extents) {
+  std::vector<int64_t> shape;
+  for (int id : output)
+    shape.push_back(extents.at(id));
+  Tensor out = makeTensor(shape);
+  std::vector<int64_t> outStrides = rowMajorStrides(shape);
+  std::vector<std::vector<int64_t>> strides;
+  for (const Tensor *t : operands)
+    strides.push_back(rowMajorStrides(t->shape));
+  for (MultiIndex it(extents); !it.done(); it.next()) {
+    const std::vector<int64_t> &v = it.index();
+    double product = 1;
+    for (size_t i = 0; i < operands.size(); ++i) {
+      int64_t offset = 0;
+      for (size_t k = 0; k < inputs[i].size(); ++k)
+        offset += v[inputs[i][k]] * strides[i][k];
+      product *= operands[i]->data.at(offset);
+    }
+    int64_t o = 0;
+    for (size_t k = 0; k < output.size(); ++k)
+      o += v[output[k]] * outStrides[k];
+    out.data[o] += product;
+  }
+  return out;
+}
+
 Tensor broadcastTo(const Tensor &x, const std::vector<int64_t> &shape) {
   std::vector<int64_t> strides = broadcastStrides(x.shape, shape);
   Tensor out = makeTensor(shape);

@@ -54,6 +54,13 @@ std::vector<int64_t> broadcastShape(const std::vector<const std::vector<int64_t>
 std::vector<int64_t> broadcastStrides(const std::vector<int64_t> &in,
                                       const std::vector<int64_t> &out);
 
+/// einsum: for every value of the letters (`extents` by letter id), the
+/// product of the operands read at their letters, summed into the result
+/// at its letters.
+Tensor einsum(const std::vector<const Tensor *> &operands,
+              const std::vector<std::vector<int>> &inputs, const std::vector<int> &output,
+              const std::vector<int64_t> &extents);
+
 /// `x` broadcast to `shape` (x's extents are 1 or `shape`'s).
 Tensor broadcastTo(const Tensor &x, const std::vector<int64_t> &shape);
 

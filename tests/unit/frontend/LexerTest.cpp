@@ -56,6 +56,18 @@ TEST(Lexer, TypeNamesAreKeywords) {
                             K::KwParam, K::KwOutput, K::KwSchedule, K::Eof}));
 }
 
+TEST(Lexer, StringsEndOnTheirLine) {
+  using K = TokenKind;
+  Lexed t = lex("einsum(\"ij, jk->ik\", a)");
+  EXPECT_EQ(kinds(t), (std::vector<K>{K::Ident, K::LParen, K::String, K::Comma, K::Ident,
+                                      K::RParen, K::Eof}));
+  EXPECT_EQ(t.tokens[2].text, "\"ij, jk->ik\"");
+  Lexed open = lex("\"ij\n\"");
+  EXPECT_EQ(kinds(open).back(), K::Error);
+  EXPECT_NE(open.diagnostics.find("1:1: error: unterminated string"), std::string::npos)
+      << open.diagnostics;
+}
+
 TEST(Lexer, EllipsisIsOneToken) {
   using K = TokenKind;
   EXPECT_EQ(kinds(lex("x[..., 1:] .. x.T")),

@@ -76,6 +76,7 @@ enum class Builtin {
   TopkMask,     // dimArg = K
   ArgMax,       // axes (one axis, or every axis: a flat index), keepdim
   ArgMin,
+  Einsum,       // einsum
 };
 
 enum class ExprKind {
@@ -103,6 +104,14 @@ struct SliceItem {
   Kind kind = Kind::Range;
   Loc loc;
   ExprPtr start, stop; // Range: either may be null (omitted); Index: start
+};
+
+/// Checked: `einsum("bhid,bhjd->bhij", q, k)` with every letter numbered in
+/// order of first appearance.
+struct EinsumSpec {
+  std::vector<std::vector<int>> inputs; // the letters of each operand's axes
+  std::vector<int> output;              // the letters of the result's axes
+  std::vector<DimExpr> extents;         // per letter
 };
 
 /// Checked: what a slice takes from one axis of its base. A range gives the
@@ -152,6 +161,10 @@ struct Expr {
   // Reduce (and ReduceAxis)
   ReduceKind reduceKind = ReduceKind::Sum;
   std::vector<int> boundIndices;          // ids into Model::indexVars
+
+  // Call of einsum: the subscripts as written (without quotes), and checked.
+  std::string einsumText;
+  EinsumSpec einsum;
 
   // Slice
   std::vector<SliceItem> sliceItems;

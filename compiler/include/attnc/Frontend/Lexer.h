@@ -28,6 +28,7 @@ enum class TokenKind {
   // punctuation
   LBrace, RBrace, LParen, RParen, LBracket, RBracket,
   Comma, Colon, Assign, Dot, Ellipsis,
+  String, // "..." on one line: only einsum's subscripts
   Plus, Minus, Star, Slash, Percent, Power, At,
   Lt, Le, Gt, Ge, EqEq, NotEq, AndAnd, OrOr, Not,
 };

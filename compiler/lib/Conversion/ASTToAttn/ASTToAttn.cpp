@@ -178,6 +178,7 @@ private:
   Value broadcastOffAxis(Location l, Value x, const A::ValueType &from, const Shape &to,
                          int64_t keep);
   Value emitArgReduce(const A::Expr &e, Value x);
+  Value emitEinsum(const A::Expr &e, ValueRange operands);
   Value emitComprehension(const A::Decl &d);
   void hoistSubscriptedExprs(const A::Expr &e);
   ScheduleAttr scheduleAttr(const A::Model &m);
@@ -414,6 +415,12 @@ Value Generator::emitCall(const A::Expr &e, bool element) {
   case A::Builtin::ArgMax:
   case A::Builtin::ArgMin:
     return emitArgReduce(e, targ(0));
+  case A::Builtin::Einsum: {
+    SmallVector<Value> operands;
+    for (unsigned i = 0; i < e.operands.size(); ++i)
+      operands.push_back(targ(i));
+    return emitEinsum(e, operands);
+  }
   case A::Builtin::LogSumExp: {
     Value kept = logSumExpKept(l, asFloatTensor(targ(0), l), e.operands[0]->type, e.axes);
     return e.keepdim ? kept : dropKeptAxes(l, kept, e);
@@ -601,6 +608,64 @@ Value Generator::broadcastOffAxis(Location l, Value x, const A::ValueType &from,
         indices[a] = indexConst(l, 0);
     return indices;
   });
+}
+
+/// einsum: the comprehension `r[out...] = sum(rest...: a[...] * b[...] ...)`
+/// over the result's letters, summing over the others: the form of a
+/// contraction written by hand, which later passes recognise the same way.
+Value Generator::emitEinsum(const A::Expr &e, ValueRange operands) {
+  Location l = loc(e.loc);
+  const A::EinsumSpec &spec = e.einsum;
+  bool isFloat = e.type.kind == A::ElemKind::Float;
+  Type scalar = elementType(e.type.kind, true), index = builder.getIndexType();
+  SmallVector<Value> tensors, letterExtents, outExtents, sumExtents;
+  for (Value v : operands)
+    tensors.push_back(isFloat ? asFloatTensor(v, l) : convertElements(v, builder.getI64Type(), l));
+  for (const DimExpr &d : spec.extents)
+    letterExtents.push_back(emitDimExpr(d, l));
+  SmallVector<int> summed;
+  for (int id = 0; id < (int)spec.extents.size(); ++id)
+    if (!llvm::is_contained(spec.output, id))
+      summed.push_back(id);
+  for (int id : spec.output)
+    outExtents.push_back(letterExtents[id]);
+  for (int id : summed)
+    sumExtents.push_back(letterExtents[id]);
+  auto op = builder.create<ComprehensionOp>(l, tensorType(e.type), outExtents);
+  OpBuilder::InsertionGuard guard(builder);
+  Block *body = builder.createBlock(&op.getBody());
+  SmallVector<Value> letter(spec.extents.size());
+  for (int id : spec.output)
+    letter[id] = body->addArgument(index, l);
+  // The product of the operands at the letters' current values.
+  auto product = [&]() -> Value {
+    Value p;
+    for (auto [t, axes] : llvm::zip(tensors, spec.inputs)) {
+      SmallVector<Value> indices;
+      for (int id : axes)
+        indices.push_back(letter[id]);
+      Value v = builder.create<ReadOp>(l, cast<RankedTensorType>(t.getType()).getElementType(), t,
+                                       indices, /*in_bounds=*/true);
+      if (!isFloat)
+        v = builder.create<ConvertOp>(l, index, v);
+      p = p ? builder.create<MulOp>(l, scalar, p, v).getResult() : v;
+    }
+    return p;
+  };
+  Value v;
+  if (summed.empty()) {
+    v = product();
+  } else {
+    auto sum = builder.create<IndexReduceOp>(l, scalar, ReduceKind::sum, sumExtents);
+    OpBuilder::InsertionGuard inner(builder);
+    Block *sumBody = builder.createBlock(&sum.getBody());
+    for (int id : summed)
+      letter[id] = sumBody->addArgument(index, l);
+    builder.create<YieldOp>(l, product());
+    v = sum.getResult();
+  }
+  builder.create<YieldOp>(l, convertElements(v, tensorType(e.type).getElementType(), l));
+  return op.getResult();
 }
 
 /// argmax/argmin: a comprehension over the kept axes whose element is the
