@@ -554,6 +554,46 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
     }
     // The softmax and the producers of its scores are now dead; the
     // canonicalizer that follows in the pipeline removes them.
+    if (reportMissed)
+      remarkUnnormalised();
+  }
+
+  /// Whether `mm` looks like an attention score `q @ k.T`: its right operand
+  /// is a transpose, or both operands are batched alike (rank 3 or more).
+  /// A layer's projection (`x @ w`, w a matrix) is neither.
+  static bool isScoreLike(MatmulOp mm) {
+    auto lhs = cast<RankedTensorType>(mm.getLhs().getType());
+    auto rhs = cast<RankedTensorType>(mm.getRhs().getType());
+    return mm.getRhs().getDefiningOp<TransposeOp>() ||
+           (lhs.getRank() >= 3 && lhs.getRank() == rhs.getRank());
+  }
+
+  /// A product whose weights come from a score through element-wise ops
+  /// alone, with no softmax (sigmoid or ReLU attention): the fused kernel
+  /// normalises with a softmax, so such a chain runs as two products, and
+  /// says so at its first element-wise op.
+  void remarkUnnormalised() {
+    getOperation().walk([&](MatmulOp weighted) {
+      Operation *def = weighted.getLhs().getDefiningOp();
+      if (!def || !isa<ElementwiseOpInterface>(def) || !isScoreLike(weighted))
+        return;
+      Operation *activation = def;
+      while (def && isa<ElementwiseOpInterface>(def)) {
+        Operation *next = nullptr;
+        for (Value operand : def->getOperands())
+          if (auto t = dyn_cast<RankedTensorType>(operand.getType()); t && t.getRank() >= 2)
+            if ((next = operand.getDefiningOp()))
+              break;
+        if (auto score = dyn_cast_or_null<MatmulOp>(next); score && isScoreLike(score)) {
+          activation->emitRemark("attention chain not fused: its weights are not a softmax "
+                                 "of the score (attention without normalisation, such as "
+                                 "sigmoid or ReLU attention, is not fused), so it runs as two "
+                                 "matrix products and the score matrix is materialised");
+          return;
+        }
+        def = next;
+      }
+    });
   }
 };
 
