@@ -11,7 +11,7 @@ Two families, both seeded deterministically by random.Random:
   * expression graphs: random compositions of the language's tensor
     operations (elementwise functions, broadcasting arithmetic, where, matmul,
     .T, transpose, reductions by axis and over bound indices, softmax,
-    layernorm, rmsnorm, heads/unheads, concat, reshape, comprehensions with
+    layernorm, rmsnorm, heads/unheads, concat, reshape, slices, einsum, comprehensions with
     shifted, zero-padded reads);
   * projection chains: x @ w (or @ w.T) again and again over widths that are
     no multiple of a vector, each followed by what models put after a
@@ -442,7 +442,7 @@ def render_expr(spec, name):
         r = op["r"]
         kind = _pick(r[0], ["unary", "unary", "binary", "binary", "where", "matmul", "reduce",
                             "softmax", "norm", "transpose", "heads", "concat", "comp", "shift",
-                            "bound", "reshape"])
+                            "bound", "reshape", "slice", "einsum"])
         # Mostly extend the latest value, so that operations chain.
         a_name, a_shape, a_input = values[-1] if r[1] < 0.6 else _pick(r[5], values)
         dst = fresh()
@@ -573,6 +573,28 @@ def render_expr(spec, name):
             text = None
             lets.append("  let %s[i] = %s(j: %s[i, j] * 0.5)" % (dst, f, a_name))
             shape = a_shape[:1]
+        elif kind == "slice":
+            if len(a_shape) < 1:
+                continue
+            form = _pick(r[2], ["tail", "first", "last_column"])
+            if form == "tail":
+                text = "%s[..., 1:]" % a_name
+                shape = a_shape[:-1] + ["(%s) - 1" % a_shape[-1]]
+            elif form == "first":
+                text = "%s[0]" % a_name
+                shape = a_shape[1:]
+            elif len(a_shape) >= 2:
+                text = "%s[:, -1]" % a_name
+                shape = a_shape[:1] + a_shape[2:]
+            else:
+                continue
+        elif kind == "einsum":
+            if len(a_shape) != 2:
+                continue
+            partners = [v for v in values if len(v[1]) == 2 and v[1][1] == a_shape[1]]
+            b_name, b_shape, _ = _pick(r[3], partners)
+            text = 'einsum("ij,kj->ik", %s, %s)' % (a_name, b_name)
+            shape = [a_shape[0], b_shape[0]]
         elif kind == "reshape":
             if len(a_shape) < 2:
                 continue
