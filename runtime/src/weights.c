@@ -241,7 +241,7 @@ attnc_status attnc_weights_lookup(const attnc_weights *w, const char *param, con
   attnc_clear_error();
   if (!w || !param)
     return attnc_fail(ATTNC_ERR_NULL_POINTER, "attnc_weights_lookup: %s is NULL",
-                      w ? "name" : "weights");
+                      w ? "param" : "weights");
   size_t i;
   attnc_status s = attnc_weights_index_for(w, param, &i);
   return s != ATTNC_OK ? s : view(w, i, name, out);

@@ -342,7 +342,8 @@ bad:
  * .npy: a magic string, a Python dict literal, the data
  *===----------------------------------------------------------------------===*/
 
-/* The value of `'key':` in the header dict, or NULL. */
+/* Where the value of `'key':` in the header dict starts (inside the header),
+ * or NULL. */
 static const char *npy_field(const char *header, size_t len, const char *key) {
   size_t k = strlen(key);
   for (size_t i = 0; i + k + 2 < len; ++i)
@@ -351,7 +352,7 @@ static const char *npy_field(const char *header, size_t len, const char *key) {
       const char *p = header + i + k + 2;
       while (p < header + len && (*p == ' ' || *p == ':'))
         ++p;
-      return p;
+      return p < header + len ? p : NULL;
     }
   return NULL;
 }
@@ -401,7 +402,7 @@ static attnc_status read_npy(attnc_weights *w, const char *path, const char *nam
                       "%s: '%.*s' has a dtype attnc does not read (a little-endian number "
                       "type is needed)",
                       path, (int)name_len, name);
-  if (!order || strncmp(order, "False", 5) != 0)
+  if (!order || h + hl - order < 5 || memcmp(order, "False", 5) != 0)
     return attnc_fail(ATTNC_ERR_UNSUPPORTED,
                       "%s: '%.*s' is stored in Fortran order; save it C-contiguous "
                       "(numpy.ascontiguousarray)",

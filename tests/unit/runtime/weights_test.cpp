@@ -282,6 +282,28 @@ TEST(Weights, NpyIsOneTensorNamedAfterTheFile) {
                   "malformed .npy shape");
 }
 
+/// A .npy image whose header is `dict` as given, then `data`.
+Bytes rawNpy(const std::string &dict, const Bytes &data) {
+  Bytes b = "\x93NUMPY";
+  b += '\x01';
+  b += '\x00';
+  putLE(b, dict.size(), 2);
+  return b + dict + data;
+}
+
+TEST(Weights, NpyHeadersEndingAtAKeyAreRefused) {
+  // A key at the very end of the header has no value inside it: found by
+  // fuzzing, such a header once sent the reader past the end of the file.
+  expectOpenFails("descr_at_end.npy", rawNpy("{'shape': (1,), 'descr':", kSixFloats.substr(0, 4)),
+                  ATTNC_ERR_UNSUPPORTED, "a dtype attnc does not read");
+  expectOpenFails("order_at_end.npy",
+                  rawNpy("{'descr': '<f4', 'shape': (1,), 'fortran_order': Fa",
+                         kSixFloats.substr(0, 4)),
+                  ATTNC_ERR_UNSUPPORTED, "Fortran order");
+  expectOpenFails("quote_at_end.npy", rawNpy("{'shape': (1,), 'descr': '", kSixFloats.substr(0, 4)),
+                  ATTNC_ERR_UNSUPPORTED, "a dtype attnc does not read");
+}
+
 TEST(Weights, NpzEntriesAreStoredNpyImages) {
   // numpy.savez's layout: "name.npy" entries, zip64 extras, data anywhere.
   Bytes a = npy("<f4", "(2, 3)", kSixFloats, false, 1);
