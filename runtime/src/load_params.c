@@ -15,26 +15,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Whether every dim the expression reads has a value (>= 0). */
-static int known(attnc_expr e, const int64_t *dims) {
-  for (int64_t i = 0; i < e.n; ++i) {
-    if (e.tokens[i] == ATTNC_TOK_DIM && dims[e.tokens[i + 1]] < 0)
-      return 0;
-    if (e.tokens[i] == ATTNC_TOK_CONST || e.tokens[i] == ATTNC_TOK_DIM)
-      ++i; /* skip the operand */
-  }
-  return 1;
-}
-
 /* Whether the expression reads dim d. */
 static int reads_dim(attnc_expr e, int64_t d) {
   for (int64_t i = 0; i < e.n; ++i) {
     if (e.tokens[i] == ATTNC_TOK_DIM && e.tokens[i + 1] == d)
       return 1;
     if (e.tokens[i] == ATTNC_TOK_CONST || e.tokens[i] == ATTNC_TOK_DIM)
-      ++i;
+      ++i; /* skip the operand */
   }
   return 0;
+}
+
+/* Whether every dim the expression reads has a value (>= 0). */
+static int known(const attnc_sig *sig, attnc_expr e, const int64_t *dims) {
+  for (int64_t d = 0; d < sig->n_dims; ++d)
+    if (dims[d] < 0 && reads_dim(e, d))
+      return 0;
+  return 1;
 }
 
 /* "param 'w' is f32[S, E] (S = 3, E = 4), but 'w' in FILE has shape [3, 5]":
@@ -92,7 +89,7 @@ static attnc_status check_shapes(const attnc_sig *sig, const attnc_weights *w,
             dims[d] = extents[a];
           continue;
         }
-        if (!known(e, dims))
+        if (!known(sig, e, dims))
           continue;
         attnc_eval_result r = attnc_expr_eval(e, dims);
         if (r.error != ATTNC_EVAL_OK || r.value != extents[a])

@@ -183,15 +183,20 @@ private:
   void hoistSubscriptedExprs(const A::Expr &e);
   ScheduleAttr scheduleAttr(const A::Model &m);
 
-  /// In element context every value is a scalar: rank-0 tensors are read.
-  Value scalarize(Value v, Location l) {
-    auto t = dyn_cast<RankedTensorType>(v.getType());
-    if (!t)
-      return v;
-    Value r = builder.create<ReadOp>(l, v, ValueRange{});
+  /// One element of `tensor`; integers are read as index scalars, the type
+  /// of every Int scalar.
+  Value readElement(Location l, Value tensor, ValueRange indices, bool inBounds) {
+    Value r = builder.create<ReadOp>(l, cast<RankedTensorType>(tensor.getType()).getElementType(),
+                                     tensor, indices, inBounds);
     if (r.getType().isInteger(64))
       r = builder.create<ConvertOp>(l, builder.getIndexType(), r);
     return r;
+  }
+  /// In element context every value is a scalar: rank-0 tensors are read.
+  Value scalarize(Value v, Location l) {
+    if (!isa<RankedTensorType>(v.getType()))
+      return v;
+    return readElement(l, v, ValueRange{}, /*inBounds=*/false);
   }
   /// Converts a tensor's elements (or a scalar) to `elem`, if needed.
   Value convertElements(Value v, Type elem, Location l) {
@@ -536,11 +541,7 @@ Value Generator::emitSubscript(const A::Expr &e) {
     plain &= sub.kind == A::ExprKind::Name && sub.refKind == A::RefKind::Index;
     indices.push_back(convertElements(emit(sub, true), builder.getIndexType(), l));
   }
-  Value r = builder.create<ReadOp>(l, cast<RankedTensorType>(tensor.getType()).getElementType(),
-                                   tensor, indices, plain && !indices.empty());
-  if (r.getType().isInteger(64))
-    r = builder.create<ConvertOp>(l, builder.getIndexType(), r);
-  return r;
+  return readElement(l, tensor, indices, plain && !indices.empty());
 }
 
 /// A comprehension over `extents` whose element is `base` read at
@@ -644,10 +645,7 @@ Value Generator::emitEinsum(const A::Expr &e, ValueRange operands) {
       SmallVector<Value> indices;
       for (int id : axes)
         indices.push_back(letter[id]);
-      Value v = builder.create<ReadOp>(l, cast<RankedTensorType>(t.getType()).getElementType(), t,
-                                       indices, /*in_bounds=*/true);
-      if (!isFloat)
-        v = builder.create<ConvertOp>(l, index, v);
+      Value v = readElement(l, t, indices, /*inBounds=*/true);
       p = p ? builder.create<MulOp>(l, scalar, p, v).getResult() : v;
     }
     return p;
@@ -705,13 +703,7 @@ Value Generator::emitArgReduce(const A::Expr &e, Value x) {
     Value arg = reduced && !e.keepdim ? Value() : body->addArgument(index, l);
     outer.push_back(reduced ? indexConst(l, 0) : arg);
   }
-  // Integer elements are read as index scalars, as everywhere.
-  auto read = [&](Value t, ValueRange indices, bool inBounds) -> Value {
-    Value v = builder.create<ReadOp>(l, cast<RankedTensorType>(t.getType()).getElementType(), t,
-                                     indices, inBounds);
-    return isFloat ? v : builder.create<ConvertOp>(l, index, v).getResult();
-  };
-  Value extremeHere = read(extreme, outer, false);
+  Value extremeHere = readElement(l, extreme, outer, /*inBounds=*/false);
   auto firstWhere = [&](bool nan) -> Value {
     auto r = builder.create<IndexReduceOp>(l, index, ReduceKind::min, innerExtents);
     OpBuilder::InsertionGuard inner(builder);
@@ -725,7 +717,7 @@ Value Generator::emitArgReduce(const A::Expr &e, Value x) {
       position = builder.create<arith::AddIOp>(
           l, position, builder.create<arith::MulIOp>(l, indices[a], strides[k++]));
     }
-    Value v = read(x, indices, /*inBounds=*/true);
+    Value v = readElement(l, x, indices, /*inBounds=*/true);
     Value hit = builder.create<CmpOp>(l, builder.getI1Type(), CmpPredicate::ne, v, v);
     if (!nan)
       hit = builder.create<CmpOp>(l, builder.getI1Type(), CmpPredicate::eq, v, extremeHere);
