@@ -208,12 +208,49 @@ static attnc_status take_dims(const attnc_sig *sig, const int64_t *user, int64_t
   return ATTNC_OK;
 }
 
+/* Splits `L R -` (reverse Polish) into L and R; 0 when `e` is no
+ * subtraction. */
+static int split_difference(attnc_expr e, attnc_expr *lhs, attnc_expr *rhs) {
+  if (e.n < 5 || e.tokens[e.n - 1] != ATTNC_TOK_SUB)
+    return 0;
+  /* L ends where the stack last holds exactly one value before the end. */
+  int64_t depth = 0, lhs_end = -1;
+  for (int64_t i = 0; i < e.n - 1; ++i) {
+    int64_t tok = e.tokens[i];
+    if (tok == ATTNC_TOK_CONST || tok == ATTNC_TOK_DIM) {
+      ++i;
+      ++depth;
+    } else {
+      --depth;
+    }
+    if (depth == 1)
+      lhs_end = i + 1;
+  }
+  if (lhs_end <= 0 || depth != 2)
+    return 0;
+  *lhs = (attnc_expr){e.tokens, lhs_end};
+  *rhs = (attnc_expr){e.tokens + lhs_end, e.n - 1 - lhs_end};
+  return 1;
+}
+
 static attnc_status run_checks(const attnc_sig *sig, const int64_t *dims) {
   const int64_t *p = sig->first_check;
   for (int64_t c = 0; c < sig->n_checks; ++c, p = attnc_expr_next(p)) {
     attnc_expr e = attnc_expr_at(p);
     attnc_eval_result r = attnc_expr_eval(e, dims);
     /* abi.md: any failing check, overflow included, is a shape mismatch. */
+    attnc_expr lhs, rhs;
+    if (r.error == ATTNC_EVAL_NEGATIVE && split_difference(e, &lhs, &rhs)) {
+      /* `L - R >= 0` is the bound `R <= L` (`dim S <= 512`, a slice's
+       * start within its axis): say it so. */
+      char l[ATTNC_PIECE], rr[ATTNC_PIECE], values[ATTNC_PIECE];
+      attnc_expr_format(sig, lhs, l, sizeof l);
+      attnc_expr_format(sig, rhs, rr, sizeof rr);
+      attnc_format_dim_values(sig, dims, values, sizeof values);
+      return attnc_fail(ATTNC_ERR_SHAPE_MISMATCH,
+                        "shape check '%s <= %s' fails: %s is %" PRId64 " (with %s)", rr, l, rr,
+                        attnc_expr_eval(rhs, dims).value, values);
+    }
     if (r.error != ATTNC_EVAL_OK)
       return fail_eval(sig, "shape check", e, r, dims, 1);
   }
@@ -519,10 +556,11 @@ static void describe_origin(const workspace *w, int64_t n_tensors, int64_t globa
   snprintf(buf, size, "an earlier tensor");
 }
 
-/* Infers the symbolic dims from every axis whose extent is exactly one dim,
- * checking that all such axes agree, and fixed dims too. */
-static attnc_status infer_dims(const attnc_sig *sig, workspace *w) {
-  for (int64_t i = 0; i < sig->n_tensors; ++i) {
+/* Infers the symbolic dims from every axis of the first `known` tensors
+ * whose extent is exactly one dim, checking that all such axes agree, and
+ * fixed dims too. */
+static attnc_status infer_dims(const attnc_sig *sig, workspace *w, int64_t known) {
+  for (int64_t i = 0; i < known; ++i) {
     const attnc_sig_tensor *t = &w->tensors[i];
     const int64_t *p = t->first_axis;
     for (int32_t a = 0; a < t->rank; ++a, p = attnc_expr_next(p)) {
@@ -542,7 +580,7 @@ static attnc_status infer_dims(const attnc_sig *sig, workspace *w) {
         w->origin[d] = global_axis;
       } else if (w->dims[d] != extent) {
         char origin[ATTNC_PIECE];
-        describe_origin(w, sig->n_tensors, w->origin[d], origin, sizeof origin);
+        describe_origin(w, known, w->origin[d], origin, sizeof origin);
         return attnc_fail(ATTNC_ERR_SHAPE_MISMATCH,
                           "%s '%s': axis %" PRId32 " is %" PRId64 ", dim %s is %" PRId64
                           " (from %s)",
@@ -553,16 +591,18 @@ static attnc_status infer_dims(const attnc_sig *sig, workspace *w) {
   for (int64_t d = 0; d < sig->n_dims; ++d)
     if (attnc_sig_dim_fixed(sig, d) < 0 && w->origin[d] < 0)
       return attnc_fail(ATTNC_ERR_INVALID_ARGUMENT,
-                        "dim %s cannot be inferred: no tensor of model '%s' has an axis of "
+                        "dim %s cannot be inferred: no %s of model '%s' has an axis of "
                         "extent exactly %s (the model's _run function takes dims explicitly)",
-                        attnc_sig_dim_name(sig, d), sig->name, attnc_sig_dim_name(sig, d));
+                        attnc_sig_dim_name(sig, d),
+                        known == sig->n_tensors ? "tensor" : "input or param", sig->name,
+                        attnc_sig_dim_name(sig, d));
   return ATTNC_OK;
 }
 
-/* Compares every axis that inference did not already settle with its
- * expression evaluated over the inferred dims. */
-static attnc_status check_extents(const attnc_sig *sig, workspace *w) {
-  for (int64_t i = 0; i < sig->n_tensors; ++i) {
+/* Compares every axis of the first `known` tensors that inference did not
+ * already settle with its expression evaluated over the inferred dims. */
+static attnc_status check_extents(const attnc_sig *sig, workspace *w, int64_t known) {
+  for (int64_t i = 0; i < known; ++i) {
     const attnc_sig_tensor *t = &w->tensors[i];
     const int64_t *p = t->first_axis;
     for (int32_t a = 0; a < t->rank; ++a, p = attnc_expr_next(p)) {
@@ -591,6 +631,26 @@ static attnc_status check_extents(const attnc_sig *sig, workspace *w) {
   return ATTNC_OK;
 }
 
+/* Checks the first `known` tensors (inputs, then params, then outputs) as
+ * they describe themselves, infers the dims from them and checks the
+ * model's shape checks and every remaining extent. */
+static attnc_status settle_dims(const attnc_sig *sig, workspace *w, const attnc_tensor *inputs,
+                                const attnc_tensor *params, const attnc_tensor *outputs,
+                                int64_t known) {
+  attnc_status s = ATTNC_OK;
+  for (int64_t i = 0; i < known && s == ATTNC_OK; ++i) {
+    const attnc_tensor *u = i < sig->n_inputs                  ? &inputs[i]
+                            : i < sig->n_inputs + sig->n_params ? &params[i - sig->n_inputs]
+                                : &outputs[i - sig->n_inputs - sig->n_params];
+    w->data[i] = u->data;
+    s = check_tensor(sig, &w->tensors[i], u, w->extents + w->axis_base[i]);
+  }
+  if (s == ATTNC_OK && (s = infer_dims(sig, w, known)) == ATTNC_OK &&
+      (s = run_checks(sig, w->dims)) == ATTNC_OK)
+    s = check_extents(sig, w, known);
+  return s;
+}
+
 static attnc_status model_run_tensors(const attnc_sig *sig, attnc_entry_fn entry,
                                       const attnc_tensor *inputs, size_t n_inputs,
                                       const attnc_tensor *params, size_t n_params,
@@ -612,15 +672,7 @@ static attnc_status model_run_tensors(const attnc_sig *sig, attnc_entry_fn entry
   workspace w;
   if ((s = workspace_init(sig, &w)) != ATTNC_OK)
     return s;
-  for (int64_t i = 0; i < sig->n_tensors && s == ATTNC_OK; ++i) {
-    const attnc_tensor *u = i < sig->n_inputs                  ? &inputs[i]
-                            : i < sig->n_inputs + sig->n_params ? &params[i - sig->n_inputs]
-                                : &outputs[i - sig->n_inputs - sig->n_params];
-    w.data[i] = u->data;
-    s = check_tensor(sig, &w.tensors[i], u, w.extents + w.axis_base[i]);
-  }
-  if (s == ATTNC_OK && (s = infer_dims(sig, &w)) == ATTNC_OK &&
-      (s = run_checks(sig, w.dims)) == ATTNC_OK && (s = check_extents(sig, &w)) == ATTNC_OK)
+  if ((s = settle_dims(sig, &w, inputs, params, outputs, sig->n_tensors)) == ATTNC_OK)
     s = launch(sig, entry, &w, &options);
   free(w.block);
   return s;
@@ -640,11 +692,55 @@ attnc_status attnc_model_run_tensors(const int64_t *sig_words, const char *strin
 }
 
 /*===----------------------------------------------------------------------===*
+ * attnc_model_infer_dims
+ *===----------------------------------------------------------------------===*/
+
+static attnc_status model_infer_dims(const attnc_sig *sig, const attnc_tensor *inputs,
+                                     size_t n_inputs, const attnc_tensor *params,
+                                     size_t n_params, int64_t *dims) {
+  attnc_status s = check_count(sig, "input", sig->n_inputs, inputs, n_inputs);
+  if (s == ATTNC_OK)
+    s = check_count(sig, "param", sig->n_params, params, n_params);
+  if (s == ATTNC_OK && !dims && sig->n_symbolic > 0)
+    s = attnc_fail(ATTNC_ERR_NULL_POINTER,
+                   "dims is NULL, but model '%s' has %" PRId64 " symbolic dim%s", sig->name,
+                   sig->n_symbolic, sig->n_symbolic == 1 ? "" : "s");
+  if (s != ATTNC_OK)
+    return s;
+  workspace w;
+  if ((s = workspace_init(sig, &w)) != ATTNC_OK)
+    return s;
+  s = settle_dims(sig, &w, inputs, params, NULL, sig->n_inputs + sig->n_params);
+  if (s == ATTNC_OK) {
+    int64_t k = 0;
+    for (int64_t d = 0; d < sig->n_dims; ++d)
+      if (attnc_sig_dim_fixed(sig, d) < 0)
+        dims[k++] = w.dims[d];
+  }
+  free(w.block);
+  return s;
+}
+
+attnc_status attnc_model_infer_dims(const int64_t *sig_words, const char *strings,
+                                    const attnc_tensor *inputs, size_t n_inputs,
+                                    const attnc_tensor *params, size_t n_params,
+                                    int64_t *dims) {
+  attnc_sig sig;
+  attnc_status s = begin_call(sig_words, strings, &sig);
+  if (s != ATTNC_OK)
+    return s;
+  return model_infer_dims(&sig, inputs, n_inputs, params, n_params, dims);
+}
+
+/*===----------------------------------------------------------------------===*
  * attnc_model_output_elements
  *===----------------------------------------------------------------------===*/
 
-static attnc_status output_elements(const attnc_sig *sig, const int64_t *user_dims, int index,
-                                    int64_t *dims, size_t *count) {
+/* Evaluates the shape of output #index (its rank entries into `shape`)
+ * and its element count, for the caller's dims; `dims` is scratch for
+ * every dim's value. */
+static attnc_status output_shape(const attnc_sig *sig, const int64_t *user_dims, int index,
+                                 int64_t *dims, int64_t *shape, size_t *count) {
   if (index < 0 || index >= sig->n_outputs)
     return attnc_fail(ATTNC_ERR_INVALID_ARGUMENT,
                       "output index %d is out of range: model '%s' has %" PRId64 " output%s",
@@ -658,9 +754,8 @@ static attnc_status output_elements(const attnc_sig *sig, const int64_t *user_di
     return s;
 
   attnc_sig_tensor t = attnc_sig_tensor_at(sig, sig->n_inputs + sig->n_params + index);
-  const int64_t *p;
+  const int64_t *p = t.first_axis;
   int64_t elements = 1;
-  p = t.first_axis;
   for (int32_t a = 0; a < t.rank; ++a, p = attnc_expr_next(p)) {
     int64_t extent = 0;
     if ((s = eval_axis(sig, &t, a, attnc_expr_at(p), dims, &extent)) != ATTNC_OK)
@@ -668,6 +763,8 @@ static attnc_status output_elements(const attnc_sig *sig, const int64_t *user_di
     if (__builtin_mul_overflow(elements, extent, &elements))
       return attnc_fail(ATTNC_ERR_INVALID_ARGUMENT,
                         "output '%s': the element count overflows int64", t.name);
+    if (shape)
+      shape[a] = extent;
   }
 #if SIZE_MAX < INT64_MAX
   if (elements > (int64_t)SIZE_MAX)
@@ -678,20 +775,37 @@ static attnc_status output_elements(const attnc_sig *sig, const int64_t *user_di
   return ATTNC_OK;
 }
 
+/* Runs output_shape with scratch for the dims. */
+static attnc_status with_output_shape(const int64_t *sig_words, const char *strings,
+                                      const int64_t *user_dims, int index, int64_t *shape,
+                                      size_t *count) {
+  attnc_sig sig;
+  attnc_status s = begin_call(sig_words, strings, &sig);
+  if (s != ATTNC_OK)
+    return s;
+  int64_t *values = malloc((size_t)(sig.n_dims > 0 ? sig.n_dims : 1) * sizeof(int64_t));
+  if (!values)
+    return attnc_fail(ATTNC_ERR_OUT_OF_MEMORY, "out of memory");
+  s = output_shape(&sig, user_dims, index, values, shape, count);
+  free(values);
+  return s;
+}
+
 size_t attnc_model_output_elements(const int64_t *sig_words, const char *strings,
                                    const int64_t *dims, int index) {
-  attnc_sig sig;
-  if (begin_call(sig_words, strings, &sig) != ATTNC_OK)
-    return 0;
-  int64_t *values = malloc((size_t)(sig.n_dims > 0 ? sig.n_dims : 1) * sizeof(int64_t));
-  if (!values) {
-    attnc_fail(ATTNC_ERR_OUT_OF_MEMORY, "out of memory");
-    return 0;
+  size_t count = 0;
+  return with_output_shape(sig_words, strings, dims, index, NULL, &count) == ATTNC_OK ? count
+                                                                                       : 0;
+}
+
+attnc_status attnc_model_output_shape(const int64_t *sig_words, const char *strings,
+                                      const int64_t *dims, int index, int64_t *shape) {
+  if (!shape) {
+    attnc_clear_error();
+    return attnc_fail(ATTNC_ERR_NULL_POINTER, "shape is NULL");
   }
   size_t count = 0;
-  output_elements(&sig, dims, index, values, &count);
-  free(values);
-  return count;
+  return with_output_shape(sig_words, strings, dims, index, shape, &count);
 }
 
 /*===----------------------------------------------------------------------===*

@@ -13,3 +13,8 @@ cmake -S "$project" -B "$work/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix"
       -DCMAKE_EXE_LINKER_FLAGS="${ATTNC_LINK_FLAGS:-}" >"$work/configure.log"
 cmake --build "$work/build"
 "$work/build/app"
+# The installed driver names the installed runtime, for build scripts and
+# the Python package.
+test "$("$work/prefix/bin/attnc" --print-runtime-library)" = "$work/prefix/lib/libattnc_runtime.a"
+test "$("$work/prefix/bin/attnc" --print-include-dir)" = "$work/prefix/include"
+test -f "$work/prefix/include/attnc/runtime.h"

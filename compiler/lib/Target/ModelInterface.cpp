@@ -188,6 +188,15 @@ std::string generateHeader(const Module &module, const std::vector<std::string> 
           "    attnc_tensor* outputs, size_t n_outputs, const attnc_exec* exec);\n\n";
     os << "/* Element count of output #index for these dims (0 if dims are invalid). */\n";
     os << "size_t " << p << "_output_elements(const " << p << "_dims* dims, int index);\n\n";
+    os << "/* Extents of output #index for these dims, its rank entries written to shape. */\n";
+    os << "attnc_status " << p << "_output_shape(const " << p
+       << "_dims* dims, int index, int64_t* shape);\n\n";
+    os << "/* The symbolic dims that the inputs and params imply, checked as _run_tensors\n"
+          " * checks them: with _output_shape, what a caller needs to allocate outputs. */\n";
+    os << "attnc_status " << p
+       << "_infer_dims(const attnc_tensor* inputs, size_t n_inputs,\n"
+          "    const attnc_tensor* params, size_t n_params, "
+       << p << "_dims* dims);\n\n";
     os << "/* Bytes of exec->workspace a run with these dims needs (SIZE_MAX if dims are\n"
           " * invalid): the run's intermediates then live there, not in memory it allocates. */\n";
     os << "size_t " << p << "_workspace_bytes(const " << p << "_dims* dims);\n\n";

@@ -6,7 +6,8 @@
 // have no "__" at all (they never meet a private one). Two public names
 // P_SUFFIX and Q_SUFFIX2 could only meet if a suffix ended with '_' and
 // another suffix, which none of run, run_tensors, output_elements,
-// workspace_bytes, manifest_json, dims, inputs, params, outputs does.
+// output_shape, infer_dims, workspace_bytes, load_params, manifest_json,
+// dims, inputs, params, outputs does.
 //
 //===----------------------------------------------------------------------===//
 

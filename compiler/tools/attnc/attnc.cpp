@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Driver.h"
+#include "RuntimeLocation.h"
 
 #include "attnc/Dialect/Attn/IR/ScheduleRules.h"
 #include "attnc/Pipelines/Registration.h"
@@ -75,6 +76,14 @@ cl::opt<bool> explainFusion("explain-fusion",
 cl::opt<std::string> rpassMissed("Rpass-missed",
                                  cl::desc("Report missed optimisations of this pass (fuse)"),
                                  cl::value_desc("pass"), cl::cat(category));
+
+cl::opt<bool> printRuntimeLibrary(
+    "print-runtime-library",
+    cl::desc("Print the path of libattnc_runtime.a, which compiled models link with"),
+    cl::cat(category));
+cl::opt<bool> printIncludeDir("print-include-dir",
+                              cl::desc("Print the directory holding attnc/runtime.h"),
+                              cl::cat(category));
 
 cl::opt<std::string> modelName("model", cl::desc("Run only this model of the file"),
                                cl::value_desc("name"), cl::cat(runCategory));
@@ -220,6 +229,14 @@ int main(int argc, char **argv) {
     return kUsageError;
   }
 
+  if (printRuntimeLibrary || printIncludeDir) {
+    if (!inputFile.empty() || (printRuntimeLibrary && printIncludeDir))
+      return error(kUsageError, "--print-runtime-library and --print-include-dir take nothing "
+                                "else");
+    return printRuntimeLocation(printRuntimeLibrary ? RuntimeFile::Library
+                                                    : RuntimeFile::IncludeDir,
+                                argv[0]);
+  }
   if (inputFile.empty())
     return error(kUsageError, "no input file (usage: attnc [compile|run|bench] MODEL.attn "
                               "[options]; see --help)");

@@ -152,6 +152,19 @@ attnc_status attnc_model_run_tensors(const int64_t *sig, const char *strings,
 size_t attnc_model_output_elements(const int64_t *sig, const char *strings,
                                    const int64_t *dims, int index);
 
+/* NAME_output_shape: the extents of output #index for these dims, its rank
+ * entries written to `shape` (the rank is in the manifest and the header). */
+attnc_status attnc_model_output_shape(const int64_t *sig, const char *strings,
+                                      const int64_t *dims, int index, int64_t *shape);
+
+/* NAME_infer_dims: the symbolic dims (NAME_dims as int64_t[]) that the
+ * inputs and params imply, with the same checks as NAME_run_tensors makes
+ * of them (dtypes, ranks, extents, the model's shape checks). */
+attnc_status attnc_model_infer_dims(const int64_t *sig, const char *strings,
+                                    const attnc_tensor *inputs, size_t n_inputs,
+                                    const attnc_tensor *params, size_t n_params,
+                                    int64_t *dims);
+
 /* NAME_workspace_bytes: the bytes of workspace (attnc_exec.workspace) that
  * hold every intermediate of a run with these dims on up to every online
  * core, or SIZE_MAX when the dims are invalid (the reason is in

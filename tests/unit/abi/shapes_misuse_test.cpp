@@ -117,6 +117,57 @@ TEST_F(Offset, RunNegativeDimInACompoundExtent) {
                 "dim Q is -1, must be >= 0");
 }
 
+TEST_F(Offset, InferDimsFromInputsAlone) {
+  abi_offset_dims dims{-7, -7};
+  EXPECT_OK(abi_offset_infer_dims(inputs.data(), inputs.size(), nullptr, 0, &dims));
+  EXPECT_EQ(dims.N, N);
+  EXPECT_EQ(dims.Q, Q);
+}
+
+TEST_F(Offset, InferDimsChecksCompoundExtents) {
+  yShape[1] = Q + 2;
+  abi_offset_dims dims{-7, -7};
+  EXPECT_MISUSE(abi_offset_infer_dims(inputs.data(), inputs.size(), nullptr, 0, &dims),
+                ATTNC_ERR_SHAPE_MISMATCH,
+                "input 'y': axis 1 is 6, expected 1 + Q = 5 (with N = 2, Q = 4)");
+  EXPECT_EQ(dims.N, -7); // untouched on failure
+}
+
+TEST_F(Offset, InferDimsMisuse) {
+  abi_offset_dims dims{};
+  EXPECT_MISUSE(abi_offset_infer_dims(inputs.data(), 1, nullptr, 0, &dims),
+                ATTNC_ERR_INVALID_ARGUMENT, "model 'offset' has 2 inputs, got 1");
+  EXPECT_MISUSE(abi_offset_infer_dims(inputs.data(), inputs.size(), nullptr, 0, nullptr),
+                ATTNC_ERR_NULL_POINTER, "dims is NULL, but model 'offset' has 2 symbolic dims");
+  inputs[0].dtype = ATTNC_BF16;
+  EXPECT_MISUSE(abi_offset_infer_dims(inputs.data(), inputs.size(), nullptr, 0, &dims),
+                ATTNC_ERR_DTYPE_MISMATCH, "input 'x': dtype is bf16, the model expects f32");
+}
+
+TEST_F(Compound, InferDimsCannotInferADimSeenOnlyInACompoundExtent) {
+  abi_compound_dims inferred{};
+  EXPECT_MISUSE(abi_compound_infer_dims(&xT, 1, &scaleT, 1, &inferred),
+                ATTNC_ERR_INVALID_ARGUMENT,
+                "dim P cannot be inferred: no input or param of model 'compound' has an axis "
+                "of extent exactly P");
+}
+
+TEST_F(Compound, OutputShapeOfACompoundExtent) {
+  int64_t shape[2] = {-1, -1};
+  EXPECT_OK(abi_compound_output_shape(&dims, 0, shape));
+  EXPECT_EQ(shape[0], N);
+  EXPECT_EQ(shape[1], 2 * P);
+  EXPECT_MISUSE(abi_compound_output_shape(&dims, 1, shape), ATTNC_ERR_INVALID_ARGUMENT,
+                "output index 1 is out of range: model 'compound' has 1 output");
+  EXPECT_MISUSE(abi_compound_output_shape(&dims, 0, nullptr), ATTNC_ERR_NULL_POINTER,
+                "shape is NULL");
+  EXPECT_MISUSE(abi_compound_output_shape(nullptr, 0, shape), ATTNC_ERR_NULL_POINTER,
+                "dims is NULL");
+  dims.P = INT64_C(1) << 62;
+  EXPECT_MISUSE(abi_compound_output_shape(&dims, 0, shape), ATTNC_ERR_INVALID_ARGUMENT,
+                "output 'y': axis 1 extent 'P * 2'");
+}
+
 //===----------------------------------------------------------------------===//
 // split: x: f32[S, E], y = heads(x, 4), so E must divide by 4
 //===----------------------------------------------------------------------===//

@@ -4,8 +4,8 @@
 // docs/internals/abi.md for each model, whose kernel function is named
 // `kernelSymbol(prefix)`: the signature and strings, `prefix__entry`, the
 // public `prefix_run`, `prefix_run_tensors`, `prefix_output_elements`,
-// `prefix_workspace_bytes` and
-// `prefix_manifest_json`, which forward to the runtime. The kernel itself
+// `prefix_output_shape`, `prefix_infer_dims`, `prefix_workspace_bytes`,
+// `prefix_load_params` and `prefix_manifest_json`, which forward to the runtime. The kernel itself
 // becomes internal, so that several models link into one program. The
 // symbols come from the checked AST (its signature and manifest), which is
 // why this pass is built by the CPU backend's pipeline and not registered.
@@ -123,6 +123,8 @@ void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &mod
   e.declare("attnc_model_run", i32, {ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr});
   e.declare("attnc_model_run_tensors", i32, {ptr, ptr, ptr, ptr, i64, ptr, i64, ptr, i64, ptr});
   e.declare("attnc_model_output_elements", i64, {ptr, ptr, ptr, i32});
+  e.declare("attnc_model_output_shape", i32, {ptr, ptr, ptr, i32, ptr});
+  e.declare("attnc_model_infer_dims", i32, {ptr, ptr, ptr, i64, ptr, i64, ptr});
   e.declare("attnc_model_workspace_bytes", i64, {ptr, ptr, ptr, ptr});
   e.declare("attnc_model_load_params", i32, {ptr, ptr, ptr, ptr, ptr});
   auto model3 = [&]() -> SmallVector<Value> {
@@ -139,21 +141,24 @@ void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &mod
     args.append(a.begin(), a.end());
     return e.call("attnc_model_run_tensors", i32, args);
   });
-  e.define(prefix + "_output_elements", i64, {ptr, i32}, [&](ValueRange a) {
-    SmallVector<Value> args = {e.address(prefix + "__signature"), e.address(prefix + "__strings")};
-    args.append(a.begin(), a.end());
-    return e.call("attnc_model_output_elements", i64, args);
-  });
   e.define(prefix + "_workspace_bytes", i64, {ptr}, [&](ValueRange a) {
     SmallVector<Value> args = model3();
     args.append(a.begin(), a.end());
     return e.call("attnc_model_workspace_bytes", i64, args);
   });
-  e.define(prefix + "_load_params", i32, {ptr, ptr, ptr}, [&](ValueRange a) {
-    SmallVector<Value> args = {e.address(prefix + "__signature"), e.address(prefix + "__strings")};
-    args.append(a.begin(), a.end());
-    return e.call("attnc_model_load_params", i32, args);
-  });
+  // The ones that need only the signature.
+  auto forward = [&](StringRef suffix, StringRef runtimeFn, Type result, ArrayRef<Type> args) {
+    e.define(prefix + suffix.str(), result, args, [&](ValueRange a) {
+      SmallVector<Value> all = {e.address(prefix + "__signature"),
+                                e.address(prefix + "__strings")};
+      all.append(a.begin(), a.end());
+      return e.call(runtimeFn, result, all);
+    });
+  };
+  forward("_output_elements", "attnc_model_output_elements", i64, {ptr, i32});
+  forward("_output_shape", "attnc_model_output_shape", i32, {ptr, i32, ptr});
+  forward("_infer_dims", "attnc_model_infer_dims", i32, {ptr, i64, ptr, i64, ptr});
+  forward("_load_params", "attnc_model_load_params", i32, {ptr, ptr, ptr});
   e.define(prefix + "_manifest_json", ptr, {},
            [&](ValueRange) { return e.address(prefix + "__manifest"); });
 }

@@ -37,6 +37,8 @@ std::unique_ptr<HostJit> HostJit::create(std::unique_ptr<llvm::Module> module,
   add("attnc_model_run", reinterpret_cast<void *>(&attnc_model_run));
   add("attnc_model_run_tensors", reinterpret_cast<void *>(&attnc_model_run_tensors));
   add("attnc_model_output_elements", reinterpret_cast<void *>(&attnc_model_output_elements));
+  add("attnc_model_output_shape", reinterpret_cast<void *>(&attnc_model_output_shape));
+  add("attnc_model_infer_dims", reinterpret_cast<void *>(&attnc_model_infer_dims));
   add("attnc_model_workspace_bytes", reinterpret_cast<void *>(&attnc_model_workspace_bytes));
   add("attnc_model_load_params", reinterpret_cast<void *>(&attnc_model_load_params));
   add("attnc_parallel_for", reinterpret_cast<void *>(&attnc_parallel_for));
