@@ -36,8 +36,14 @@ Diagnostics::Diagnostics(std::string fileName, std::string_view source, std::ost
 
 void Diagnostics::error(ast::Loc loc, const std::string &message) {
   printingNotes_ = ++errorCount_ == 1;
-  if (printingNotes_)
-    emit(loc, "error", message);
+  if (!printingNotes_)
+    return;
+  emit(loc, "error", message);
+  for (int id = loc.expansion; expansions_ && id >= 0 && id < (int)expansions_->size();) {
+    const ast::Expansion &e = (*expansions_)[id];
+    emit(e.call, "note", "in the call to '" + e.function + "' here");
+    id = e.call.expansion;
+  }
 }
 
 void Diagnostics::note(ast::Loc loc, const std::string &message) {

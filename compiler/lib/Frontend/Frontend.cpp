@@ -4,6 +4,7 @@
 
 #include "attnc/Frontend/Checker.h"
 #include "attnc/Frontend/Diagnostics.h"
+#include "attnc/Frontend/Functions.h"
 #include "attnc/Frontend/Parser.h"
 
 #include <map>
@@ -68,7 +69,10 @@ std::unique_ptr<ast::Module> parseAndCheck(const std::string &fileName, std::str
     return nullptr;
   }
   std::unique_ptr<ast::Module> module = parseFile(fileName, source, diag);
-  if (!module || !applyDimOverrides(*module, opts, diag) ||
+  if (!module)
+    return nullptr;
+  diag.setExpansions(&module->expansions);
+  if (!expandFunctions(*module, diag) || !applyDimOverrides(*module, opts, diag) ||
       !checkModule(*module, diag))
     return nullptr;
   return module;

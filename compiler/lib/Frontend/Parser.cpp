@@ -120,6 +120,12 @@ private:
 
   // Declarations --------------------------------------------------------------
   bool parseModel(Module &module);
+  bool parseFunction(Module &module);
+  /// `fn` and `return` are words only where a declaration starts, so they
+  /// stay usable as names.
+  bool atWord(const char *word, size_t k = 0) {
+    return peek(k).kind == TokenKind::Ident && peek(k).text == word;
+  }
   bool parseDims(Model &m);
   bool parseTensorDecls(Model &m);
   bool parseDefinition(Model &m);
@@ -188,13 +194,22 @@ std::unique_ptr<Module> Parser::parseFile(const std::string &fileName) {
   auto module = std::make_unique<Module>();
   module->fileName = fileName;
   do {
+    if (atWord("fn") && peek(1).kind == TokenKind::Ident) {
+      if (!parseFunction(*module))
+        return nullptr;
+      continue;
+    }
     if (!at(TokenKind::KwModel)) {
-      fail(peek(), "expected 'model'");
+      fail(peek(), "expected 'model' or 'fn'");
       return nullptr;
     }
     if (!parseModel(*module))
       return nullptr;
   } while (!at(TokenKind::Eof));
+  if (module->models.empty()) { // only functions
+    fail(peek(), "expected 'model'");
+    return nullptr;
+  }
   return module;
 }
 
@@ -231,6 +246,55 @@ bool Parser::parseModel(Module &module) {
     if (!ok)
       return false;
   }
+}
+
+bool Parser::parseFunction(Module &module) {
+  take(); // 'fn'
+  Function f;
+  Token name, open;
+  if (!expect(TokenKind::Ident, "a function name", &name) ||
+      !expect(TokenKind::LParen, "'(' and the function's parameters", &open))
+    return false;
+  f.name = std::string(name.text);
+  f.loc = name.loc;
+  if (!at(TokenKind::RParen)) {
+    do {
+      Token param;
+      if (!expect(TokenKind::Ident, "a parameter name", &param))
+        return false;
+      f.params.push_back(std::string(param.text));
+      f.paramLocs.push_back(param.loc);
+    } while (accept(TokenKind::Comma));
+  }
+  Token brace;
+  if (!expectClosing(TokenKind::RParen, open) ||
+      !expect(TokenKind::LBrace, "'{' to begin the body of '" + f.name + "'", &brace))
+    return false;
+  f.body.name = f.name;
+  f.body.loc = f.loc;
+  model_ = &f.body;
+  for (;;) {
+    if (at(TokenKind::KwLet)) {
+      if (!parseDefinition(f.body))
+        return false;
+      continue;
+    }
+    if (atWord("return")) {
+      take();
+      if (!(f.result = parseExpr()))
+        return false;
+      if (!expectClosing(TokenKind::RBrace, brace))
+        return false;
+      break;
+    }
+    fail(peek(), "expected 'let' or 'return' in the body of function '" + f.name + "'");
+    if (at(TokenKind::RBrace))
+      diag_.note(f.loc, "a function ends with 'return EXPR'");
+    return false;
+  }
+  model_ = nullptr;
+  module.functions.push_back(std::move(f));
+  return true;
 }
 
 bool Parser::parseDims(Model &m) {

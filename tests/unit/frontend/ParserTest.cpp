@@ -203,8 +203,14 @@ TEST_P(ParserErrors, Reports) {
 INSTANTIATE_TEST_SUITE_P(
     All, ParserErrors,
     ::testing::Values(
-        ParseError{"", "t.attn:1:1: error: expected 'model'"},
-        ParseError{"dim S", "t.attn:1:1: error: expected 'model'"},
+        ParseError{"", "t.attn:1:1: error: expected 'model' or 'fn'"},
+        ParseError{"dim S", "t.attn:1:1: error: expected 'model' or 'fn'"},
+        ParseError{"fn f(a) { return a }", "t.attn:1:21: error: expected 'model'"},
+        ParseError{"fn f(a) { }",
+                   "t.attn:1:11: error: expected 'let' or 'return' in the body of function 'f'"},
+        ParseError{"fn f(a { return a }", "t.attn:1:8: error: expected ')'"},
+        ParseError{"fn f(a) return a", "t.attn:1:9: error: expected '{' to begin the body of 'f'"},
+        ParseError{"fn f(3) { return 3 }", "t.attn:1:6: error: expected a parameter name"},
         ParseError{"model { }", "t.attn:1:7: error: expected a model name"},
         ParseError{"model m output", "t.attn:1:9: error: expected '{'"},
         ParseError{"model m { y = 1 }", "t.attn:1:11: error: expected a declaration (dim, "

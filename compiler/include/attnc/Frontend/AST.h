@@ -19,9 +19,12 @@
 namespace attnc::ast {
 
 /// 1-based line and column of a token; `length` is the token's width (for the
-/// caret underline).
+/// caret underline). Code expanded from a function keeps the definition's
+/// line and column, and `expansion` numbers the call it came through
+/// (Module::expansions), -1 for code written in the model itself.
 struct Loc {
   unsigned line = 0, col = 0, length = 1;
+  int expansion = -1;
 };
 
 /// Storage types of tensors in the ABI.
@@ -250,9 +253,31 @@ struct Model {
   std::vector<int> symbolicDims() const;
 };
 
+/// `fn NAME(a, b) { let ... return EXPR }` at file level. A function is
+/// expanded at each call before checking (expandFunctions): its lets become
+/// the calling model's, named `NAME.N.LET` (N numbers the expansions), its
+/// parameters take the arguments, and the call becomes its result.
+struct Function {
+  std::string name;
+  Loc loc;
+  std::vector<std::string> params;
+  std::vector<Loc> paramLocs;
+  Model body;    // its lets (decls) and their index variables; nothing else
+  ExprPtr result; // the `return` expression
+};
+
+/// One expansion of a function: which, and the call it replaced (whose loc
+/// chains to the expansion the call itself came from).
+struct Expansion {
+  std::string function;
+  Loc call;
+};
+
 struct Module {
   std::string fileName;
   std::vector<Model> models;
+  std::vector<Function> functions;
+  std::vector<Expansion> expansions; // filled by expandFunctions
 };
 
 //===----------------------------------------------------------------------===//

@@ -22,12 +22,18 @@ public:
   Diagnostics(std::string fileName, std::string_view source, std::ostream &out);
 
   /// Reports an error at `loc`. Later errors are counted but not printed.
+  /// An error in code expanded from a function is followed by a note at
+  /// each call it came through, innermost first.
   void error(ast::Loc loc, const std::string &message);
   /// Attaches a note to the error just reported (dropped if that error was
   /// not printed).
   void note(ast::Loc loc, const std::string &message);
   /// An error about no place in the file: `attnc: error: message`.
   void error(const std::string &message);
+
+  /// The expansions that locations refer to (the module's, once
+  /// expandFunctions has run); must outlive the reports.
+  void setExpansions(const std::vector<ast::Expansion> *expansions) { expansions_ = expansions; }
 
   bool hadError() const { return errorCount_ > 0; }
   unsigned errorCount() const { return errorCount_; }
@@ -41,6 +47,7 @@ private:
   std::ostream &out_;
   unsigned errorCount_ = 0;
   bool printingNotes_ = false;
+  const std::vector<ast::Expansion> *expansions_ = nullptr;
 };
 
 } // namespace attnc

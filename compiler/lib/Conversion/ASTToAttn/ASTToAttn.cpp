@@ -34,7 +34,8 @@ namespace {
 class Generator {
 public:
   Generator(MLIRContext &ctx, const A::Module &module)
-      : ctx(ctx), builder(&ctx), file(StringAttr::get(&ctx, module.fileName)) {}
+      : ctx(ctx), builder(&ctx), file(StringAttr::get(&ctx, module.fileName)),
+        expansions(&module.expansions) {}
 
   void generateModel(const A::Model &model, const std::string &symbol, ModuleOp into);
 
@@ -42,6 +43,7 @@ private:
   MLIRContext &ctx;
   OpBuilder builder;
   StringAttr file;
+  const std::vector<A::Expansion> *expansions;
 
   // Per model.
   const A::Model *model = nullptr;
@@ -50,8 +52,13 @@ private:
   std::map<const A::Expr *, Value> hoisted;   // subscripted sub-expressions
   std::map<int, Value> indexValues;           // index variables in scope
 
+  /// Code expanded from a function: where it is written, called from
+  /// each call on the way (the innermost call first).
   Location loc(const A::Loc &l) {
-    return FileLineColLoc::get(file, l.line, l.col);
+    Location at = FileLineColLoc::get(file, l.line, l.col);
+    if (l.expansion < 0 || l.expansion >= static_cast<int>(expansions->size()))
+      return at;
+    return CallSiteLoc::get(at, loc((*expansions)[l.expansion].call));
   }
 
   // Types.
