@@ -82,3 +82,22 @@ def test_a_missing_or_misshapen_param_raises_the_runtime_message(tmp_path, model
     np.savez(path, bias=np.zeros(3, np.float32), encoder_layer_0_w=np.zeros((4, 4), np.float32))
     with pytest.raises(attnc.Error, match=r"param 'bias'"):
         m.affine.params(attnc.load_weights(path))
+
+
+def test_quoted_param_names_take_the_tensors_of_that_name(tmp_path, model_file):
+    m = attnc.compile(model_file("dotted", """
+model dotted {
+  dim N, E
+  input x: f32[N, E]
+  param `encoder.layer.0.w`: f32[E, E]
+  output y = x @ `encoder.layer.0.w`
+}
+"""))
+    rng = np.random.default_rng(12)
+    w = rng.standard_normal((3, 3)).astype(np.float32)
+    path = tmp_path / "w.safetensors"
+    write_safetensors(path, {"encoder.layer.0.w": ("F32", w)})
+    params = m.dotted.params(path)
+    assert list(params) == ["encoder.layer.0.w"]
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    assert_close(m.dotted(x=x, **params), x.astype(np.float64) @ w)

@@ -193,7 +193,8 @@ struct Printer {
       out += numberText(e);
       return;
     case ExprKind::Name:
-      out += e.name;
+      // A name with dots is printed quoted, as it is written.
+      out += e.name.find('.') == std::string::npos ? e.name : "`" + e.name + "`";
       return;
     case ExprKind::Unary:
       out += e.unaryOp == UnaryOp::Neg ? "-" : "!";

@@ -188,7 +188,7 @@ private:
 
     int id = static_cast<int>(module_.expansions.size());
     module_.expansions.push_back({f.name, call->loc});
-    std::string prefix = f.name + "." + std::to_string(++counts_[f.name]) + ".";
+    std::string prefix = f.name + "#" + std::to_string(++counts_[f.name]) + ".";
     Frame frame{&f, id, {}};
     // Plain names and numbers take the parameter's place; anything else is
     // computed once, as a let (inside a comprehension, where a let cannot

@@ -199,6 +199,7 @@ Token Lexer::next() {
   case '/': return one(TokenKind::Slash);
   case '%': return one(TokenKind::Percent);
   case '@': return one(TokenKind::At);
+  case '`': return lexQuotedName(start);
   case '"': {
     size_t end = src_.find_first_of("\"\n", pos_ + 1);
     if (end == std::string_view::npos || src_[end] != '"')
@@ -234,6 +235,37 @@ Token Lexer::lexIdentifier(size_t start) {
     return t;
   }
   return make(keywordKind(text), start);
+}
+
+/// `encoder.layer.0.weight`: a name with dots, as weights files name their
+/// tensors. Always a name, even when it spells a keyword.
+Token Lexer::lexQuotedName(size_t start) {
+  size_t end = src_.find_first_of("`\n", start + 1);
+  if (end == std::string_view::npos || src_[end] != '`')
+    return fail(start, 1, "unterminated quoted name (it ends with '`' on its line)");
+  std::string_view name = src_.substr(start + 1, end - start - 1);
+  if (name.empty())
+    return fail(start, 2, "empty quoted name");
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (isIdentChar(c) || c == '.')
+      continue;
+    bool printable = (unsigned char)c >= 0x20 && (unsigned char)c < 0x7F;
+    return fail(start + 1 + i, 1,
+                "a quoted name holds letters, digits, '_' and '.', not " +
+                    (printable ? "'" + std::string(1, c) + "'"
+                               : "byte " + hexByte((unsigned char)c)));
+  }
+  if (!isIdentStart(name[0]))
+    return fail(start + 1, 1, "a quoted name starts with a letter or '_'");
+  size_t emptyPart = name.find("..");
+  if (emptyPart != std::string_view::npos || name.back() == '.')
+    return fail(start + 1 + (emptyPart != std::string_view::npos ? emptyPart : name.size() - 1),
+                1, "a quoted name has no empty part between its dots");
+  pos_ = end + 1;
+  Token t = make(TokenKind::Ident, start);
+  t.text = name;
+  return t;
 }
 
 Token Lexer::lexNumber(size_t start) {

@@ -2,6 +2,7 @@
 
 #include "attnc/Target/CIdentifiers.h"
 
+#include <algorithm>
 #include <string>
 #include <unordered_set>
 
@@ -171,8 +172,18 @@ std::vector<std::string> memberSpellings(const std::vector<std::string> &names,
                                          const std::set<std::string> &alsoTaken) {
   std::set<std::string> used(names.begin(), names.end());
   std::vector<std::string> out;
-  for (const std::string &name : names) {
-    if (!isUnsafeMember(name, alsoTaken)) {
+  for (const std::string &written : names) {
+    bool quoted = written.find('.') != std::string::npos;
+    if (!quoted && !isUnsafeMember(written, alsoTaken)) {
+      out.push_back(written);
+      continue;
+    }
+    // A quoted name's dots (`encoder.layer.0.weight`) become '_', unless
+    // that spelling is unsafe or another member's.
+    std::string name = written;
+    std::replace(name.begin(), name.end(), '.', '_');
+    if (quoted && !used.count(name) && !isUnsafeMember(name, alsoTaken)) {
+      used.insert(name);
       out.push_back(name);
       continue;
     }

@@ -255,7 +255,7 @@ struct Model {
 
 /// `fn NAME(a, b) { let ... return EXPR }` at file level. A function is
 /// expanded at each call before checking (expandFunctions): its lets become
-/// the calling model's, named `NAME.N.LET` (N numbers the expansions), its
+/// the calling model's, named `NAME#N.LET` (N counts NAME's calls), its
 /// parameters take the arguments, and the call becomes its result.
 struct Function {
   std::string name;

@@ -2,9 +2,9 @@
 //
 // `fn layer(x, w) { let h = ... return ... }` is expanded at every call
 // before the model is checked: the function's lets become lets of the
-// calling model, named `layer.N.h` (N counts the calls of `layer` in that
-// model; user names cannot contain '.'), arguments that are not plain names
-// or numbers become lets `layer.N.x`, and the call is replaced by the
+// calling model, named `layer#N.h` (N counts the calls of `layer` in that
+// model; no name a user writes contains '#'), arguments that are not plain
+// names or numbers become lets `layer#N.x`, and the call is replaced by the
 // function's result. Expanded code keeps the definition's locations, marked
 // with the call they came through, so that a diagnostic inside a function
 // names the definition and, in notes, each call on the way.

@@ -59,6 +59,7 @@ private:
   Token fail(size_t start, size_t length, const std::string &message);
   Token lexNumber(size_t start);
   Token lexIdentifier(size_t start);
+  Token lexQuotedName(size_t start);
   Token lexNonAscii(size_t start);
   /// Skips spaces, line breaks and comments; false after reporting an
   /// invalid byte inside a comment.

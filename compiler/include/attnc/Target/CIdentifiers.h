@@ -23,6 +23,8 @@ namespace attnc {
 /// macros (its include guard). Such a name has each run of '_' made one,
 /// loses a trailing '_' and a leading one (unless a digit follows), then gets
 /// a trailing '_', or `_2`, `_3`, ... where that is another member's name.
+/// A quoted name's dots become '_' (`encoder.layer.0.weight` is member
+/// encoder_layer_0_weight), by the same rule when that spelling is taken.
 std::vector<std::string> memberSpellings(const std::vector<std::string> &names,
                                          const std::set<std::string> &alsoTaken);
 
