@@ -98,6 +98,8 @@ class Model:
         self.params_declared = [_Declared(e, "param") for e in entry["params"]]
         self.outputs = [_Declared(e, "output") for e in entry["outputs"]]
         self.dims = [d["name"] for d in entry["dims"] if d["value"] == "symbolic"]
+        # Compiled with --embed-weights: the params may be left out.
+        self.embedded_weights = entry.get("embedded_weights")
         self.threads = threads  # 0: every core
         self._lib = lib
         prefix = entry["symbol_prefix"]
@@ -132,6 +134,9 @@ class Model:
             if key not in names:
                 raise TypeError("model '%s' has no input or param %r%s (it takes %s)"
                                 % (self.name, key, _did_you_mean(key, names), ", ".join(names)))
+        if self.embedded_weights and not any(p.name in arguments for p in self.params_declared):
+            declared = self.inputs  # the object's own params
+            names = [d.name for d in declared]
         missing = [n for n in names if n not in arguments]
         if missing:
             raise TypeError("model '%s' is missing %s %s" % (
@@ -142,8 +147,10 @@ class Model:
     def __call__(self, **arguments):
         described = self._take(arguments)
         n_in = len(self.inputs)
-        ins, params = _array_of(described[:n_in]), _array_of(described[n_in:])
         n_params = len(described) - n_in
+        # No params (embedded ones): NULL, which the entry points read so.
+        ins = _array_of(described[:n_in])
+        params = _array_of(described[n_in:]) if n_params else None
         dims = (ctypes.c_int64 * max(len(self.dims), 1))()
         check(self._lib, self._infer_dims(ins, n_in, params, n_params, dims),
               "model '%s'" % self.name)

@@ -101,3 +101,20 @@ model dotted {
     assert list(params) == ["encoder.layer.0.w"]
     x = rng.standard_normal((2, 3)).astype(np.float32)
     assert_close(m.dotted(x=x, **params), x.astype(np.float64) @ w)
+
+
+def test_embedded_weights_need_no_params(tmp_path, model_file):
+    path = tmp_path / "w.safetensors"
+    rng = np.random.default_rng(13)
+    w32 = rng.standard_normal((4, 4)).astype(np.float32)
+    bias = rng.standard_normal(4).astype(np.float32)
+    write_safetensors(path, {"encoder.layer.0.w": ("F32", w32), "bias": ("F32", bias)})
+    m = attnc.compile(model_file("affine", AFFINE), extra_args=["--embed-weights", str(path)])
+    assert m.affine.embedded_weights == str(path)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    assert_close(m.affine(x=x), x.astype(np.float64) @ w32 + bias)
+    # All params given: the caller's are used.
+    zero = np.zeros((4, 4), np.float32)
+    assert_close(m.affine(x=x, encoder_layer_0_w=zero, bias=bias), np.broadcast_to(bias, (3, 4)))
+    with pytest.raises(TypeError, match=r"missing argument 'encoder_layer_0_w'"):
+        m.affine(x=x, bias=bias)

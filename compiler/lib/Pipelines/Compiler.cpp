@@ -80,7 +80,7 @@ std::unique_ptr<Compilation> compile(const ast::Module &module, const CompileOpt
       }))
     return nullptr;
   onStage(kFusedStage, m);
-  ModelsToEmit models{module, options.prefixes, options.build};
+  ModelsToEmit models{module, options.prefixes, options.build, options.embedded};
   for (const PipelineStage &stage : backend.stages()) {
     if (!runPasses(m, options, root, stage.name, [&](mlir::OpPassManager &pm) {
           stage.addPasses(pm, options.pipeline, &models);

@@ -177,6 +177,10 @@ std::string generateHeader(const Module &module, const std::vector<std::string> 
           " * Reentrant; no hidden global state. exec may be NULL for defaults."
        << (dims.empty() ? " dims may be NULL." : "") << (params.empty() ? " params may be NULL." : "")
        << " */\n";
+    if (!info.embeddedWeights.empty() && !params.empty())
+      os << "/* The params are embedded from " << info.embeddedWeights
+         << ": pass NULL for them (to _run,\n * _run_tensors and _infer_dims, with a count of 0) to"
+            " use those, or your own. */\n";
     os << "attnc_status " << p << "_run(const " << p << "_dims* dims, const " << p
        << "_inputs* in, const " << p << "_params* params,\n    " << p
        << "_outputs* out, const attnc_exec* exec);\n\n";
@@ -278,6 +282,8 @@ std::string generateManifest(const Model &m, const std::string &prefix, const Bu
      << ", \"source\": " << jsonString(info.sourceName)
      << ", \"target\": {\"arch\": " << jsonString(info.arch) << ", \"cpu\": "
      << jsonString(info.cpu) << ", \"opt_level\": " << jsonString(info.optLevel) << "}";
+  if (!info.embeddedWeights.empty())
+    os << ", \"embedded_weights\": " << jsonString(info.embeddedWeights);
   os << ", \"dims\": [";
   for (size_t i = 0; i < m.dims.size(); ++i) {
     os << (i ? ", " : "") << "{\"name\": " << jsonString(m.dims[i].name) << ", \"value\": ";

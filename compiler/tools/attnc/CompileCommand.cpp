@@ -1,6 +1,7 @@
 //===- CompileCommand.cpp - attnc compile ---------------------------------===//
 
 #include "Driver.h"
+#include "EmbedWeights.h"
 #include "OutputFiles.h"
 
 #include "attnc/Frontend/Diagnostics.h"
@@ -266,6 +267,34 @@ std::string printed(mlir::ModuleOp m, const std::string &stage) {
 
 } // namespace
 
+/// --embed-weights: fixes the dims the params' tensors give (the model is
+/// read again with them, unless --dim fixed them), then binds every param.
+static bool embedParams(const Invocation &inv, std::unique_ptr<ast::Module> &module,
+                        EmbeddedWeights &weights, int &exitCode) {
+  std::string message;
+  std::vector<std::pair<std::string, int64_t>> dims;
+  if (!weights.open(inv.embedWeights, message) ||
+      !weights.dimsOfParams(*module, dims, message)) {
+    exitCode = error(kUserError, message);
+    return false;
+  }
+  Invocation fixed = inv;
+  for (const auto &[name, value] : dims) {
+    bool given = false;
+    for (const auto &d : inv.dims)
+      given |= d.first == name;
+    if (!given)
+      fixed.dims.emplace_back(name, value);
+  }
+  if (fixed.dims.size() != inv.dims.size() && !(module = loadModule(fixed, exitCode)))
+    return false;
+  if (!weights.bind(*module, message)) {
+    exitCode = error(kUserError, message);
+    return false;
+  }
+  return true;
+}
+
 int runCompile(const Invocation &inv) {
   int exitCode = kSuccess;
   Prepared prep;
@@ -278,9 +307,16 @@ int runCompile(const Invocation &inv) {
     return exitCode;
 
   std::unique_ptr<ast::Module> module = loadModule(inv, exitCode);
-  if (!module || inv.syntaxOnly)
+  if (!module)
+    return exitCode;
+  EmbeddedWeights weights;
+  if (!inv.embedWeights.empty() && !embedParams(inv, module, weights, exitCode))
+    return exitCode;
+  if (inv.syntaxOnly)
     return exitCode;
   prepare(inv, *module, prep);
+  prep.options.embedded = weights.params();
+  prep.options.build.embeddedWeights = inv.embedWeights;
 
   if (!inv.dumpDir.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(inv.dumpDir))

@@ -36,6 +36,7 @@ struct Invocation {
   std::vector<std::pair<std::string, std::string>> checks;  // --check NAME=@FILE.npy
   std::string outputDir;             // run --output: every output as a .npy file there
   std::string weightsPath;           // --weights: params from this file, by name
+  std::string embedWeights;          // --embed-weights: params baked into the object
   int threads = 0;
   bool reference = false;
   int iterations = 10;

@@ -77,6 +77,11 @@ cl::opt<std::string> rpassMissed("Rpass-missed",
                                  cl::desc("Report missed optimisations of this pass (fuse)"),
                                  cl::value_desc("pass"), cl::cat(category));
 
+cl::opt<std::string> embedWeights(
+    "embed-weights",
+    cl::desc("Bake the params into the object from this safetensors, .npz or .npy file, each by "
+             "its name; calls that pass no params use them"),
+    cl::value_desc("FILE"), cl::cat(category));
 cl::opt<bool> printRuntimeLibrary(
     "print-runtime-library",
     cl::desc("Print the path of libattnc_runtime.a, which compiled models link with"),
@@ -296,6 +301,10 @@ int main(int argc, char **argv) {
   if (!weightsPath.empty() && inv.command == Command::Compile)
     return error(kUsageError, "--weights applies to attnc run and attnc bench");
   inv.weightsPath = weightsPath;
+  if (!embedWeights.empty() && inv.command != Command::Compile)
+    return error(kUsageError, "--embed-weights applies to attnc compile (run and bench take "
+                              "--weights)");
+  inv.embedWeights = embedWeights;
   if (threads < 0)
     return error(kUsageError, "--threads must be 0 (all cores) or more");
   if (iterations < 1)

@@ -44,6 +44,9 @@ struct ModelsToEmit {
   const ast::Module &module;
   const std::vector<std::string> &prefixes;  // C symbol prefix of each model
   const BuildInfo &build;
+  /// --embed-weights: per model, per param, its data in the param's dtype
+  /// (empty without it).
+  const std::vector<std::vector<llvm::ArrayRef<char>>> &embedded;
 };
 
 /// A stage of a backend's pipeline: the passes that produce it. `models` is

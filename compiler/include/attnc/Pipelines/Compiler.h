@@ -44,6 +44,9 @@ struct CompileOptions {
   BuildInfo build;
   /// The C symbol prefix of each model of the file, in order.
   std::vector<std::string> prefixes;
+  /// --embed-weights: per model, per param, the data baked into the object
+  /// (it must outlive the compile); empty without it.
+  std::vector<std::vector<llvm::ArrayRef<char>>> embedded;
   /// Applies MLIR's command-line pass-manager options (IR printing, timing).
   bool applyPassManagerCLOptions = false;
 };

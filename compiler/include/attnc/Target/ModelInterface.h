@@ -23,6 +23,7 @@ struct BuildInfo {
   std::string optLevel;     // "-O2"
   std::string arch;         // "x86_64"
   std::string cpu;          // "znver4"
+  std::string embeddedWeights; // --embed-weights FILE as given; empty without it
 };
 
 /// The signature as the runtime reads it, and the NUL-separated names it

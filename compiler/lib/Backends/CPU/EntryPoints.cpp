@@ -15,6 +15,7 @@
 #include "Passes.h"
 
 #include "attnc/Target/ModelInterface.h"
+#include "attnc/Target/RuntimeTypes.h"
 #include "attnc/Target/SymbolNames.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -79,6 +80,16 @@ struct EntryPointBuilder {
     b.create<LLVM::ReturnOp>(loc, r ? ValueRange{r} : ValueRange{});
   }
 
+  /// A constant global whose value `build` makes in its initializer region.
+  void constantGlobalBuilt(StringRef name, Type type, function_ref<Value()> build) {
+    auto g = b.create<LLVM::GlobalOp>(loc, type, /*isConstant=*/true, LLVM::Linkage::Internal,
+                                      name, Attribute());
+    symbols.insert(g);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(b.createBlock(&g.getInitializerRegion()));
+    b.create<LLVM::ReturnOp>(loc, build());
+  }
+
   Value call(StringRef callee, Type result, ValueRange args) {
     auto fn = symbols.lookup<LLVM::LLVMFuncOp>(callee);
     auto c = b.create<LLVM::CallOp>(loc, fn, args);
@@ -86,10 +97,71 @@ struct EntryPointBuilder {
   }
 };
 
+/// --embed-weights: the params' data as read-only globals, and the two
+/// forms the runtime takes them in: `prefix__embedded_params`, the
+/// NAME_params struct (an array of pointers), and `prefix__embedded_tensors`,
+/// an attnc_tensor per param with its fixed shape.
+void addEmbeddedParams(EntryPointBuilder &e, const ast::Model &model, const std::string &prefix,
+                       ArrayRef<ArrayRef<char>> data) {
+  OpBuilder &b = e.b;
+  MLIRContext *ctx = b.getContext();
+  std::vector<const ast::Decl *> params;
+  for (const ast::Decl &d : model.decls)
+    if (d.kind == ast::DeclKind::Param)
+      params.push_back(&d);
+  auto i8 = IntegerType::get(ctx, 8);
+  for (size_t i = 0; i < params.size(); ++i) {
+    std::string name = prefix + "__weight" + std::to_string(i);
+    auto g = b.create<LLVM::GlobalOp>(
+        e.loc, LLVM::LLVMArrayType::get(i8, data[i].size()), /*isConstant=*/true,
+        LLVM::Linkage::Internal, name,
+        StringAttr::get(ctx, StringRef(data[i].data(), data[i].size())), /*alignment=*/64);
+    e.symbols.insert(g);
+    std::vector<int64_t> shape;
+    for (const DimExpr &extent : params[i]->shape)
+      shape.push_back(*extent.getConstant()); // fixed by --embed-weights
+    if (!shape.empty()) {
+      auto type = RankedTensorType::get({static_cast<int64_t>(shape.size())}, e.i64);
+      e.constantGlobal(prefix + "__weight" + std::to_string(i) + "_shape",
+                       LLVM::LLVMArrayType::get(e.i64, shape.size()),
+                       DenseElementsAttr::get(type, ArrayRef<int64_t>(shape)));
+    }
+  }
+  auto pointers = LLVM::LLVMArrayType::get(e.ptr, params.size());
+  e.constantGlobalBuilt(prefix + "__embedded_params", pointers, [&]() -> Value {
+    Value array = b.create<LLVM::UndefOp>(e.loc, pointers);
+    for (size_t i = 0; i < params.size(); ++i)
+      array = b.create<LLVM::InsertValueOp>(
+          e.loc, array, e.address(prefix + "__weight" + std::to_string(i)), i);
+    return array;
+  });
+  auto tensor = LLVM::LLVMStructType::getLiteral(ctx, {e.ptr, e.i32, e.i32, e.ptr, e.ptr});
+  auto tensors = LLVM::LLVMArrayType::get(tensor, params.size());
+  e.constantGlobalBuilt(prefix + "__embedded_tensors", tensors, [&]() -> Value {
+    Value array = b.create<LLVM::UndefOp>(e.loc, tensors);
+    Value null = b.create<LLVM::ZeroOp>(e.loc, e.ptr);
+    for (size_t i = 0; i < params.size(); ++i) {
+      std::string weight = prefix + "__weight" + std::to_string(i);
+      int64_t rank = static_cast<int64_t>(params[i]->shape.size());
+      Value fields[] = {
+          e.address(weight),
+          b.create<LLVM::ConstantOp>(e.loc, e.i32, abiDType(params[i]->dtype)),
+          b.create<LLVM::ConstantOp>(e.loc, e.i32, rank),
+          rank ? e.address(weight + "_shape") : null, null};
+      for (int64_t f = 0; f < 5; ++f)
+        array = b.create<LLVM::InsertValueOp>(e.loc, array, fields[f],
+                                              ArrayRef<int64_t>{static_cast<int64_t>(i), f});
+    }
+    return array;
+  });
+}
+
 /// The symbols of one model; `symbols` is the module's table, shared by the
-/// calls for every model so that each lookup is constant time.
+/// calls for every model so that each lookup is constant time. With
+/// `embedded` data, a call that passes no params uses it.
 void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &model,
-                    const std::string &prefix, const std::string &manifestJson) {
+                    const std::string &prefix, const std::string &manifestJson,
+                    ArrayRef<ArrayRef<char>> embedded) {
   EntryPointBuilder e(module, symbols);
   OpBuilder &b = e.b;
   MLIRContext *ctx = module.getContext();
@@ -110,6 +182,30 @@ void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &mod
   };
   stringGlobal(prefix + "__strings", sig.strings);
   stringGlobal(prefix + "__manifest", manifestJson);
+  bool embeds = !embedded.empty() && !embedded.front().empty();
+  if (embeds)
+    addEmbeddedParams(e, model, prefix, embedded);
+  int64_t nParams = static_cast<int64_t>(embedded.size());
+  // Arguments a[p] (the params) and a[n] (their count, or -1 for none) with
+  // the embedded ones in place of NULL (and 0).
+  auto withEmbedded = [&](ValueRange a, int p, int n) {
+    SmallVector<Value> args(a.begin(), a.end());
+    if (!embeds)
+      return args;
+    Value null = b.create<LLVM::ZeroOp>(e.loc, ptr);
+    Value none = b.create<LLVM::ICmpOp>(e.loc, LLVM::ICmpPredicate::eq, args[p], null);
+    if (n >= 0) {
+      Value zero = b.create<LLVM::ConstantOp>(e.loc, i64, 0);
+      none = b.create<LLVM::AndOp>(
+          e.loc, none, b.create<LLVM::ICmpOp>(e.loc, LLVM::ICmpPredicate::eq, args[n], zero));
+      args[n] = b.create<LLVM::SelectOp>(e.loc, none,
+                                         b.create<LLVM::ConstantOp>(e.loc, i64, nParams), args[n]);
+    }
+    args[p] = b.create<LLVM::SelectOp>(
+        e.loc, none, e.address(prefix + (n >= 0 ? "__embedded_tensors" : "__embedded_params")),
+        args[p]);
+    return args;
+  };
 
   // prefix__entry(void **args): args[0] is the runtime context, the others
   // point at memref descriptors; the kernel takes the array as it is
@@ -133,12 +229,12 @@ void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &mod
   };
   e.define(prefix + "_run", i32, {ptr, ptr, ptr, ptr, ptr}, [&](ValueRange a) {
     SmallVector<Value> args = model3();
-    args.append(a.begin(), a.end());
+    args.append(withEmbedded(a, 2, -1));
     return e.call("attnc_model_run", i32, args);
   });
   e.define(prefix + "_run_tensors", i32, {ptr, i64, ptr, i64, ptr, i64, ptr}, [&](ValueRange a) {
     SmallVector<Value> args = model3();
-    args.append(a.begin(), a.end());
+    args.append(withEmbedded(a, 2, 3));
     return e.call("attnc_model_run_tensors", i32, args);
   });
   e.define(prefix + "_workspace_bytes", i64, {ptr}, [&](ValueRange a) {
@@ -147,17 +243,18 @@ void addEntryPoints(ModuleOp module, SymbolTable &symbols, const ast::Model &mod
     return e.call("attnc_model_workspace_bytes", i64, args);
   });
   // The ones that need only the signature.
-  auto forward = [&](StringRef suffix, StringRef runtimeFn, Type result, ArrayRef<Type> args) {
+  auto forward = [&](StringRef suffix, StringRef runtimeFn, Type result, ArrayRef<Type> args,
+                     int params = -1, int count = -1) {
     e.define(prefix + suffix.str(), result, args, [&](ValueRange a) {
       SmallVector<Value> all = {e.address(prefix + "__signature"),
                                 e.address(prefix + "__strings")};
-      all.append(a.begin(), a.end());
+      all.append(params >= 0 ? withEmbedded(a, params, count) : SmallVector<Value>(a));
       return e.call(runtimeFn, result, all);
     });
   };
   forward("_output_elements", "attnc_model_output_elements", i64, {ptr, i32});
   forward("_output_shape", "attnc_model_output_shape", i32, {ptr, i32, ptr});
-  forward("_infer_dims", "attnc_model_infer_dims", i32, {ptr, i64, ptr, i64, ptr});
+  forward("_infer_dims", "attnc_model_infer_dims", i32, {ptr, i64, ptr, i64, ptr}, 2, 3);
   forward("_load_params", "attnc_model_load_params", i32, {ptr, ptr, ptr});
   e.define(prefix + "_manifest_json", ptr, {},
            [&](ValueRange) { return e.address(prefix + "__manifest"); });
@@ -173,7 +270,9 @@ struct AddEntryPointsPass : PassWrapper<AddEntryPointsPass, OperationPass<Module
     SymbolTable symbols(module);
     for (size_t i = 0; i < models.module.models.size(); ++i)
       addEntryPoints(module, symbols, models.module.models[i], models.prefixes[i],
-                     generateManifest(models.module.models[i], models.prefixes[i], models.build));
+                     generateManifest(models.module.models[i], models.prefixes[i], models.build),
+                     i < models.embedded.size() ? ArrayRef(models.embedded[i])
+                                                : ArrayRef<ArrayRef<char>>());
   }
 
   const ModelsToEmit &models;
