@@ -187,12 +187,14 @@ TEST_P(Edge, ThreadCountDoesNotChangeTheResult) {
   EXPECT_TRUE(matches(one, p.reference()[0]));
 }
 
-TEST_P(Edge, Shapes) {
-  struct Case {
-    const char *what;
-    Dims dims;
-  };
-  const Case cases[] = {
+struct ShapeCase {
+  const char *what;
+  Dims dims;
+};
+
+/// Edge shapes of the tiled kernel and of its decode path.
+std::vector<ShapeCase> shapeCases() {
+  return {
       {"T = 1", {{"B", 2}, {"H", 2}, {"S", 5}, {"T", 1}, {"D", 8}}},
       {"S = 1", {{"B", 2}, {"H", 2}, {"S", 1}, {"T", 77}, {"D", 8}}},
       {"S = T = 1", {{"B", 1}, {"H", 1}, {"S", 1}, {"T", 1}, {"D", 8}}},
@@ -211,7 +213,10 @@ TEST_P(Edge, Shapes) {
       {"S = 68, last block decoded", {{"B", 1}, {"H", 2}, {"S", 68}, {"T", 131}, {"D", 16}}},
       {"S = 5", {{"B", 1}, {"H", 2}, {"S", 5}, {"T", 97}, {"D", 33}}},
   };
-  for (const Case &c : cases) {
+}
+
+TEST_P(Edge, Shapes) {
+  for (const ShapeCase &c : shapeCases()) {
     SCOPED_TRACE(c.what);
     Dims dims = c.dims;
     dims["KH"] = 1;
@@ -244,6 +249,74 @@ INSTANTIATE_TEST_SUITE_P(Variants, MaskedEdge,
                          ::testing::Combine(::testing::Range<size_t>(1, kNumVariants),
                                             ::testing::Values(O0, O2)),
                          caseName);
+
+//===----------------------------------------------------------------------===//
+// Unnormalised weights: no softmax, fused without normalisation
+//===----------------------------------------------------------------------===//
+
+#define VARIANT(m) Variant{#m, {edge_o0_##m##_run_tensors, edge_o2_##m##_run_tensors}}
+const Variant kUnnormalised[] = {VARIANT(sigmoid), VARIANT(relu_causal)};
+#undef VARIANT
+
+class Unnormalised : public ::testing::TestWithParam<std::tuple<size_t, Opt>> {
+protected:
+  const Variant &variant() const { return kUnnormalised[std::get<0>(GetParam())]; }
+  Opt opt() const { return std::get<1>(GetParam()); }
+};
+
+TEST_P(Unnormalised, RandomInputsMatchTheReference) {
+  Problem p = problemOf(variant(), smallDims());
+  EXPECT_TRUE(matches(p.compiled(opt())[0], p.reference()[0]));
+}
+
+TEST_P(Unnormalised, Shapes) {
+  for (const ShapeCase &c : shapeCases()) {
+    SCOPED_TRACE(c.what);
+    Problem p = problemOf(variant(), c.dims);
+    EXPECT_TRUE(matches(p.compiled(opt())[0], p.reference()[0]));
+  }
+}
+
+TEST_P(Unnormalised, MaskedKeysWeighExactlyZero) {
+  // kv_len = 0 for sequence 0: every key weighs 0, so its rows are exactly
+  // 0; sequence 1 keeps its keys.
+  Problem p = problemOf(variant(), smallDims());
+  ref::Tensor &len = p.input("kv_len");
+  len.data = {0.0, static_cast<double>(p.dim("T"))};
+  ref::Tensor want = p.reference()[0], got = p.compiled(opt())[0];
+  const size_t perBatch = want.data.size() / 2;
+  for (size_t i = 0; i < perBatch; ++i)
+    ASSERT_EQ(want.data[i], 0.0) << "the reference must give 0 for a masked row";
+  EXPECT_TRUE(identical(got, want, 0, perBatch)) << "fully masked rows";
+  EXPECT_TRUE(matches(got, want));
+}
+
+TEST_P(Unnormalised, ThreadCountDoesNotChangeTheResult) {
+  Dims dims = smallDims();
+  dims["S"] = 200;
+  Problem p = problemOf(variant(), dims);
+  ref::Tensor one = p.compiled(opt(), 1)[0];
+  for (int32_t threads : {2, 3}) {
+    SCOPED_TRACE("threads = " + std::to_string(threads));
+    EXPECT_TRUE(matches(p.compiled(opt(), threads)[0], one));
+  }
+  EXPECT_TRUE(matches(one, p.reference()[0]));
+}
+
+TEST_P(Unnormalised, MoreThan65536Keys) {
+  Problem p = problemOf(variant(), {{"B", 1}, {"H", 1}, {"S", 3}, {"T", 70001}, {"D", 4}});
+  p.input("kv_len").data = {70001.0};
+  EXPECT_TRUE(matches(p.compiled(opt())[0], p.reference()[0]));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Variants, Unnormalised,
+    ::testing::Combine(::testing::Range<size_t>(0, std::size(kUnnormalised)),
+                       ::testing::Values(O0, O2)),
+    [](const ::testing::TestParamInfo<std::tuple<size_t, Opt>> &info) {
+      return std::string(kUnnormalised[std::get<0>(info.param)].model) +
+             (std::get<1>(info.param) == O0 ? "_O0" : "_O2");
+    });
 
 //===----------------------------------------------------------------------===//
 // Exact results that follow from a variant's own mask

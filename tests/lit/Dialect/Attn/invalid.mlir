@@ -521,3 +521,25 @@ func.func @parallel_numbers() attributes {attn.schedule = #attn.schedule<paralle
 func.func @schedule_dictionary() attributes {attn.schedule = {block_q = 64 : i64}} {
   return
 }
+
+// -----
+
+func.func @unnormalized_topk(%v: tensor<?x?x32xf32>, %b: index, %s: index, %t: index) -> tensor<?x?x32xf32> {
+  %c32 = arith.constant 32 : index
+  %c4 = arith.constant 4 : index
+  // expected-error @+1 {{takes topk only with its softmax, not unnormalized}}
+  %o = attn.attention [%b, %s, %t, %c32] topk(%c4) unnormalized : tensor<?x?x32xf32> score {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %z = arith.constant 0.0 : f32
+    attn.yield %z : f32
+  } mask {
+  ^bb0(%bb: index, %i: index, %j: index):
+    %k = arith.constant true
+    attn.yield %k : i1
+  } value {
+  ^bb0(%bb: index, %j: index, %d: index):
+    %x = attn.read %v[%bb, %j, %d] : tensor<?x?x32xf32>
+    attn.yield %x : f32
+  }
+  return %o : tensor<?x?x32xf32>
+}

@@ -27,6 +27,10 @@
 // tiled it takes its queries one at a time instead, vectorised over the
 // depth and the head dim (emitDecode).
 //
+// With `unnormalized` the score region yields the weights themselves: a
+// masked key, or one past the last, weighs 0 instead of scoring -inf, step
+// 3 is skipped (alpha stays 1) and the output is Ot itself.
+//
 // With topk(K) a first pass over the same key blocks selects each query's K
 // best scores (TopKSelection.h); step 2 then keeps only those. A tiled
 // operand whose head index is computed (k[.., h / G, ..]) is bounds-checked
@@ -174,6 +178,10 @@ private:
   SmallVector<Value> batch;
   Value i0, qCount, sLast, tLast;
   Value m, l, alpha, mNew, st, keyLo, keyHi, ot, qt, ninf, zero;
+  // What a masked key or one past the last gives: a score of -inf, or with
+  // unnormalized weights, a weight of 0.
+  bool unnormalized = false;
+  Value fill;
   // The decode path's buffers: one query's weights over a key block, padded
   // to whole vectors, and its running weighted sum of values.
   Value pk, od;
@@ -328,6 +336,8 @@ void AttentionKernel::emitTask(Value task) {
   qt = dotForm ? scratch({ShapedType::kDynamic, BQ}, depth) : Value();
   ninf = h.f32(-std::numeric_limits<double>::infinity());
   zero = h.f32(0.0);
+  unnormalized = op.getUnnormalized();
+  fill = unnormalized ? zero : ninf;
   numKBlocks = h.ceilDiv(T, h.idx(BK));
 
   scoreBatch = batchMap(op.getScore());
@@ -370,6 +380,8 @@ void AttentionKernel::emitCompute(bool tiles) {
   h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) {
     h.store(ninf, m, q);
     h.store(zero, l, q);
+    if (unnormalized)
+      h.store(h.f32(1.0), alpha, q); // the accumulator is never rescaled
   });
   h.loop(h.idx(0), D, 1, [&](Value d) {
     h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) { h.store(zero, ot, {d, q}); });
@@ -401,16 +413,19 @@ void AttentionKernel::emitCompute(bool tiles) {
 
   forEachLiveKeyBlock(i0, qCount, [&](Value j0, Value kCount, Value allTrue) {
     // 1-2. Scores, masked (and cut to the top K), and the new running
-    // maximum on the way.
-    h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) { h.store(h.load(m, q), mNew, q); });
+    // maximum on the way (unnormalized: the weights alone).
+    if (!unnormalized)
+      h.loop(h.idx(0), h.idx(BQ), 1, [&](Value q) { h.store(h.load(m, q), mNew, q); });
     scoreTile(j0, kCount, allTrue, [&](Value jj, Value qq, Value s, Value inRange) {
       if (topk)
         s = topk->keep(qq, s, inRange);
       h.store(s, st, {jj, qq});
-      h.store(b.create<arith::MaximumFOp>(loc, h.load(mNew, qq), s), mNew, qq);
+      if (!unnormalized)
+        h.store(b.create<arith::MaximumFOp>(loc, h.load(mNew, qq), s), mNew, qq);
     });
     // 3-4. The softmax's update, then the values.
-    onlineSoftmax();
+    if (!unnormalized)
+      onlineSoftmax();
     accumulateValues(j0, kCount, allTrue);
   });
   normalize();
@@ -540,9 +555,9 @@ void AttentionKernel::scoreElements(Value j0, Value kCount, bool masked, Element
         mm.map(maskBlock.getArgument(nb), i);
         mm.map(maskBlock.getArgument(nb + 1), jc);
         Value keep = cloneRegion(b, maskBlock, mm);
-        s = b.create<arith::SelectOp>(loc, keep, s, ninf);
+        s = b.create<arith::SelectOp>(loc, keep, s, fill);
       }
-      element(jj, qq, b.create<arith::SelectOp>(loc, inRange, s, ninf), inRange);
+      element(jj, qq, b.create<arith::SelectOp>(loc, inRange, s, fill), inRange);
     });
   });
 }
@@ -656,10 +671,11 @@ void AttentionKernel::accumulateValues(Value j0, Value kCount, Value allTrue) {
   TileProduct{ot, st, BQ, VW, TR, D, kCount, valueElement, rescaled, nullptr, keyRange}.emit(h);
 }
 
-/// out[q][d] = Ot[d][q] / l[q] for the task's rows (0 for a fully masked row).
+/// out[q][d] = Ot[d][q] / l[q] for the task's rows (0 for a fully masked row);
+/// Ot[d][q] itself with unnormalized weights.
 void AttentionKernel::normalize() {
   h.loop(h.idx(0), qCount, 1, [&](Value q) {
-    Value inv = reciprocalOrZero(h.load(l, q));
+    Value inv = unnormalized ? h.f32(1.0) : reciprocalOrZero(h.load(l, q));
     h.loop(h.idx(0), D, 1, [&](Value d) {
       SmallVector<Value> idx(batch);
       idx.append({h.add(i0, q), d});
@@ -679,22 +695,26 @@ void AttentionKernel::normalize() {
 /// value rows vectorised over the head dim. The same arithmetic as the tiled
 /// path, in the same order per query, up to the inner product's summation.
 void AttentionKernel::emitDecode() {
-  // Padding past the block's keys weighs exp(-inf) = 0.
-  h.loop(h.idx(0), h.idx(paddedBK()), 1, [&](Value jj) { h.store(ninf, pk, jj); });
+  // Padding past the block's keys weighs exp(-inf) = 0 (or 0 itself).
+  h.loop(h.idx(0), h.idx(paddedBK()), 1, [&](Value jj) { h.store(fill, pk, jj); });
   h.loop(h.idx(0), qCount, 1, [&](Value q) {
     Value i = h.add(i0, q), c0 = h.idx(0);
     h.store(ninf, m, c0);
     h.store(zero, l, c0);
+    if (unnormalized)
+      h.store(h.f32(1.0), alpha, c0);
     h.loop(h.idx(0), D, 1, [&](Value d) { h.store(zero, od, d); });
     forEachLiveKeyBlock(i, h.idx(1), [&](Value j0, Value kCount, Value allTrue) {
       h.store(h.load(m, c0), mNew, c0);
       h.ifElse(allTrue, [&] { decodeScores(i, j0, kCount, /*masked=*/false); },
                [&] { decodeScores(i, j0, kCount, /*masked=*/true); });
-      decodeSoftmax(kCount);
+      if (!unnormalized)
+        decodeSoftmax(kCount);
       decodeValues(j0, kCount);
     });
-    // out[i][d] = od[d] / l (0 for a fully masked row).
-    Value inv = reciprocalOrZero(h.load(l, c0));
+    // out[i][d] = od[d] / l (0 for a fully masked row); od with unnormalized
+    // weights.
+    Value inv = unnormalized ? h.f32(1.0) : reciprocalOrZero(h.load(l, c0));
     h.loop(h.idx(0), D, 1, [&](Value d) {
       SmallVector<Value> idx(batch);
       idx.append({i, d});
@@ -743,11 +763,12 @@ void AttentionKernel::decodeScores(Value i, Value j0, Value kCount, bool masked)
       IRMapping mm = batchMap(op.getMask());
       mm.map(maskBlock.getArgument(nb), i);
       mm.map(maskBlock.getArgument(nb + 1), jc);
-      s = b.create<arith::SelectOp>(loc, cloneRegion(b, maskBlock, mm), s, ninf);
+      s = b.create<arith::SelectOp>(loc, cloneRegion(b, maskBlock, mm), s, fill);
     }
-    s = b.create<arith::SelectOp>(loc, inRange, s, ninf);
+    s = b.create<arith::SelectOp>(loc, inRange, s, fill);
     h.store(s, pk, jj);
-    h.store(b.create<arith::MaximumFOp>(loc, h.load(mNew, c0), s), mNew, c0);
+    if (!unnormalized)
+      h.store(b.create<arith::MaximumFOp>(loc, h.load(mNew, c0), s), mNew, c0);
   });
 }
 

@@ -321,6 +321,8 @@ LogicalResult AttentionOp::verify() {
       failed(verifyIndexRegion(getOperation(), getMask(), batch + 2, i1)) ||
       failed(verifyIndexRegion(getOperation(), getValue(), batch + 2, f32)))
     return failure();
+  if (getUnnormalized() && getTopk())
+    return emitOpError("takes topk only with its softmax, not unnormalized");
   if (ScheduleAttr schedule = getScheduleAttr())
     return verifyAppliedSchedule(getOperation(), schedule);
   return success();

@@ -268,6 +268,21 @@ bool isNegativeInfinity(Value v) {
   return false;
 }
 
+/// `0.0` (or `-0.0`), possibly converted: the weight a masked key takes in
+/// unnormalised attention, `where(keep, sigmoid(s), 0.0)`.
+bool isZero(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (auto c = dyn_cast_or_null<arith::ConstantOp>(def)) {
+    if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+      return f.getValue().isZero();
+    if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+      return i.getValue().isZero();
+  }
+  if (auto conv = dyn_cast_or_null<ConvertOp>(def))
+    return isZero(conv.getInput());
+  return false;
+}
+
 /// Erases the region's operations whose results are unused, last first.
 void eraseDeadOps(RewriterBase &rewriter, Region &region) {
   SmallVector<Operation *> ops;
@@ -281,7 +296,8 @@ void eraseDeadOps(RewriterBase &rewriter, Region &region) {
 /// A chain found by the matcher, before any IR is changed.
 struct Chain {
   Operation *anchor = nullptr;     // the matmul or comprehension to replace
-  SoftmaxOp softmax;
+  SoftmaxOp softmax;               // the weights' softmax, or
+  Value weights;                   // unnormalised weights (sigmoid(score))
   // The value element at (batch..., j, d), built into the value region.
   std::function<Value(OpBuilder &, ArrayRef<Value>)> value;
   Value valueWidth;                // D, when known as a live value
@@ -313,40 +329,7 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
     if (auto mm = dyn_cast<MatmulOp>(user)) {
       if (mm.getLhs() != sm.getResult())
         return std::string("the weights are the right operand of '@'");
-      auto tv = cast<RankedTensorType>(mm.getRhs().getType());
-      auto tc = cast<RankedTensorType>(mm.getResult().getType());
-      if (tv.getRank() < 2) {
-        // [batch.., S, T] @ [T] -> [batch.., S]: one value per key.
-        chain.anchor = mm;
-        chain.vectorValue = true;
-        chain.value = [v = mm.getRhs()](OpBuilder &b, ArrayRef<Value> args) {
-          // args: batch..., j, d (d is 0).
-          return ElementInliner(b, /*insideContraction=*/true).element(v, {args.end()[-2]});
-        };
-        return std::nullopt;
-      }
-      if (tc.getRank() != type.getRank())
-        return std::string("the values have more batch axes than the weights");
-      for (int64_t a = 0; a < type.getRank() - 2; ++a)
-        if (type.getDimSize(a) == 1 && tc.getDimSize(a) != 1)
-          return std::string("the weights are broadcast against the values' batch axes");
-      Value v = mm.getRhs();
-      int64_t batch = tc.getRank() - 2;
-      chain.anchor = mm;
-      chain.valueTensorForWidth = v;
-      chain.value = [v, tv, tc, batch](OpBuilder &b, ArrayRef<Value> args) {
-        // args: batch..., j, d. V's own batch axes are right-aligned.
-        SmallVector<Value> idx;
-        int64_t own = tv.getRank() - 2, offset = batch - own;
-        for (int64_t a = 0; a < own; ++a) {
-          bool bcast = tv.getDimSize(a) == 1 && tc.getDimSize(offset + a) != 1;
-          idx.push_back(bcast ? b.create<arith::ConstantIndexOp>(v.getLoc(), 0).getResult()
-                              : args[offset + a]);
-        }
-        idx.append({args[batch], args[batch + 1]});
-        return ElementInliner(b, /*insideContraction=*/true).element(v, idx);
-      };
-      return std::nullopt;
+      return matchProduct(mm, type, chain);
     }
 
     auto read = dyn_cast<ReadOp>(user);
@@ -354,6 +337,44 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
       return std::string("the weights are not multiplied by values ('@ v' or "
                          "'sum(j: w[.., i, j] * v[.., j, d])')");
     return matchComprehension(read, type, chain);
+  }
+
+  /// `w @ v`, w the weights of type `type`.
+  std::optional<std::string> matchProduct(MatmulOp mm, RankedTensorType type, Chain &chain) {
+    auto tv = cast<RankedTensorType>(mm.getRhs().getType());
+    auto tc = cast<RankedTensorType>(mm.getResult().getType());
+    if (tv.getRank() < 2) {
+      // [batch.., S, T] @ [T] -> [batch.., S]: one value per key.
+      chain.anchor = mm;
+      chain.vectorValue = true;
+      chain.value = [v = mm.getRhs()](OpBuilder &b, ArrayRef<Value> args) {
+        // args: batch..., j, d (d is 0).
+        return ElementInliner(b, /*insideContraction=*/true).element(v, {args.end()[-2]});
+      };
+      return std::nullopt;
+    }
+    if (tc.getRank() != type.getRank())
+      return std::string("the values have more batch axes than the weights");
+    for (int64_t a = 0; a < type.getRank() - 2; ++a)
+      if (type.getDimSize(a) == 1 && tc.getDimSize(a) != 1)
+        return std::string("the weights are broadcast against the values' batch axes");
+    Value v = mm.getRhs();
+    int64_t batch = tc.getRank() - 2;
+    chain.anchor = mm;
+    chain.valueTensorForWidth = v;
+    chain.value = [v, tv, tc, batch](OpBuilder &b, ArrayRef<Value> args) {
+      // args: batch..., j, d. V's own batch axes are right-aligned.
+      SmallVector<Value> idx;
+      int64_t own = tv.getRank() - 2, offset = batch - own;
+      for (int64_t a = 0; a < own; ++a) {
+        bool bcast = tv.getDimSize(a) == 1 && tc.getDimSize(offset + a) != 1;
+        idx.push_back(bcast ? b.create<arith::ConstantIndexOp>(v.getLoc(), 0).getResult()
+                            : args[offset + a]);
+      }
+      idx.append({args[batch], args[batch + 1]});
+      return ElementInliner(b, /*insideContraction=*/true).element(v, idx);
+    };
+    return std::nullopt;
   }
 
   /// `c[batch.., i, d] = sum(j: w[batch.., i, j] * value(batch.., j, d))`.
@@ -434,11 +455,11 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
   }
 
   void fuse(Chain &chain) {
-    SoftmaxOp sm = chain.softmax;
-    Value x = sm.getInput();
+    bool unnormalized = !chain.softmax;
+    Value x = unnormalized ? chain.weights : chain.softmax.getInput();
     // softmax(topk_mask(X, K)): X is fused too; the op selects the top K.
     Value topk;
-    if (auto selection = x.getDefiningOp<TopkMaskOp>()) {
+    if (auto selection = x.getDefiningOp<TopkMaskOp>(); selection && !unnormalized) {
       topk = selection.getK();
       x = selection.getInput();
     }
@@ -473,7 +494,8 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
         shape.push_back(1);
       resultType = RankedTensorType::get(shape, anchorType.getElementType());
     }
-    auto op = b.create<AttentionOp>(loc, resultType, extents, topk, ScheduleAttr());
+    auto op = b.create<AttentionOp>(loc, resultType, extents, topk, ScheduleAttr(),
+                                    unnormalized ? b.getUnitAttr() : UnitAttr());
     OpBuilder after(chain.anchor);
 
     int64_t regionArgs = extents.size() - 1;
@@ -484,7 +506,8 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
       return block;
     };
     // Score: X at (batch.., i, j) (at (batch.., j) without a query axis);
-    // leading where(c, s, -inf) become the mask.
+    // leading where(c, s, -inf) become the mask (where(c, w, 0) for
+    // unnormalised weights).
     Block *score = addArgs(op.getScore());
     b.setInsertionPointToStart(score);
     SmallVector<Value> xIndices(score->getArguments());
@@ -493,7 +516,9 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
     Value s = ElementInliner(b).element(x, xIndices);
     SmallVector<Value> conditions;
     while (auto where = dyn_cast_or_null<WhereOp>(s.getDefiningOp())) {
-      if (!isNegativeInfinity(where.getOnFalse()) || !where.getCondition().getType().isInteger(1))
+      Value otherwise = where.getOnFalse();
+      if (!(unnormalized ? isZero(otherwise) : isNegativeInfinity(otherwise)) ||
+          !where.getCondition().getType().isInteger(1))
         break;
       conditions.push_back(where.getCondition());
       s = where.getOnTrue();
@@ -552,10 +577,9 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
                       "attn.attention; the score matrix is not materialised");
       fuse(chain);
     }
+    fuseUnnormalised();
     // The softmax and the producers of its scores are now dead; the
     // canonicalizer that follows in the pipeline removes them.
-    if (reportMissed)
-      remarkUnnormalised();
   }
 
   /// Whether `mm` looks like an attention score `q @ k.T`: its right operand
@@ -568,32 +592,82 @@ struct FuseAttentionPass : attnc::attn::impl::FuseAttentionBase<FuseAttentionPas
            (lhs.getRank() >= 3 && lhs.getRank() == rhs.getRank());
   }
 
-  /// A product whose weights come from a score through element-wise ops
-  /// alone, with no softmax (sigmoid or ReLU attention): the fused kernel
-  /// normalises with a softmax, so such a chain runs as two products, and
-  /// says so at its first element-wise op.
-  void remarkUnnormalised() {
+  /// The score-like product that `w` comes from through element-wise ops
+  /// and comprehensions that do not reduce (`where(j <= i, s[.., i, j],
+  /// 0.0)`), following each one's first tensor operand (or read) of rank 2
+  /// or more, if any. `w` itself must be computed element by element.
+  static MatmulOp scoreOf(Value w) {
+    auto elementwise = [](Operation *op) {
+      auto comp = dyn_cast_or_null<ComprehensionOp>(op);
+      return op && (isa<ElementwiseOpInterface>(op) || (comp && !reduces(comp)));
+    };
+    Operation *def = w.getDefiningOp();
+    if (!elementwise(def))
+      return nullptr;
+    while (elementwise(def)) {
+      SmallVector<Value> operands(def->getOperands());
+      if (auto comp = dyn_cast<ComprehensionOp>(def))
+        comp.walk([&](ReadOp read) { operands.push_back(read.getTensor()); });
+      Operation *next = nullptr;
+      for (Value operand : operands)
+        if (auto t = dyn_cast<RankedTensorType>(operand.getType()); t && t.getRank() >= 2)
+          if ((next = operand.getDefiningOp()) && !def->isAncestor(next))
+            break;
+          else
+            next = nullptr;
+      if (auto score = dyn_cast_or_null<MatmulOp>(next); score && isScoreLike(score))
+        return score;
+      def = next;
+    }
+    return nullptr;
+  }
+
+  /// Why `w @ v`, w an element-wise function of a score without a softmax,
+  /// is not fused, or std::nullopt when `chain` describes it.
+  std::optional<std::string> matchUnnormalised(MatmulOp weighted, MatmulOp score, Chain &chain) {
+    auto rank = [](Value v) { return cast<RankedTensorType>(v.getType()).getRank(); };
+    // A layer's projections (`gelu(x @ w1.T) @ w2.T`) have the same form;
+    // attention's score is batched on both sides (heads).
+    if (rank(score.getLhs()) < 3 || rank(score.getRhs()) < 3)
+      return std::string("its score is not batched on both sides (rank 3 or more, as with "
+                         "heads), so it is taken for a layer's projections");
+    Value w = weighted.getLhs();
+    if (!w.hasOneUse())
+      return std::string("the attention weights have other uses, so they must be materialised");
+    if (auto type = cast<RankedTensorType>(w.getType()); type.getRank() >= 2) {
+      chain.weights = w;
+      return matchProduct(weighted, type, chain);
+    }
+    return std::string("the weights are a vector, so there is no query axis");
+  }
+
+  /// Products whose weights come from a score through element-wise ops
+  /// alone, with no softmax (sigmoid or ReLU attention): fused without
+  /// normalisation, or remarked with the reason, at the first element-wise op.
+  void fuseUnnormalised() {
+    SmallVector<std::pair<MatmulOp, MatmulOp>> candidates;
     getOperation().walk([&](MatmulOp weighted) {
-      Operation *def = weighted.getLhs().getDefiningOp();
-      if (!def || !isa<ElementwiseOpInterface>(def) || !isScoreLike(weighted))
-        return;
-      Operation *activation = def;
-      while (def && isa<ElementwiseOpInterface>(def)) {
-        Operation *next = nullptr;
-        for (Value operand : def->getOperands())
-          if (auto t = dyn_cast<RankedTensorType>(operand.getType()); t && t.getRank() >= 2)
-            if ((next = operand.getDefiningOp()))
-              break;
-        if (auto score = dyn_cast_or_null<MatmulOp>(next); score && isScoreLike(score)) {
-          activation->emitRemark("attention chain not fused: its weights are not a softmax "
-                                 "of the score (attention without normalisation, such as "
-                                 "sigmoid or ReLU attention, is not fused), so it runs as two "
-                                 "matrix products and the score matrix is materialised");
-          return;
-        }
-        def = next;
-      }
+      if (MatmulOp score = scoreOf(weighted.getLhs()))
+        candidates.push_back({weighted, score});
     });
+    for (auto [weighted, score] : candidates) {
+      Operation *activation = weighted.getLhs().getDefiningOp();
+      Chain chain;
+      if (std::optional<std::string> reason = matchUnnormalised(weighted, score, chain)) {
+        if (reportMissed)
+          activation->emitRemark("attention chain not fused: its weights are not a softmax of "
+                                 "the score, and ")
+              << *reason << "; it runs as two matrix products and the score matrix is "
+                            "materialised";
+        continue;
+      }
+      if (reportFused)
+        activation->emitRemark("attention chain fused without normalisation: the weights (an "
+                               "element-wise function of the score) and their weighted sum "
+                               "became one attn.attention; the score matrix is not "
+                               "materialised");
+      fuse(chain);
+    }
   }
 };
 

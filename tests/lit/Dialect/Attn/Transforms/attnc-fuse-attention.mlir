@@ -292,3 +292,42 @@ func.func @projections_stay_tensors(%x: tensor<?x8xf32>, %wq: tensor<8x8xf32>, %
   %o = attn.matmul %w, %v : tensor<?x?xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
   return %o : tensor<?x8xf32>
 }
+
+// -----
+
+// sigmoid(q @ k.T + b) @ v over heads, no softmax: fused without
+// normalisation; the sigmoid is in the score region, which yields weights.
+// CHECK-LABEL: func @sigmoid_attention
+//   CHECK-NOT: attn.matmul
+//       CHECK: %[[O:.*]] = attn.attention [%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] unnormalized : tensor<?x?x?x64xf32> score {
+//       CHECK:   attn.index_reduce {{ *}}sum
+//       CHECK:   %[[W:.*]] = attn.sigmoid %{{.*}} : f32 -> f32
+//  CHECK-NEXT:   attn.yield %[[W]] : f32
+//       CHECK: return %[[O]]
+func.func @sigmoid_attention(%q: tensor<?x?x?x64xf32>, %k: tensor<?x?x?x64xf32>, %v: tensor<?x?x?x64xf32>,
+                             %b: f32) -> tensor<?x?x?x64xf32> {
+  %kt = attn.transpose %k [0, 1, 3, 2] : tensor<?x?x?x64xf32> -> tensor<?x?x64x?xf32>
+  %s = attn.matmul %q, %kt : tensor<?x?x?x64xf32>, tensor<?x?x64x?xf32> -> tensor<?x?x?x?xf32>
+  %x = attn.add %s, %b : tensor<?x?x?x?xf32>, f32 -> tensor<?x?x?x?xf32>
+  %w = attn.sigmoid %x : tensor<?x?x?x?xf32> -> tensor<?x?x?x?xf32>
+  %o = attn.matmul %w, %v : tensor<?x?x?x?xf32>, tensor<?x?x?x64xf32> -> tensor<?x?x?x64xf32>
+  return %o : tensor<?x?x?x64xf32>
+}
+
+// -----
+
+// The same form with rank-2 operands is a layer's feed-forward network as
+// often as not: left alone, with the reason.
+// CHECK-LABEL: func @unbatched_relu
+//       CHECK: attn.matmul
+//       CHECK: attn.matmul
+//   CHECK-NOT: attn.attention
+func.func @unbatched_relu(%x: tensor<?x64xf32>, %w1: tensor<?x64xf32>, %w2: tensor<64x?xf32>) -> tensor<?x64xf32> {
+  %w1t = attn.transpose %w1 [1, 0] : tensor<?x64xf32> -> tensor<64x?xf32>
+  %h = attn.matmul %x, %w1t : tensor<?x64xf32>, tensor<64x?xf32> -> tensor<?x?xf32>
+  // expected-remark @+1 {{attention chain not fused: its weights are not a softmax of the score, and its score is not batched on both sides}}
+  %r = attn.relu %h : tensor<?x?xf32> -> tensor<?x?xf32>
+  %w2t = attn.transpose %w2 [1, 0] : tensor<64x?xf32> -> tensor<?x64xf32>
+  %o = attn.matmul %r, %w2t : tensor<?x?xf32>, tensor<?x64xf32> -> tensor<?x64xf32>
+  return %o : tensor<?x64xf32>
+}

@@ -581,7 +581,15 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, RecursiveMemoryEffects,
     w(batch, i, j) = softmax_j(mask(batch, i, j) ? score(batch, i, j) : -inf)
     ```
 
-    where a row whose scores are all `-inf` gives 0. With `topk(%K)` the
+    where a row whose scores are all `-inf` gives 0. With `unnormalized`
+    the score region yields the weights themselves, with no softmax
+    (sigmoid or ReLU attention, `sigmoid(q @ k.T) @ v`):
+
+    ```
+    w(batch, i, j) = mask(batch, i, j) ? score(batch, i, j) : 0
+    ```
+
+    With `topk(%K)` the
     weights are those of `softmax_j(topk_mask(x, K))`, x being the masked
     score above: per query, only the K largest x (NaN ranking above every
     number, ties kept lowest index first) count; the op still never
@@ -617,12 +625,12 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, RecursiveMemoryEffects,
     ```
   }];
   let arguments = (ins Variadic<Index>:$extents, Optional<Index>:$topk,
-                       OptionalAttr<Attn_ScheduleAttr>:$schedule);
+                       OptionalAttr<Attn_ScheduleAttr>:$schedule, UnitAttr:$unnormalized);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let regions = (region SizedRegion<1>:$score, SizedRegion<1>:$mask, SizedRegion<1>:$value);
   let assemblyFormat = [{
-    ` ` `[` $extents `]` (`topk` `(` $topk^ `)`)? attr-dict `:` type($result)
-    `score` $score `mask` $mask `value` $value
+    ` ` `[` $extents `]` (`topk` `(` $topk^ `)`)? (`unnormalized` $unnormalized^)? attr-dict
+    `:` type($result) `score` $score `mask` $mask `value` $value
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
