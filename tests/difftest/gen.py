@@ -18,6 +18,11 @@ Two families, both seeded deterministically by random.Random:
     projection (bias and GELU or ReLU, tanh, sigmoid, a scale, a residual):
     the GEMM kernels and their epilogues.
 
+Any model may then have some of its plain definitions (`let x = EXPR`,
+`output y = EXPR`) moved into functions (`fn m_f1(a, b) { return EXPR }`
+called as `m_f1(a, b)`), or a definition and the next one into a function
+with a let: the expansion of functions must not change a result.
+
 A model is first drawn as a *spec* (plain data) and then rendered to text, so
 that a failing model can be minimised by editing its spec (dropping a
 modification, an operation, shrinking dims) and rendering it again.
@@ -746,15 +751,102 @@ FAMILIES = {
 }
 
 
+# ---------------------------------------------------------------------------
+# Functions: plain definitions moved into `fn`s after rendering
+# ---------------------------------------------------------------------------
+
+KEYWORDS = {"model", "dim", "input", "param", "let", "output", "schedule", "f32", "f16",
+            "bf16", "i32", "i64", "inf", "fn", "return"}
+
+
+def _names(expr):
+    """The identifiers of an expression's text that are not keyword
+    arguments (`axis =`) or inside the einsum string, in order."""
+    import re
+    expr = re.sub(r'"[^"]*"', '""', expr)
+    out = []
+    for m in re.finditer(r"[A-Za-z_][A-Za-z0-9_]*", expr):
+        rest = expr[m.end():].lstrip()
+        if rest.startswith("=") and not rest.startswith("=="):
+            continue
+        if expr[m.start() - 1:m.start()].isdigit():
+            continue  # the exponent of 1e-5
+        out.append(m.group(0))
+    return out
+
+
+def functionize(text, name, rng):
+    """Moves some one-line plain definitions of model `name` into functions
+    whose parameters are the tensors they read (named as in the model), and
+    sometimes two consecutive ones into one function with a let."""
+    lines = text.split("\n")
+    tensors, fns, count = set(), [], 0
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        words = line.split()
+        if len(words) >= 2 and words[0] in ("input", "param"):
+            for part in line.split(":")[:-1]:
+                tensors.add(part.replace("input", "").replace("param", "").split(",")[-1].strip())
+        plain = (len(words) >= 4 and words[0] in ("let", "output") and words[2] == "="
+                 and "[" not in words[1] and line.count("(") == line.count(")")
+                 and (i + 1 == len(lines) or not lines[i + 1].startswith("    ")))
+        if plain and rng.random() < 0.35:
+            target, expr = words[1], line.split("=", 1)[1].strip()
+            body, result, params = [], expr, []
+            # Sometimes the next plain let joins the function, this one
+            # becoming its let.
+            nxt = lines[i + 1].split() if i + 1 < len(lines) else []
+            if (words[0] == "let" and len(nxt) >= 4 and nxt[0] in ("let", "output")
+                    and nxt[2] == "=" and "[" not in nxt[1] and rng.random() < 0.5
+                    and lines[i + 1].count("(") == lines[i + 1].count(")")
+                    and (i + 2 == len(lines) or not lines[i + 2].startswith("    "))):
+                later = lines[i + 1].split("=", 1)[1].strip()
+                # The let becomes the function's own: nothing after may read it.
+                if not any(target in _names(l) for l in lines[i + 2:]):
+                    body = ["  let %s = %s" % (target, expr)]
+                    result = later
+                    uses = _names(expr) + [n for n in _names(later) if n != target]
+                    declared = nxt[1]
+                    params = [n for n in dict.fromkeys(uses) if n in tensors]
+                    if params:
+                        count += 1
+                        fname = "%s_f%d" % (name, count)
+                        fns.append("fn %s(%s) {\n%s\n  return %s\n}\n"
+                                   % (fname, ", ".join(params), "\n".join(body), result))
+                        lines[i] = "  %s %s = %s(%s)" % (nxt[0], declared, fname, ", ".join(params))
+                        del lines[i + 1]
+                        tensors.add(declared)
+                        i += 1
+                        continue
+            params = [n for n in dict.fromkeys(_names(expr)) if n in tensors]
+            if params:
+                count += 1
+                fname = "%s_f%d" % (name, count)
+                fns.append("fn %s(%s) {\n  return %s\n}\n" % (fname, ", ".join(params), expr))
+                lines[i] = "  %s %s = %s(%s)" % (words[0], target, fname, ", ".join(params))
+        if len(words) >= 2 and words[0] in ("let", "output"):
+            tensors.add(words[1].split("[")[0])
+        i += 1
+    return "".join(fns) + "\n".join(lines)
+
+
 def make_spec(rng):
     draw = rng.random()
     if draw < 0.5:
-        return attention_spec(rng)
-    return expr_spec(rng) if draw < 0.8 else chain_spec(rng)
+        spec = attention_spec(rng)
+    else:
+        spec = expr_spec(rng) if draw < 0.8 else chain_spec(rng)
+    if rng.random() < 0.3:
+        spec["functions"] = rng.randrange(1 << 30)
+    return spec
 
 
 def render(spec, name):
-    return FAMILIES[spec["family"]][0](spec, name)
+    text = FAMILIES[spec["family"]][0](spec, name)
+    if "functions" in spec:
+        text = functionize(text, name, random.Random(spec["functions"]))
+    return text
 
 
 def dims_of(spec):
@@ -762,4 +854,8 @@ def dims_of(spec):
 
 
 def reductions(spec):
-    return FAMILIES[spec["family"]][2](spec)
+    if "functions" in spec:
+        plain = dict(spec)
+        del plain["functions"]
+        yield plain
+    yield from FAMILIES[spec["family"]][2](spec)
