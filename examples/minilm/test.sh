@@ -12,12 +12,7 @@ here=$source/examples/minilm
 mkdir -p "$work"
 
 # A python3 with NumPy and venv for the venv (the package's tests need the same).
-python=${ATTNC_TEST_PYTHON:-}
-for candidate in python3 /usr/bin/python3; do
-  [ -n "$python" ] && break
-  "$candidate" -c "import numpy, venv" 2>/dev/null && python=$candidate
-done
-if [ -z "$python" ]; then
+if ! python=$("$source/tests/python_with.sh" numpy venv); then
   echo "SKIPPED: no python3 with NumPy and venv to install the model with" >&2
   exit 77
 fi

@@ -3,23 +3,10 @@
 # fresh venv that sees the system's NumPy and pytest) and runs its pytest
 # suite against that installed copy, with ATTNC naming the driver.
 # usage: pip_install_test.sh SOURCE_DIR ATTNC WORKDIR
-# ATTNC_TEST_PYTHON: the interpreter (default: the first python3 on PATH, or
-# /usr/bin/python3, that has NumPy, pytest and venv).
+# The interpreter: tests/python_with.sh's (one with NumPy, pytest and venv).
 set -eu
 source=$1 attnc=$2 work=$3
-python=${ATTNC_TEST_PYTHON:-}
-if [ -z "$python" ]; then
-  for candidate in python3 /usr/bin/python3; do
-    if "$candidate" -c "import numpy, pytest, venv" 2>/dev/null; then
-      python=$candidate
-      break
-    fi
-  done
-fi
-if [ -z "$python" ]; then
-  echo "no python3 with NumPy, pytest and venv: scripts/install-deps.sh installs them" >&2
-  exit 1
-fi
+python=$("$source/tests/python_with.sh" numpy pytest venv)
 rm -rf "$work"
 mkdir -p "$work"
 # A copy, so that the build leaves nothing in the source tree.
