@@ -32,4 +32,5 @@ rm -rf "$work/python"
 cp -R "$source/python" "$work/python"
 "$work/venv/bin/python" -m pip install --quiet --no-build-isolation --no-deps --no-index \
   "$work/python"
-ATTNC="$attnc" PYTHONDONTWRITEBYTECODE=1 "$work/venv/bin/python" "$here/minilm.py" "$model" $check
+ATTNC="$attnc" ATTNC_CACHE_DIR="$work/cache" PYTHONDONTWRITEBYTECODE=1 \
+  "$work/venv/bin/python" "$here/minilm.py" "$model" $check

@@ -192,8 +192,9 @@ class Model:
 class Module:
     """The models of one compiled file, by name: `m.sdpa`, `m["sdpa"]`."""
 
-    def __init__(self, path, lib, manifest, threads):
+    def __init__(self, path, lib, manifest, threads, from_cache=False):
         self.path = path
+        self.from_cache = from_cache
         self.models = {e["name"]: Model(lib, e, threads) for e in manifest}
 
     def __getattr__(self, name):

@@ -70,7 +70,7 @@ _VALUE_FLAGS = {
     "tile_rows": "--tile-rows",
 }
 OPTIONS = sorted(list(_VALUE_FLAGS) + ["opt_level", "dims", "extra_args", "cache_dir",
-                                       "threads"])
+                                       "threads", "cache"])
 
 
 def check_options(options):

@@ -1,8 +1,16 @@
 """Shared fixtures: the model files the tests compile, written into a
 temporary directory, and the double-precision NumPy references."""
 
+import os
+
 import numpy as np
 import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory):
+    """compile()'s cache in a directory of this run, not the user's."""
+    os.environ["ATTNC_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
 
 
 def write_model(tmp_path, name, text):

@@ -208,3 +208,23 @@ def test_the_package_under_test_is_the_installed_one():
     if venv is None:
         pytest.skip("run from the source tree, not after pip install")
     assert os.path.realpath(attnc.__file__).startswith(os.path.realpath(venv))
+
+
+def test_compiles_are_cached_by_file_options_and_driver(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTNC_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "sdpa.attn"
+    path.write_text(SDPA)
+    first = attnc.compile(path)
+    again = attnc.compile(path)
+    assert not first.from_cache and again.from_cache
+    rng = np.random.default_rng(8)
+    q = rand(rng, 1, 2, 5, 16)
+    assert np.array_equal(first.sdpa(q=q, k=q, v=q), again.sdpa(q=q, k=q, v=q))
+    # Other options, another file's bytes, or cache=False: compiled anew.
+    assert not attnc.compile(path, opt_level=0).from_cache
+    assert attnc.compile(path, opt_level=0, threads=2).from_cache  # threads are run-time
+    path.write_text(SDPA.replace("D = 16", "D = 8"))
+    changed = attnc.compile(path)
+    assert not changed.from_cache
+    assert changed.sdpa.inputs[0].shape[-1] == 8
+    assert not attnc.compile(path, cache=False).from_cache
