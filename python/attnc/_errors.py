@@ -1,4 +1,12 @@
-"""The exceptions of the package."""
+"""The exceptions of the package, and the suggestion its messages end with."""
+
+import difflib
+
+
+def did_you_mean(word, candidates):
+    """"; did you mean 'x'?" for the nearest candidate, or ""."""
+    close = difflib.get_close_matches(word, list(candidates), n=1)
+    return "; did you mean %r?" % close[0] if close else ""
 
 
 class Error(RuntimeError):

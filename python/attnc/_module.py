@@ -2,22 +2,16 @@
 tensors, through each model's generated C entry points."""
 
 import ctypes
-import difflib
 import numbers
 
 import numpy as np
 
 from . import _abi
-from ._errors import check
+from ._errors import check, did_you_mean
 from ._weights import Weights, array_over
 
 _P, _SIZE, _I64P = ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_int64)
 _TENSORS = ctypes.POINTER(_abi.Tensor)
-
-
-def _did_you_mean(word, candidates):
-    close = difflib.get_close_matches(word, list(candidates), n=1)
-    return "; did you mean %r?" % close[0] if close else ""
 
 
 def to_bf16(values):
@@ -133,7 +127,7 @@ class Model:
         for key in arguments:
             if key not in names:
                 raise TypeError("model '%s' has no input or param %r%s (it takes %s)"
-                                % (self.name, key, _did_you_mean(key, names), ", ".join(names)))
+                                % (self.name, key, did_you_mean(key, names), ", ".join(names)))
         if self.embedded_weights and not any(p.name in arguments for p in self.params_declared):
             declared = self.inputs  # the object's own params
             names = [d.name for d in declared]
@@ -202,7 +196,7 @@ class Module:
         if name in models:
             return models[name]
         raise AttributeError("%s has no model %r%s (it has %s)"
-                             % (self.path, name, _did_you_mean(name, models),
+                             % (self.path, name, did_you_mean(name, models),
                                 ", ".join(models)))
 
     def __getitem__(self, name):

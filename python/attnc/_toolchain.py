@@ -3,7 +3,6 @@ shared library that ctypes loads (the object attnc writes, linked with the
 runtime library that attnc names)."""
 
 import ctypes
-import difflib
 import functools
 import json
 import os
@@ -11,7 +10,7 @@ import shutil
 import subprocess
 import tempfile
 
-from ._errors import CompileError
+from ._errors import CompileError, did_you_mean
 
 
 def attnc_path():
@@ -76,10 +75,8 @@ OPTIONS = sorted(list(_VALUE_FLAGS) + ["opt_level", "dims", "extra_args", "cache
 def check_options(options):
     for key in options:
         if key not in OPTIONS:
-            close = difflib.get_close_matches(key, OPTIONS, n=1)
-            hint = "; did you mean %r?" % close[0] if close else ""
             raise TypeError("compile() got an unknown option %r%s (options: %s)"
-                            % (key, hint, ", ".join(OPTIONS)))
+                            % (key, did_you_mean(key, OPTIONS), ", ".join(OPTIONS)))
 
 
 def compile_file(path, options):

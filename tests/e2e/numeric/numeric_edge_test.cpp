@@ -235,8 +235,10 @@ TEST_P(Edge, MoreThan65536Keys) {
   EXPECT_TRUE(matches(p.compiled(opt())[0], p.reference()[0]));
 }
 
+/// "sdpa_O2": the variant of `Table` and the level of a test instance.
+template <const Variant *Table>
 std::string caseName(const ::testing::TestParamInfo<std::tuple<size_t, Opt>> &info) {
-  return std::string(kVariants[std::get<0>(info.param)].model) +
+  return std::string(Table[std::get<0>(info.param)].model) +
          (std::get<1>(info.param) == O0 ? "_O0" : "_O2");
 }
 
@@ -244,11 +246,11 @@ constexpr size_t kNumVariants = sizeof kVariants / sizeof kVariants[0];
 INSTANTIATE_TEST_SUITE_P(Variants, Edge,
                          ::testing::Combine(::testing::Range<size_t>(0, kNumVariants),
                                             ::testing::Values(O0, O2)),
-                         caseName);
+                         caseName<kVariants>);
 INSTANTIATE_TEST_SUITE_P(Variants, MaskedEdge,
                          ::testing::Combine(::testing::Range<size_t>(1, kNumVariants),
                                             ::testing::Values(O0, O2)),
-                         caseName);
+                         caseName<kVariants>);
 
 //===----------------------------------------------------------------------===//
 // Unnormalised weights: no softmax, fused without normalisation
@@ -313,10 +315,7 @@ INSTANTIATE_TEST_SUITE_P(
     Variants, Unnormalised,
     ::testing::Combine(::testing::Range<size_t>(0, std::size(kUnnormalised)),
                        ::testing::Values(O0, O2)),
-    [](const ::testing::TestParamInfo<std::tuple<size_t, Opt>> &info) {
-      return std::string(kUnnormalised[std::get<0>(info.param)].model) +
-             (std::get<1>(info.param) == O0 ? "_O0" : "_O2");
-    });
+    caseName<kUnnormalised>);
 
 //===----------------------------------------------------------------------===//
 // Exact results that follow from a variant's own mask
