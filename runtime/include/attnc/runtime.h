@@ -225,6 +225,12 @@ int32_t attnc_ctx_num_threads(const attnc_kernel_ctx *ctx);
  * slice of a scratch buffer with it. */
 int32_t attnc_ctx_thread_index(const attnc_kernel_ctx *ctx);
 
+/* Records that a Halide pipeline of the kernel returned `result` (not 0)
+ * and returns the run's status: ATTNC_ERR_OUT_OF_MEMORY for Halide's
+ * out-of-memory and allocation-too-large codes, ATTNC_ERR_INTERNAL for any other, with Halide's message
+ * as the detail (when it reported one on this thread). */
+attnc_status attnc_kernel_halide_failed(attnc_kernel_ctx *ctx, int32_t result);
+
 /* A monotonic clock in nanoseconds, which kernels compiled for profiling
  * (attnc bench --profile) read after each of their loop nests. */
 int64_t attnc_profile_now(void);

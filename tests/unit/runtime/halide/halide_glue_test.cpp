@@ -1,0 +1,158 @@
+//===- halide_glue_test.cpp - Halide pipelines inside a run ---------------===//
+//
+// Pipelines compiled as attnc compiles a model's (make_test_pipelines.cpp)
+// run with the kernel's context as user_context: their parallel loops must
+// run on the run's threads, their errors become the run's status and
+// message, and no thread outlives the run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../test_models.h"
+
+#include "HalideRuntime.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <dirent.h>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+int probe(void const *user_context, halide_buffer_t *out);
+int rows(void const *user_context, halide_buffer_t *in, halide_buffer_t *out);
+int record_task(int task);
+}
+
+using namespace attnc_test;
+
+namespace {
+
+/// What the probe's tasks saw: which thread of the run ran each.
+struct ProbeLog {
+  attnc_kernel_ctx *ctx = nullptr;
+  std::mutex mutex;
+  std::vector<int> threadOfTask;
+} probeLog;
+
+/// A float buffer of the given extents, innermost first, densely strided.
+struct Buffer {
+  std::vector<float> data;
+  std::vector<halide_dimension_t> dims;
+  halide_buffer_t raw{};
+
+  explicit Buffer(std::vector<int32_t> extents) {
+    int32_t stride = 1;
+    for (int32_t e : extents) {
+      dims.push_back({0, e, stride, 0});
+      stride *= e;
+    }
+    data.assign(static_cast<size_t>(stride), 0.0f);
+    raw.host = reinterpret_cast<uint8_t *>(data.data());
+    raw.type = halide_type_t(halide_type_float, 32);
+    raw.dimensions = static_cast<int32_t>(dims.size());
+    raw.dim = dims.data();
+  }
+};
+
+int countThreads() {
+  int n = 0;
+  if (DIR *d = opendir("/proc/self/task")) {
+    while (dirent *e = readdir(d))
+      n += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return n;
+}
+
+/// Runs `body` inside a run on `threads` threads and returns the run's status.
+attnc_status inRun(int32_t threads, std::function<void(attnc_kernel_ctx *)> body) {
+  static const Model model = ModelBuilder("halide").build();
+  return runWithContext(model, nullptr, threads, std::move(body));
+}
+
+} // namespace
+
+int record_task(int task) {
+  // Long enough that the caller cannot take every task before a worker starts.
+  std::this_thread::sleep_for(std::chrono::microseconds(200));
+  std::lock_guard<std::mutex> lock(probeLog.mutex);
+  probeLog.threadOfTask[static_cast<size_t>(task)] = attnc_ctx_thread_index(probeLog.ctx);
+  return task;
+}
+
+TEST(HalideGlue, ParallelLoopsRunOnTheRunsThreads) {
+  for (int32_t threads : {1, 2, 3}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    int before = countThreads();
+    constexpr int kTasks = 64;
+    probeLog.threadOfTask.assign(kTasks, -1);
+    Buffer out({kTasks});
+    int result = -1;
+    ASSERT_EQ(inRun(threads,
+                    [&](attnc_kernel_ctx *ctx) {
+                      probeLog.ctx = ctx;
+                      result = probe(ctx, &out.raw);
+                    }),
+              ATTNC_OK);
+    EXPECT_EQ(result, 0);
+    std::vector<bool> used(static_cast<size_t>(threads), false);
+    for (int i = 0; i < kTasks; ++i) {
+      EXPECT_EQ(out.data[static_cast<size_t>(i)], static_cast<float>(i));
+      int t = probeLog.threadOfTask[static_cast<size_t>(i)];
+      ASSERT_GE(t, 0) << "task " << i << " never ran";
+      ASSERT_LT(t, threads);
+      used[static_cast<size_t>(t)] = true;
+    }
+    for (int32_t t = 0; t < threads; ++t)
+      EXPECT_TRUE(used[static_cast<size_t>(t)]) << "thread " << t << " ran no task";
+    EXPECT_EQ(countThreads(), before) << "a thread outlived the run";
+  }
+}
+
+TEST(HalideGlue, ResultsAreRight) {
+  Buffer in({5, 7}), out({5, 7});
+  for (size_t i = 0; i < in.data.size(); ++i)
+    in.data[i] = static_cast<float>(i) - 11.5f;
+  int result = -1;
+  ASSERT_EQ(inRun(2, [&](attnc_kernel_ctx *ctx) { result = rows(ctx, &in.raw, &out.raw); }),
+            ATTNC_OK);
+  ASSERT_EQ(result, 0);
+  for (size_t i = 0; i < in.data.size(); ++i)
+    EXPECT_EQ(out.data[i], 2.0f * in.data[i]);
+}
+
+TEST(HalideGlue, AnErrorBecomesTheRunsStatusAndMessage) {
+  Buffer in({5, 3}), out({5, 7}); // rows 3 .. 6 of the input are missing
+  int result = 0;
+  attnc_status s = inRun(2, [&](attnc_kernel_ctx *ctx) {
+    result = rows(ctx, &in.raw, &out.raw);
+    if (result != 0)
+      attnc_kernel_halide_failed(ctx, result);
+  });
+  EXPECT_NE(result, 0);
+  EXPECT_EQ(s, ATTNC_ERR_INTERNAL);
+  std::string message = attnc_last_error();
+  EXPECT_EQ(message.rfind("Halide pipeline: ", 0), 0u) << message;
+  EXPECT_NE(message.find("Input buffer in"), std::string::npos) << message;
+  EXPECT_EQ(message.back() != '\n', true);
+}
+
+TEST(HalideGlue, OutOfMemoryIsItsOwnStatus) {
+  for (int code : {halide_error_code_out_of_memory, halide_error_code_buffer_allocation_too_large}) {
+    attnc_status s =
+        inRun(1, [&](attnc_kernel_ctx *ctx) { attnc_kernel_halide_failed(ctx, code); });
+    EXPECT_EQ(s, ATTNC_ERR_OUT_OF_MEMORY) << code;
+    EXPECT_NE(std::string(attnc_last_error()).find("code " + std::to_string(code)),
+              std::string::npos)
+        << attnc_last_error();
+  }
+  attnc_status s = inRun(1, [&](attnc_kernel_ctx *ctx) {
+    attnc_kernel_halide_failed(ctx, halide_error_code_bad_type);
+  });
+  EXPECT_EQ(s, ATTNC_ERR_INTERNAL);
+}
