@@ -29,6 +29,7 @@ if(NOT _attnc_halide_major MATCHES " 21$")
   message(FATAL_ERROR "attnc needs Halide 21, found '${_attnc_halide_major}' in ${HALIDE_INCLUDE_DIR}")
 endif()
 message(STATUS "Using Halide 21 from ${ATTNC_HALIDE_ROOT}")
+get_filename_component(HALIDE_LIBRARY_DIR "${HALIDE_LIBRARY}" DIRECTORY)
 
 add_library(attnc::Halide SHARED IMPORTED)
 set_target_properties(attnc::Halide PROPERTIES

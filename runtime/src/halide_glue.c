@@ -20,6 +20,28 @@
 
 typedef int (*halide_task_t)(void *user_context, int task_number, uint8_t *closure);
 
+/* halide_buffer_t and halide_dimension_t of HalideRuntime.h (Halide 21). */
+typedef struct halide_dimension {
+  int32_t min, extent, stride;
+  uint32_t flags;
+} halide_dimension;
+
+typedef struct halide_buffer {
+  uint64_t device;
+  const void *device_interface;
+  uint8_t *host;
+  uint64_t flags;
+  uint8_t type_code, type_bits;
+  uint16_t type_lanes;
+  int32_t dimensions;
+  halide_dimension *dim;
+  void *padding;
+} halide_buffer;
+
+/* The most operands, and the highest rank, of one pipeline call. */
+#define HALIDE_MAX_OPERANDS 64
+#define HALIDE_MAX_RANK 16
+
 /* halide_error_code_buffer_allocation_too_large and _out_of_memory in
  * HalideRuntime.h. */
 #define HALIDE_ERROR_ALLOCATION_TOO_LARGE (-5)
@@ -75,4 +97,68 @@ attnc_status attnc_kernel_halide_failed(attnc_kernel_ctx *ctx, int32_t result) {
   if (ctx && ctx->failure == ATTNC_OK)
     ctx->failure = s;
   return s;
+}
+
+/* Halide's buffer for the memref descriptor at `words` ({allocated, aligned,
+ * offset, sizes[rank], strides[rank]}, a word each); returns the words it
+ * read, or -1 when an extent or stride is beyond Halide's int32. */
+static int64_t buffer_of(const int64_t *words, int64_t rank, int64_t code, int64_t bits,
+                         halide_buffer *buffer, halide_dimension *dims) {
+  const int64_t *sizes = words + 3, *strides = words + 3 + rank;
+  for (int64_t d = 0; d < rank; ++d) {
+    /* Halide's dimension 0 is the innermost. */
+    int64_t extent = sizes[rank - 1 - d], stride = strides[rank - 1 - d];
+    if (extent > INT32_MAX || stride > INT32_MAX || stride < INT32_MIN)
+      return -1;
+    dims[d] = (halide_dimension){0, (int32_t)extent, (int32_t)stride, 0};
+  }
+  uint8_t *aligned;
+  memcpy(&aligned, &words[1], sizeof aligned);
+  *buffer = (halide_buffer){0};
+  buffer->host = aligned + words[2] * (bits / 8);
+  buffer->type_code = (uint8_t)code;
+  buffer->type_bits = (uint8_t)bits;
+  buffer->type_lanes = 1;
+  buffer->dimensions = (int32_t)rank;
+  buffer->dim = dims;
+  return 3 + 2 * rank;
+}
+
+void attnc_kernel_call_halide(attnc_kernel_ctx *ctx, int (*pipeline)(void **args),
+                              const int64_t *layout, const int64_t *descriptors) {
+  if (ctx && ctx->failure != ATTNC_OK)
+    return;
+  int64_t n = layout[0];
+  if (n < 0 || n > HALIDE_MAX_OPERANDS) {
+    attnc_fail(ATTNC_ERR_INTERNAL, "Halide pipeline: %lld operands", (long long)n);
+    if (ctx)
+      ctx->failure = ATTNC_ERR_INTERNAL;
+    return;
+  }
+  halide_buffer buffers[HALIDE_MAX_OPERANDS];
+  halide_dimension dims[HALIDE_MAX_OPERANDS][HALIDE_MAX_RANK];
+  void *args[HALIDE_MAX_OPERANDS + 1];
+  const void *user_context = ctx;
+  args[0] = &user_context;
+  const int64_t *words = descriptors;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t rank = layout[1 + 3 * i], code = layout[2 + 3 * i], bits = layout[3 + 3 * i];
+    int64_t read = rank >= 0 && rank <= HALIDE_MAX_RANK
+                       ? buffer_of(words, rank, code, bits, &buffers[i], dims[i])
+                       : -1;
+    if (read < 0) {
+      attnc_fail(ATTNC_ERR_UNSUPPORTED,
+                 "Halide pipeline: operand %lld has an extent or stride beyond 2^31 - 1 "
+                 "elements (compile with --no-halide)",
+                 (long long)i);
+      if (ctx)
+        ctx->failure = ATTNC_ERR_UNSUPPORTED;
+      return;
+    }
+    words += read;
+    args[1 + i] = &buffers[i];
+  }
+  int result = pipeline(args);
+  if (result != 0)
+    attnc_kernel_halide_failed(ctx, result);
 }

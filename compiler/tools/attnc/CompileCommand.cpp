@@ -122,6 +122,7 @@ void prepare(const Invocation &inv, const ast::Module &module, Prepared &out) {
   out.options.pipeline.vectorWidth = inv.vectorWidth;
   out.options.pipeline.tileRows = inv.tileRows;
   out.options.pipeline.profile = inv.profile;
+  out.options.pipeline.halide = inv.halide;
   out.backend->describeTarget(out.options.pipeline);
   out.options.prefixes = symbolPrefixes(module, inv.name);
   out.options.build =

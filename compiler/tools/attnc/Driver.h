@@ -42,6 +42,7 @@ struct Invocation {
   int iterations = 10;
   bool json = false;
   bool profile = false;              // bench --profile
+  bool halide = false;               // --halide
 };
 
 /// Prints `attnc: error: message` and returns the exit code.

@@ -15,6 +15,7 @@
 #include "attnc/Reference/Npy.h"
 #include "attnc/Backends/CPU/CPUBackend.h"
 #include "attnc/Backends/CPU/HostJit.h"
+#include "attnc/Backends/Halide/Pipelines.h"
 #include "attnc/Target/Json.h"
 #include "attnc/Target/ModelInterface.h"
 #include "attnc/Target/RuntimeTypes.h"
@@ -176,7 +177,8 @@ std::unique_ptr<HostJit> compileForHost(const Invocation &inv, const ast::Module
   std::unique_ptr<llvm::Module> ir = hostBackend.translate(compilation->module(), *context);
   if (!ir)
     return nullptr;
-  std::unique_ptr<HostJit> jit = HostJit::create(std::move(ir), std::move(context), message);
+  std::unique_ptr<HostJit> jit = HostJit::create(
+      std::move(ir), std::move(context), halide::objectsOf(compilation->module()), message);
   if (!jit)
     exitCode = error(kUserError, "cannot load the compiled code: " + message);
   else

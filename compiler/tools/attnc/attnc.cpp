@@ -129,6 +129,10 @@ cl::opt<bool> reference("reference",
 cl::opt<int> iterations("iterations", cl::init(10), cl::desc("Timed iterations (bench)"),
                         cl::cat(runCategory));
 cl::opt<bool> jsonOutput("json", cl::desc("Print results as JSON"), cl::cat(runCategory));
+cl::opt<bool> halide("halide",
+                     cl::desc("Compile the element-wise loop nests as Halide pipelines "
+                              "(-O1 and above; in progress, see docs/usage.md)"),
+                     cl::cat(category));
 cl::opt<bool> profile("profile",
                       cl::desc("Time each loop nest of the model and say what it computes "
                                "(bench)"),
@@ -316,6 +320,7 @@ int main(int argc, char **argv) {
   if (profile && inv.command != Command::Bench)
     return error(kUsageError, "--profile applies to attnc bench only");
   inv.profile = profile;
+  inv.halide = halide;
   inv.model = modelName;
   if (inv.command != Command::Compile && !inv.emit.empty())
     return error(kUsageError, "--emit applies to attnc compile only");

@@ -231,6 +231,17 @@ int32_t attnc_ctx_thread_index(const attnc_kernel_ctx *ctx);
  * as the detail (when it reported one on this thread). */
 attnc_status attnc_kernel_halide_failed(attnc_kernel_ctx *ctx, int32_t result);
 
+/* Runs a Halide pipeline of the kernel through its `_argv` entry:
+ * `descriptors` holds its operands' memref descriptors back to back
+ * ({allocated, aligned, offset, sizes[rank], strides[rank]}, 8 bytes each)
+ * and `layout` says how to read them: the operand count, then per operand its
+ * rank, Halide type code and bits. The pipeline gets `ctx` as its
+ * user_context and one Halide buffer per operand, dimensions innermost
+ * first. A failure (Halide's, or an extent beyond Halide's 2^31 - 1) becomes
+ * the run's status and detail message; after one, later calls do nothing. */
+void attnc_kernel_call_halide(attnc_kernel_ctx *ctx, int (*pipeline)(void **args),
+                              const int64_t *layout, const int64_t *descriptors);
+
 /* A monotonic clock in nanoseconds, which kernels compiled for profiling
  * (attnc bench --profile) read after each of their loop nests. */
 int64_t attnc_profile_now(void);

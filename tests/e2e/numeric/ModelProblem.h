@@ -46,6 +46,12 @@ inline bool hostRuns(Opt opt) {
 }
 using Entries = std::array<RunTensorsFn, 3>;
 
+/// A model of a test's file and its entries compiled at -O0 and -O2 (by Opt).
+struct CompiledModel {
+  const char *model;
+  RunTensorsFn entry[2];
+};
+
 /// The checked models of `path` (checked once per file).
 inline const ast::Module &checkedFile(const std::string &path) {
   static std::map<std::string, std::unique_ptr<ast::Module>> files;

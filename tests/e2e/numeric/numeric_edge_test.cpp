@@ -22,10 +22,7 @@ namespace {
 
 using namespace attnc_e2e;
 
-struct Variant {
-  const char *model;
-  RunTensorsFn entry[2]; // indexed by Opt
-};
+using Variant = CompiledModel;
 
 #define VARIANT(m) Variant{#m, {edge_o0_##m##_run_tensors, edge_o2_##m##_run_tensors}}
 const Variant kVariants[] = {

@@ -9,6 +9,7 @@
 #define ATTNC_PIPELINES_PIPELINES_H
 
 #include <cstdint>
+#include <string>
 
 namespace mlir {
 class OpPassManager;
@@ -28,6 +29,12 @@ struct PipelineOptions {
   int64_t targetVectorWidth = 16, targetVectorRegisters = 32;
   /// Time each loop nest of the kernels (attnc bench --profile).
   bool profile = false;
+  /// Compile the element-wise loop nests as Halide pipelines (--halide,
+  /// -O1 and above), for `halideTarget` (Backend::describeTarget).
+  bool halide = false;
+  std::string halideTarget;
+  /// Where the pipelines' objects go; the backend removes it.
+  std::string halideObjectDir;
 };
 
 /// The attn dialect as generated -> fused and scheduled (-O1 and above).

@@ -4,6 +4,7 @@
 
 #include "Passes.h"
 
+#include "attnc/Backends/Halide/Pipelines.h"
 #include "attnc/Conversion/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -18,6 +19,7 @@
 #include "mlir/Transforms/Passes.h"
 
 #include "llvm/IR/LLVMContext.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -54,6 +56,9 @@ void addLLVMStage(OpPassManager &pm, const PipelineOptions &options, const Model
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
   pm.addPass(createBufferizationToMemRefPass());
+  if (options.halide && options.optLevel > 0)
+    pm.addPass(createHalidePipelines(
+        {options.halideTarget, options.targetVectorWidth, options.halideObjectDir}));
   pm.addPass(createBuffersToRuntime());
 
   // At -O0 the linalg ops become plain sequential loops; above, their
@@ -113,6 +118,11 @@ bool servesTarget(const std::string &target) {
 CPUBackend::CPUBackend(TargetSpec spec, std::unique_ptr<llvm::TargetMachine> machine)
     : spec(std::move(spec)), machine(std::move(machine)) {}
 
+CPUBackend::~CPUBackend() {
+  if (!halideDir.empty())
+    llvm::sys::fs::remove_directories(halideDir);
+}
+
 std::unique_ptr<CPUBackend> CPUBackend::create(const TargetRequest &request, std::string &error) {
   TargetSpec spec;
   std::unique_ptr<llvm::TargetMachine> machine;
@@ -130,6 +140,14 @@ void CPUBackend::describeTarget(PipelineOptions &options) const {
   VectorUnit unit = vectorUnitOf(*machine);
   options.targetVectorWidth = unit.width;
   options.targetVectorRegisters = unit.registers;
+  options.halideTarget = halide::halideTargetFor(
+      spec.arch, machine->getTargetFeatureString());
+  if (options.halide && halideDir.empty()) {
+    llvm::SmallString<128> dir;
+    if (!llvm::sys::fs::createUniqueDirectory("attnc-halide", dir))
+      halideDir = std::string(dir);
+  }
+  options.halideObjectDir = halideDir;
 }
 
 BuildInfo CPUBackend::buildInfo(const std::string &modelFile, unsigned optLevel) const {
@@ -159,6 +177,10 @@ bool CPUBackend::emit(ModuleOp module, llvm::ArrayRef<std::string> kinds,
       if (!emitMachineCode(*ir, *machine, /*assembly=*/kind == "asm", os, error))
         return false;
       text = code.str().str();
+      std::vector<std::string> pipelines = halide::objectsOf(module);
+      if (kind == "obj" && !pipelines.empty() &&
+          !linkRelocatable(text, pipelines, halideDir, text, error))
+        return false;
     }
     contents.push_back(std::move(text));
   }

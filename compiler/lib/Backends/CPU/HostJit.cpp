@@ -6,7 +6,16 @@
 
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
+
+// Halide's runtime (HalideRuntimeObject.S) and the hooks that libattnc_runtime
+// puts in place of its weak ones (runtime/src/halide_glue.c).
+extern "C" {
+extern const char attnc_halide_runtime_object[], attnc_halide_runtime_object_end[];
+int halide_do_par_for(void *, int (*)(void *, int, uint8_t *), int, int, uint8_t *);
+void halide_error(void *, const char *);
+}
 
 namespace attnc {
 
@@ -19,6 +28,7 @@ HostJit::~HostJit() = default;
 
 std::unique_ptr<HostJit> HostJit::create(std::unique_ptr<llvm::Module> module,
                                          std::unique_ptr<llvm::LLVMContext> context,
+                                         const std::vector<std::string> &pipelines,
                                          std::string &error) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -45,6 +55,9 @@ std::unique_ptr<HostJit> HostJit::create(std::unique_ptr<llvm::Module> module,
   add("attnc_kernel_alloc_buffers", reinterpret_cast<void *>(&attnc_kernel_alloc_buffers));
   add("attnc_ctx_thread_index", reinterpret_cast<void *>(&attnc_ctx_thread_index));
   add("attnc_profile_now", reinterpret_cast<void *>(&attnc_profile_now));
+  add("attnc_kernel_call_halide", reinterpret_cast<void *>(&attnc_kernel_call_halide));
+  add("halide_do_par_for", reinterpret_cast<void *>(&halide_do_par_for));
+  add("halide_error", reinterpret_cast<void *>(&halide_error));
   if (llvm::Error e = lib.define(llvm::orc::absoluteSymbols(runtime))) {
     error = llvm::toString(std::move(e));
     return nullptr;
@@ -62,6 +75,27 @@ std::unique_ptr<HostJit> HostJit::create(std::unique_ptr<llvm::Module> module,
           llvm::orc::ThreadSafeModule(std::move(module), std::move(context)))) {
     error = llvm::toString(std::move(e));
     return nullptr;
+  }
+  // The pipelines, and Halide's runtime for them (whose weak hooks lose to
+  // the ones above).
+  if (!pipelines.empty()) {
+    llvm::StringRef runtimeBytes(attnc_halide_runtime_object,
+                                 attnc_halide_runtime_object_end - attnc_halide_runtime_object);
+    std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects;
+    objects.push_back(llvm::MemoryBuffer::getMemBufferCopy(runtimeBytes, "halide_runtime.o"));
+    for (const std::string &path : pipelines) {
+      auto object = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+      if (!object) {
+        error = "cannot read '" + path + "': " + object.getError().message();
+        return nullptr;
+      }
+      objects.push_back(std::move(*object));
+    }
+    for (auto &object : objects)
+      if (llvm::Error e = (*jit)->addObjectFile(std::move(object))) {
+        error = llvm::toString(std::move(e));
+        return nullptr;
+      }
   }
   auto impl = std::make_unique<Impl>();
   impl->jit = std::move(*jit);

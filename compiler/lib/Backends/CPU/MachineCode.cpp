@@ -10,6 +10,10 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/TargetParser/Host.h"
 
 namespace attnc {
@@ -140,6 +144,52 @@ bool emitMachineCode(llvm::Module &module, llvm::TargetMachine &machine, bool as
     return false;
   }
   pm.run(module);
+  return true;
+}
+
+bool linkRelocatable(const std::string &object, const std::vector<std::string> &others,
+                     const std::string &scratch, std::string &linked, std::string &error) {
+  // Any ELF linker does: binutils' ld comes with the C compiler.
+  llvm::ErrorOr<std::string> linker = llvm::sys::findProgramByName("ld");
+  if (!linker)
+    linker = llvm::sys::findProgramByName("ld.lld");
+  if (!linker) {
+    error = "no linker (ld or ld.lld) on PATH to add the Halide pipelines to the object";
+    return false;
+  }
+  auto inFolder = [&](llvm::StringRef file) {
+    llvm::SmallString<128> path(scratch);
+    llvm::sys::path::append(path, file);
+    return std::string(path);
+  };
+  std::string input = inFolder("kernels.o"), output = inFolder("linked.o"),
+              messages = inFolder("ld.txt");
+  {
+    std::error_code e;
+    llvm::raw_fd_ostream os(input, e);
+    if (e) {
+      error = "cannot write '" + input + "': " + e.message();
+      return false;
+    }
+    os << object;
+  }
+  std::vector<llvm::StringRef> args{*linker, "-r", "-o", output, input};
+  args.insert(args.end(), others.begin(), others.end());
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(messages),
+                                                llvm::StringRef(messages)};
+  std::string failure;
+  if (llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, redirects, 0, 0, &failure) != 0) {
+    auto text = llvm::MemoryBuffer::getFile(messages);
+    error = "'" + *linker + " -r' failed: " +
+            (text ? (*text)->getBuffer().trim().str() : failure);
+    return false;
+  }
+  auto result = llvm::MemoryBuffer::getFile(output, /*IsText=*/false);
+  if (!result) {
+    error = "cannot read '" + output + "': " + result.getError().message();
+    return false;
+  }
+  linked = (*result)->getBuffer().str();
   return true;
 }
 

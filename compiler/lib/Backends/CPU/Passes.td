@@ -83,6 +83,31 @@ def WrapKernels : Pass<"attnc-cpu-wrap-kernels", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def HalidePipelines : Pass<"attnc-cpu-halide-pipelines", "::mlir::ModuleOp"> {
+  let summary = "Compile element-wise loop nests as Halide pipelines that the kernel calls";
+  let description = [{
+    In a kernel, each element-wise `linalg.generic` on buffers that Halide
+    can take (`whyNotAPipeline` in attnc/Backends/Halide/Pipelines.h) is
+    compiled ahead of time as the Halide pipeline `KERNEL__halideN`, into an
+    object of its own in `object-dir`, and replaced by a call of the
+    runtime's `attnc_kernel_call_halide(ctx, KERNEL__halideN_argv, layout,
+    operands)`: the operands' memref descriptors travel in a stack struct,
+    `layout` ({count, then rank, type code, bits per operand}) says how to
+    read them, and the runtime builds Halide's buffers from them. The module
+    lists the objects in `attnc.halide_objects`, which the backend links
+    into the model's object (and the JIT loads).
+  }];
+  let options = [
+    Option<"halideTarget", "halide-target", "std::string", /*default=*/"\"\"",
+           "Halide's target string (default: this machine's)">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes of the target's vector registers">,
+    Option<"objectDir", "object-dir", "std::string", /*default=*/"\"\"",
+           "Where the pipelines' objects go (default: a new temporary folder)">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::func::FuncDialect"];
+}
+
 def ParallelLoopsToRuntime : Pass<"attnc-parallel-loops-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Run 1-D scf.parallel loops on the runtime's thread pool";
   let description = [{

@@ -37,10 +37,15 @@ public:
   /// (what `attnc run` loads into its process). Null after a diagnostic.
   std::unique_ptr<llvm::Module> translate(mlir::ModuleOp module, llvm::LLVMContext &context);
 
+  ~CPUBackend() override;
+
 private:
   CPUBackend(TargetSpec spec, std::unique_ptr<llvm::TargetMachine> machine);
   TargetSpec spec;
   std::unique_ptr<llvm::TargetMachine> machine;
+  /// The folder of this compilation's Halide objects (--halide), made when
+  /// first needed and removed with the backend.
+  mutable std::string halideDir;
 };
 
 /// Registers the CPU backend's passes and its stage pipelines

@@ -15,8 +15,10 @@ namespace attnc {
 /// this program, exactly as a user's program calls libattnc_runtime.
 class HostJit {
 public:
+  /// `pipelines`: the object files of the module's Halide pipelines.
   static std::unique_ptr<HostJit> create(std::unique_ptr<llvm::Module> module,
                                          std::unique_ptr<llvm::LLVMContext> context,
+                                         const std::vector<std::string> &pipelines,
                                          std::string &error);
   ~HostJit();
 

@@ -47,6 +47,11 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module, llvm::LLV
 bool emitMachineCode(llvm::Module &module, llvm::TargetMachine &machine, bool assembly,
                      llvm::raw_pwrite_stream &os, std::string &error);
 
+/// `object` and the object files `others` linked into one relocatable object
+/// (`ld -r`, in the folder `scratch`), in `linked`, which may be `object`.
+bool linkRelocatable(const std::string &object, const std::vector<std::string> &others,
+                     const std::string &scratch, std::string &linked, std::string &error);
+
 } // namespace attnc
 
 #endif

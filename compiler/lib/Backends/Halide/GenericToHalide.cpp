@@ -1,0 +1,306 @@
+//===- GenericToHalide.cpp - A linalg.generic as a Halide pipeline --------===//
+//
+// An element-wise linalg.generic on buffers (every loop parallel, the output
+// written through the identity map, the inputs read through projections of
+// the loops, such as broadcasts and transposes) becomes one Func:
+//   out(d[n-1], ..., d0) = body(in_k(...))
+// Halide orders dimensions innermost first, the reverse of a memref's. Float
+// semantics are the MLIR ops': strict_float keeps Halide from reassociating
+// or contracting, and maximumf/minimumf keep propagating NaN. The pointwise
+// schedule template vectorises the innermost loop at the target's width
+// (the tail under a guard, so any extent works) and runs the fused outer
+// loops in parallel on the runtime's threads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Backends/Halide/Pipelines.h"
+
+#include "Halide.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <limits>
+#include <optional>
+
+using namespace mlir;
+
+namespace attnc::halide {
+
+namespace {
+
+bool isF32Buffer(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  return type && type.getElementType().isF32();
+}
+
+/// Whether Pipeline::build below knows `op`.
+bool isScalarOpKnown(Operation &op) {
+  return isa<arith::ConstantFloatOp, arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
+             arith::NegFOp, arith::MaximumFOp, arith::MinimumFOp, arith::CmpFOp,
+             arith::SelectOp, math::ExpOp, math::LogOp, math::TanhOp, math::SqrtOp,
+             math::RsqrtOp, math::AbsFOp, math::FloorOp, math::CeilOp, math::FmaOp,
+             linalg::YieldOp>(op) &&
+         llvm::all_of(op.getResultTypes(), [](Type t) { return t.isF32() || t.isInteger(1); });
+}
+
+/// A float constant defined outside the generic (constants are hoisted).
+std::optional<float> outsideConstant(Value v) {
+  if (auto c = v.getDefiningOp<arith::ConstantFloatOp>(); c && c.getType().isF32())
+    return c.value().convertToFloat();
+  return std::nullopt;
+}
+
+Halide::Expr floatImm(float v) { return Halide::Internal::FloatImm::make(Halide::Float(32), v); }
+
+/// Halide's exp and log are polynomials after a range reduction that breaks
+/// down outside the finite normal floats (exp(inf) and exp(NaN) give 0,
+/// log(inf) 88.7, log of a subnormal is off by its missing exponent bits):
+/// these give what the C library gives there.
+Halide::Expr exactExp(const Halide::Expr &x) {
+  const float inf = std::numeric_limits<float>::infinity();
+  // Beyond ln(FLT_MAX) = 88.72 exp overflows; below -104 it is below half
+  // the smallest subnormal.
+  return Halide::select(Halide::is_nan(x), x, x > 88.75f, floatImm(inf), x < -104.0f,
+                        floatImm(0.0f), Halide::exp(x));
+}
+
+Halide::Expr exactLog(const Halide::Expr &x) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float smallestNormal = std::numeric_limits<float>::min();
+  // A subnormal times 2^24 is normal: log(x) = log(x * 2^24) - 24 ln 2.
+  Halide::Expr scaled = Halide::select(x < smallestNormal, x * 16777216.0f, x);
+  Halide::Expr shift = Halide::select(x < smallestNormal, 16.635532333438686f, 0.0f);
+  return Halide::select(Halide::is_nan(x) || x < 0.0f,
+                        floatImm(std::numeric_limits<float>::quiet_NaN()), x == 0.0f,
+                        floatImm(-inf), x == inf, floatImm(inf), Halide::log(scaled) - shift);
+}
+
+/// The ordered/unordered comparison `pred` of a and b, NaN-aware.
+Halide::Expr compare(arith::CmpFPredicate pred, const Halide::Expr &a, const Halide::Expr &b) {
+  using P = arith::CmpFPredicate;
+  Halide::Expr ordered = !Halide::is_nan(a) && !Halide::is_nan(b);
+  switch (pred) {
+  case P::AlwaysFalse: return Halide::Expr(false);
+  case P::AlwaysTrue: return Halide::Expr(true);
+  case P::OEQ: return ordered && a == b;
+  case P::OGT: return ordered && a > b;
+  case P::OGE: return ordered && a >= b;
+  case P::OLT: return ordered && a < b;
+  case P::OLE: return ordered && a <= b;
+  case P::ONE: return ordered && a != b;
+  case P::ORD: return ordered;
+  case P::UEQ: return !ordered || a == b;
+  case P::UGT: return !ordered || a > b;
+  case P::UGE: return !ordered || a >= b;
+  case P::ULT: return !ordered || a < b;
+  case P::ULE: return !ordered || a <= b;
+  case P::UNE: return !ordered || a != b;
+  case P::UNO: return !ordered;
+  }
+  return Halide::Expr(false);
+}
+
+/// The Funcs and parameters of one generic, built once, scheduled once.
+struct Pipeline {
+  std::vector<Halide::Var> loops;  // d0 .. d[n-1], outermost first
+  std::vector<Halide::ImageParam> inputs;
+  Halide::Func out;
+
+  Pipeline(linalg::GenericOp op, llvm::StringRef name, const PipelineTarget &target);
+
+private:
+  Halide::Expr read(unsigned k, AffineMap map);
+  Halide::Expr scalar(Operation &op, llvm::DenseMap<Value, Halide::Expr> &values);
+  void schedule(int64_t vectorWidth);
+};
+
+/// Halide's arguments for the dims of `map`'s results, innermost first.
+Halide::Expr Pipeline::read(unsigned k, AffineMap map) {
+  std::vector<Halide::Expr> at;
+  for (AffineExpr e : llvm::reverse(map.getResults())) {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      at.push_back(loops[d.getPosition()]);
+    else
+      at.push_back(Halide::Expr(static_cast<int>(cast<AffineConstantExpr>(e).getValue())));
+  }
+  return inputs[k](at);
+}
+
+Halide::Expr Pipeline::scalar(Operation &op, llvm::DenseMap<Value, Halide::Expr> &values) {
+  auto arg = [&](unsigned i) {
+    Value v = op.getOperand(i);
+    auto found = values.find(v);
+    return found != values.end() ? found->second : floatImm(*outsideConstant(v));
+  };
+  if (auto c = dyn_cast<arith::ConstantFloatOp>(op))
+    return floatImm(c.value().convertToFloat());
+  if (isa<arith::AddFOp>(op)) return arg(0) + arg(1);
+  if (isa<arith::SubFOp>(op)) return arg(0) - arg(1);
+  if (isa<arith::MulFOp>(op)) return arg(0) * arg(1);
+  if (isa<arith::DivFOp>(op)) return arg(0) / arg(1);
+  if (isa<arith::NegFOp>(op)) return -arg(0);
+  if (isa<arith::MaximumFOp, arith::MinimumFOp>(op)) {
+    Halide::Expr a = arg(0), b = arg(1);
+    Halide::Expr m = isa<arith::MaximumFOp>(op) ? Halide::max(a, b) : Halide::min(a, b);
+    return Halide::select(Halide::is_nan(a), a, Halide::select(Halide::is_nan(b), b, m));
+  }
+  if (auto c = dyn_cast<arith::CmpFOp>(op)) return compare(c.getPredicate(), arg(0), arg(1));
+  if (isa<arith::SelectOp>(op)) return Halide::select(arg(0), arg(1), arg(2));
+  if (isa<math::ExpOp>(op)) return exactExp(arg(0));
+  if (isa<math::LogOp>(op)) return exactLog(arg(0));
+  if (isa<math::TanhOp>(op)) return Halide::tanh(arg(0));
+  if (isa<math::SqrtOp>(op)) return Halide::sqrt(arg(0));
+  if (isa<math::RsqrtOp>(op)) return 1.0f / Halide::sqrt(arg(0));
+  if (isa<math::AbsFOp>(op)) return Halide::abs(arg(0));
+  if (isa<math::FloorOp>(op)) return Halide::floor(arg(0));
+  if (isa<math::CeilOp>(op)) return Halide::ceil(arg(0));
+  if (isa<math::FmaOp>(op)) return arg(0) * arg(1) + arg(2);
+  llvm_unreachable("whyNotAPipeline admits only the ops above");
+}
+
+Pipeline::Pipeline(linalg::GenericOp op, llvm::StringRef name, const PipelineTarget &target)
+    : out(name.str() + "_out") {
+  unsigned n = op.getNumLoops();
+  for (unsigned d = 0; d < n; ++d)
+    loops.emplace_back("d" + std::to_string(d));
+  Block &body = op.getRegion().front();
+  llvm::DenseMap<Value, Halide::Expr> values;
+  for (auto [k, input] : llvm::enumerate(op.getDpsInputOperands())) {
+    auto type = cast<MemRefType>(input->get().getType());
+    inputs.emplace_back(Halide::Float(32), static_cast<int>(type.getRank()),
+                        "in" + std::to_string(k));
+    values[body.getArgument(k)] = read(k, op.getMatchingIndexingMap(input));
+  }
+  for (Operation &inner : body) {
+    if (auto yield = dyn_cast<linalg::YieldOp>(inner)) {
+      std::vector<Halide::Var> at(loops.rbegin(), loops.rend());
+      Value result = yield.getOperand(0);
+      out(at) = values.count(result) ? values.lookup(result) : floatImm(*outsideConstant(result));
+      break;
+    }
+    values[inner.getResult(0)] = scalar(inner, values);
+  }
+  schedule(target.vectorWidth);
+}
+
+void Pipeline::schedule(int64_t vectorWidth) {
+  if (loops.empty())
+    return;
+  out.vectorize(loops.back(), static_cast<int>(vectorWidth), Halide::TailStrategy::GuardWithIf);
+  if (loops.size() < 2)
+    return;
+  // The loops outside the innermost, fused into one parallel loop.
+  Halide::Var outer = loops.front();
+  for (size_t d = 1; d + 1 < loops.size(); ++d) {
+    Halide::Var fused(outer.name() + "_" + loops[d].name());
+    out.fuse(loops[d], outer, fused);
+    outer = fused;
+  }
+  out.parallel(outer);
+}
+
+Halide::Target targetOf(const PipelineTarget &target) {
+  return Halide::Target(target.halideTarget);
+}
+
+} // namespace
+
+std::string whyNotAPipeline(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics())
+    return "its operands are not buffers";
+  if (op.getNumDpsInits() != 1)
+    return "it has more than one output";
+  if (op.getNumLoops() == 0 || op.getNumReductionLoops() != 0)
+    return "it is not an element-wise loop nest";
+  for (OpOperand &operand : op->getOpOperands())
+    if (!isF32Buffer(operand.get()))
+      return "an operand is not an f32 buffer";
+  if (!op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+    return "its output is not written in loop order";
+  for (OpOperand *input : op.getDpsInputOperands())
+    if (!op.getMatchingIndexingMap(input).isProjectedPermutation(/*allowZeroInResults=*/true))
+      return "an input is read at a computed index";
+  Block &body = op.getRegion().front();
+  if (!body.getArgument(op.getNumDpsInputs()).use_empty())
+    return "it reads its output";
+  for (Operation &inner : body) {
+    if (!isScalarOpKnown(inner))
+      return ("its body holds " + inner.getName().getStringRef() + ", which has no Halide form")
+          .str();
+    for (Value v : inner.getOperands())
+      if (v.getParentRegion() != &op.getRegion() && !outsideConstant(v))
+        return "its body uses a value computed outside it";
+  }
+  return "";
+}
+
+std::string halideTargetFor(llvm::StringRef arch, llvm::StringRef features) {
+  llvm::SmallVector<llvm::StringRef> enabled;
+  llvm::SmallVector<llvm::StringRef> all;
+  features.split(all, ',', -1, false);
+  for (llvm::StringRef f : all)
+    if (f.consume_front("+"))
+      enabled.push_back(f);
+  auto has = [&](llvm::StringRef f) { return llvm::is_contained(enabled, f); };
+  std::string t;
+  if (arch == "aarch64") {
+    t = "arm-64-linux";
+  } else {
+    t = "x86-64-linux";
+    if (has("sse4.1")) t += "-sse41";
+    if (has("avx")) t += "-avx";
+    if (has("avx2")) t += "-avx2";
+    if (has("fma")) t += "-fma";
+    if (has("f16c")) t += "-f16c";
+    if (has("avx512f") && has("avx512cd") && has("avx512bw") && has("avx512dq") &&
+        has("avx512vl"))
+      t += "-avx512-avx512_skylake";
+  }
+  return t + "-no_runtime-user_context-large_buffers-strict_float";
+}
+
+std::vector<std::string> objectsOf(ModuleOp module) {
+  std::vector<std::string> paths;
+  if (auto listed = module->getAttrOfType<ArrayAttr>(kObjectsAttr))
+    for (Attribute a : listed)
+      paths.push_back(cast<StringAttr>(a).str());
+  return paths;
+}
+
+std::string halideHostTarget() {
+  Halide::Target host = Halide::get_host_target();
+  std::string features;
+  auto add = [&](Halide::Target::Feature f, const char *name) {
+    if (host.has_feature(f))
+      features += std::string("+") + name + ",";
+  };
+  add(Halide::Target::SSE41, "sse4.1");
+  add(Halide::Target::AVX, "avx");
+  add(Halide::Target::AVX2, "avx2");
+  add(Halide::Target::FMA, "fma");
+  add(Halide::Target::F16C, "f16c");
+  if (host.has_feature(Halide::Target::AVX512_Skylake))
+    features += "+avx512f,+avx512cd,+avx512bw,+avx512dq,+avx512vl,";
+  return halideTargetFor(host.arch == Halide::Target::ARM ? "aarch64" : "x86_64", features);
+}
+
+bool compilePipeline(linalg::GenericOp op, llvm::StringRef name, const PipelineTarget &target,
+                     llvm::StringRef path, std::string &error) {
+  try {
+    Pipeline p(op, name, target);
+    std::vector<Halide::Argument> args(p.inputs.begin(), p.inputs.end());
+    p.out.compile_to_object(path.str(), args, name.str(), targetOf(target));
+    return true;
+  } catch (const Halide::Error &e) {
+    error = e.what();
+    return false;
+  }
+}
+
+} // namespace attnc::halide

@@ -1,0 +1,89 @@
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: attnc-opt %s --split-input-file --attnc-cpu-halide-pipelines="halide-target=x86-64-linux-avx-avx2-fma-no_runtime-user_context-large_buffers-strict_float vector-width=8 object-dir=%t" | FileCheck %s
+// RUN: llvm-nm %t/kernel__halide0.o | FileCheck %s --check-prefix=SYMBOLS
+
+// An element-wise generic (a broadcast input, a constant from outside the
+// body) becomes a call of the runtime with its pipeline's argv entry, the
+// operands' descriptors in a stack struct and their layout {count, then
+// rank, type code 2 (float), 32 bits per operand}. The object is listed on
+// the module and holds the pipeline.
+//       CHECK: module attributes {attnc.halide_objects = ["{{.*}}kernel__halide0.o"]}
+//       CHECK: func.func private @attnc_kernel_call_halide(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
+// CHECK-LABEL: func.func @kernel(
+//  CHECK-SAME: %[[CTX:.*]]: !llvm.ptr, %{{.*}}: memref<2xi64>, %[[X:.*]]: memref<?x?xf32>, %[[B:.*]]: memref<?xf32>, %[[Y:.*]]: memref<?x?xf32>
+//       CHECK:   %[[OPERANDS:.*]] = llvm.alloca {{.*}} x !llvm.struct<(struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>, struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>, struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>)>
+//       CHECK:   %[[LAYOUT:.*]] = llvm.alloca {{.*}} x !llvm.struct<(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)>
+//       CHECK:   %[[ARGV:.*]] = llvm.mlir.addressof @kernel__halide0_argv : !llvm.ptr
+//       CHECK:   call @attnc_kernel_call_halide(%[[CTX]], %[[ARGV]], %[[LAYOUT]], %[[OPERANDS]])
+//   CHECK-NOT:   linalg.generic
+//       CHECK:   return
+//       CHECK: llvm.func @kernel__halide0_argv(!llvm.ptr) -> i32
+
+// SYMBOLS-DAG: T kernel__halide0{{$}}
+// SYMBOLS-DAG: T kernel__halide0_argv
+// SYMBOLS-DAG: U halide_do_par_for
+#map = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+func.func @kernel(%ctx: !llvm.ptr, %dims: memref<2xi64>, %x: memref<?x?xf32>, %b: memref<?xf32>,
+                  %y: memref<?x?xf32>) {
+  %two = arith.constant 2.0 : f32
+  linalg.generic {indexing_maps = [#map, #row, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %b : memref<?x?xf32>, memref<?xf32>) outs(%y : memref<?x?xf32>) {
+  ^bb0(%in: f32, %bias: f32, %out: f32):
+    %s = arith.mulf %in, %two : f32
+    %t = arith.addf %s, %bias : f32
+    %e = math.exp %t : f32
+    linalg.yield %e : f32
+  }
+  return
+}
+
+// -----
+
+// What Halide does not take stays: a reduction, a read of the loop index, a
+// value computed outside the body, a loop nest inside another loop.
+// CHECK-LABEL: func.func @stays(
+//   CHECK-NOT:   attnc_kernel_call_halide
+//       CHECK:   linalg.generic
+//  CHECK-SAME:     "reduction"
+//       CHECK:   linalg.generic
+//       CHECK:     linalg.index
+//       CHECK:   linalg.generic
+//       CHECK:     arith.mulf %{{.*}}, %[[S:.*]] : f32
+//       CHECK:   scf.for
+//       CHECK:     linalg.generic
+#id = affine_map<(d0) -> (d0)>
+#all = affine_map<(d0) -> ()>
+func.func @stays(%ctx: !llvm.ptr, %dims: memref<1xi64>, %x: memref<?xf32>, %y: memref<?xf32>,
+                 %r: memref<f32>, %s: f32, %n: index) {
+  linalg.generic {indexing_maps = [#id, #all], iterator_types = ["reduction"]}
+      ins(%x : memref<?xf32>) outs(%r : memref<f32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %a = arith.addf %in, %acc : f32
+    linalg.yield %a : f32
+  }
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel"]} outs(%y : memref<?xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %c = arith.index_cast %i : index to i32
+    %f = arith.sitofp %c : i32 to f32
+    linalg.yield %f : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : memref<?xf32>) outs(%y : memref<?xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.mulf %in, %s : f32
+    linalg.yield %m : f32
+  }
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.for %i = %c0 to %n step %c1 {
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+        ins(%x : memref<?xf32>) outs(%y : memref<?xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %e = math.exp %in : f32
+      linalg.yield %e : f32
+    }
+  }
+  return
+}
