@@ -45,12 +45,25 @@ inline constexpr llvm::StringLiteral kObjectsAttr = "attnc.halide_objects";
 /// The paths kObjectsAttr lists (none without it).
 std::vector<std::string> objectsOf(mlir::ModuleOp module);
 
-/// Compiles `op` (whyNotAPipeline empty) as the pipeline `name` into the
-/// object file `path`. The pipeline's function `name` takes the
-/// user_context, then one halide_buffer_t per operand of `op` (its inputs,
-/// then its output), each with its dimensions innermost first; `name_argv`
-/// takes pointers to the same. On failure returns false with a message.
-bool compilePipeline(mlir::linalg::GenericOp op, llvm::StringRef name,
+/// Loop nests (whyNotAPipeline empty for each) that become one pipeline:
+/// they run in order, each writing its whole output buffer; a buffer may be
+/// written more than once, a read sees the latest write before it.
+struct PipelineRegion {
+  llvm::SmallVector<mlir::linalg::GenericOp> ops;
+  /// The buffers read before the region writes them, none of them written
+  /// by it.
+  llvm::SmallVector<mlir::Value> inputs;
+  /// The buffers the region writes whose final contents are needed after it.
+  llvm::SmallVector<mlir::Value> outputs;
+};
+
+/// Compiles `region` as the pipeline `name` into the object file `path`.
+/// The pipeline's function `name` takes the user_context, then one
+/// halide_buffer_t per input, then one per output, each with its dimensions
+/// innermost first; `name_argv` takes pointers to the same. Buffers written
+/// and not output are never stored: their values are computed where they
+/// are read. On failure returns false with a message.
+bool compilePipeline(const PipelineRegion &region, llvm::StringRef name,
                      const PipelineTarget &target, llvm::StringRef path, std::string &error);
 
 } // namespace attnc::halide

@@ -1,12 +1,15 @@
 //===- HalidePipelines.cpp - Element-wise loop nests as Halide calls ------===//
 //
-// Each element-wise linalg.generic of a kernel that Halide can take becomes
-// the Halide pipeline KERNEL__halideN, compiled to an object now, and a call
+// Each region of a kernel (a run of element-wise linalg.generics that Halide
+// can take, see RegionBuilder) becomes the Halide pipeline KERNEL__halideN,
+// compiled to an object now, and a call
 //   attnc_kernel_call_halide(ctx, KERNEL__halideN_argv, layout, operands)
-// where `operands` is a stack struct of the op's memref descriptors (inputs,
-// then the output) and `layout` one of i64s: the operand count, then per
-// operand its rank, Halide type code (2: float) and bits. The runtime turns
-// the descriptors into Halide's buffers (runtime/src/halide_glue.c).
+// where `operands` is a stack struct of the memref descriptors of the
+// region's inputs, then its outputs, and `layout` one of i64s: the operand
+// count, then per operand its rank, Halide type code (2: float) and bits.
+// The runtime turns the descriptors into Halide's buffers
+// (runtime/src/halide_glue.c). Buffers only the region used are not
+// allocated any more: their values are computed where they are read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +21,9 @@
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "llvm/ADT/SetVector.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -40,6 +46,90 @@ std::pair<int64_t, int64_t> halideTypeOf(Type element) {
   return {kFloat, element.getIntOrFloatBitWidth()};
 }
 
+/// Whether a region may name `v`: a kernel argument or a buffer the kernel
+/// allocates, never a view (which may alias another buffer).
+bool isWholeBuffer(Value v, Block &body) {
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    return arg.getOwner() == &body;
+  auto alloc = v.getDefiningOp<memref::AllocOp>();
+  return alloc && alloc->getBlock() == &body;
+}
+
+/// The regions of a kernel's body: maximal runs of element-wise generics
+/// that Halide takes, with only side-effect-free ops (and allocations)
+/// between them. A region ends before a generic that would overwrite a
+/// buffer an earlier one of the region read as input; a generic that writes
+/// the buffer it reads first stays out.
+class RegionBuilder {
+public:
+  explicit RegionBuilder(Block &body) : body(body) {}
+
+  SmallVector<halide::PipelineRegion> build() {
+    for (Operation &op : body) {
+      auto generic = dyn_cast<linalg::GenericOp>(op);
+      if (generic && admits(generic)) {
+        if (!tryAdd(generic)) {
+          flush();
+          if (!tryAdd(generic))
+            flush();
+        }
+      } else if (!isMemoryEffectFree(&op) && !isa<memref::AllocOp>(op)) {
+        flush();
+      }
+    }
+    flush();
+    return std::move(regions);
+  }
+
+private:
+  bool admits(linalg::GenericOp op) {
+    return halide::whyNotAPipeline(op).empty() &&
+           llvm::all_of(op->getOperands(), [&](Value v) { return isWholeBuffer(v, body); });
+  }
+
+  bool tryAdd(linalg::GenericOp op) {
+    Value out = op.getDpsInitOperand(0)->get();
+    SmallVector<Value> newInputs;
+    for (OpOperand *in : op.getDpsInputOperands())
+      if (!written.contains(in->get()) && !inputs.contains(in->get()))
+        newInputs.push_back(in->get());
+    if (inputs.contains(out) || llvm::is_contained(newInputs, out))
+      return false;
+    current.ops.push_back(op);
+    for (Value v : newInputs)
+      if (inputs.insert(v))
+        current.inputs.push_back(v);
+    written.insert(out);
+    return true;
+  }
+
+  /// Closes the current region: its outputs are the buffers it writes that
+  /// are the kernel's or are used after it.
+  void flush() {
+    if (!current.ops.empty()) {
+      llvm::SmallPtrSet<Operation *, 8> members;
+      for (linalg::GenericOp op : current.ops)
+        members.insert(op);
+      for (Value buffer : written) {
+        bool usedElsewhere = llvm::any_of(buffer.getUsers(), [&](Operation *user) {
+          return !members.contains(user) && !isa<memref::DeallocOp>(user);
+        });
+        if (isa<BlockArgument>(buffer) || usedElsewhere)
+          current.outputs.push_back(buffer);
+      }
+      regions.push_back(std::move(current));
+    }
+    current = {};
+    written.clear();
+    inputs.clear();
+  }
+
+  Block &body;
+  SmallVector<halide::PipelineRegion> regions;
+  halide::PipelineRegion current;
+  llvm::SetVector<Value> written, inputs;
+};
+
 struct HalidePipelinesPass : public attnc::impl::HalidePipelinesBase<HalidePipelinesPass> {
   using HalidePipelinesBase::HalidePipelinesBase;
 
@@ -54,27 +144,24 @@ struct HalidePipelinesPass : public attnc::impl::HalidePipelinesBase<HalidePipel
     for (auto kernel : module.getOps<func::FuncOp>()) {
       if (!isModelKernel(kernel))
         continue;
-      SmallVector<linalg::GenericOp> candidates;
       // Only the kernel's own loop nests: one inside another loop would be
       // called once per iteration.
-      for (auto op : kernel.getBody().getOps<linalg::GenericOp>())
-        if (halide::whyNotAPipeline(op).empty())
-          candidates.push_back(op);
-      for (linalg::GenericOp op : candidates) {
+      for (halide::PipelineRegion &region : RegionBuilder(kernel.getBody().front()).build()) {
         std::string name = (kernel.getName() + "__halide" + Twine(objects.size())).str();
         std::string path;
-        if (failed(compile(op, name, target, path)))
+        if (failed(compile(region, name, target, path)))
           return signalPassFailure();
         objects.push_back(StringAttr::get(&getContext(), path));
-        replaceByCall(op, kernel, name);
+        replaceByCall(region, kernel, name);
       }
     }
     if (!objects.empty())
       module->setAttr(halide::kObjectsAttr, ArrayAttr::get(&getContext(), objects));
   }
 
-  LogicalResult compile(linalg::GenericOp op, StringRef name,
+  LogicalResult compile(const halide::PipelineRegion &region, StringRef name,
                         const halide::PipelineTarget &target, std::string &path) {
+    linalg::GenericOp op = region.ops.front();
     if (objectDir.empty()) {
       SmallString<128> dir;
       if (std::error_code e = llvm::sys::fs::createUniqueDirectory("attnc-halide", dir))
@@ -85,19 +172,23 @@ struct HalidePipelinesPass : public attnc::impl::HalidePipelinesBase<HalidePipel
     llvm::sys::path::append(file, name + ".o");
     path = std::string(file);
     std::string error;
-    if (!halide::compilePipeline(op, name, target, path, error))
+    if (!halide::compilePipeline(region, name, target, path, error))
       return op.emitError("internal error: Halide could not compile this loop nest: ") << error;
     return success();
   }
 
-  void replaceByCall(linalg::GenericOp op, func::FuncOp kernel, StringRef name) {
+  /// The region's generics become one call, where the last of them was;
+  /// buffers only the region used go.
+  void replaceByCall(const halide::PipelineRegion &region, func::FuncOp kernel, StringRef name) {
     MLIRContext *ctx = &getContext();
     ModuleOp module = getOperation();
-    Location loc = op.getLoc();
+    linalg::GenericOp last = region.ops.back();
+    Location loc = last.getLoc();
     Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
-    OpBuilder b(op);
+    OpBuilder b(last);
 
-    SmallVector<Value> operands = op->getOperands();
+    SmallVector<Value> operands(region.inputs);
+    operands.append(region.outputs.begin(), region.outputs.end());
     LLVMTypeConverter types(ctx);
     LLVM::LLVMStructType descriptors = recordType(types, operands);
     Value operandSlot = allocateRecord(b, loc, descriptors);
@@ -125,7 +216,19 @@ struct HalidePipelinesPass : public attnc::impl::HalidePipelinesBase<HalidePipel
         module, kCallHalide, FunctionType::get(ctx, {ptr, ptr, ptr, ptr}, {}));
     b.create<func::CallOp>(loc, call,
                            ValueRange{kernel.getArgument(0), pipeline, layoutSlot, operandSlot});
-    op.erase();
+    llvm::SetVector<Operation *> allocations;
+    for (linalg::GenericOp op : region.ops) {
+      if (Operation *alloc = op.getDpsInitOperand(0)->get().getDefiningOp())
+        allocations.insert(alloc);
+      op.erase();
+    }
+    for (Operation *alloc : allocations) {
+      if (!llvm::all_of(alloc->getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); }))
+        continue;
+      for (Operation *dealloc : llvm::make_early_inc_range(alloc->getUsers()))
+        dealloc->erase();
+      alloc->erase();
+    }
   }
 };
 

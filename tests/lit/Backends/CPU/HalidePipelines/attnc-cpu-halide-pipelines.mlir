@@ -40,6 +40,63 @@ func.func @kernel(%ctx: !llvm.ptr, %dims: memref<2xi64>, %x: memref<?x?xf32>, %b
 
 // -----
 
+// A run of generics is one pipeline: the buffer only the run uses is not
+// allocated any more, the one used after it is an output. A generic that
+// would overwrite a buffer the run read first starts a new run, as does an
+// op that touches memory.
+// CHECK-LABEL: func.func @regions(
+//  CHECK-SAME: %[[CTX:.*]]: !llvm.ptr, %{{.*}}: memref<1xi64>, %[[X:.*]]: memref<?xf32>, %[[Y:.*]]: memref<?xf32>
+//   CHECK-NOT:   memref.alloc(%{{.*}}) : memref<?xf32>
+//       CHECK:   %[[KEPT:.*]] = memref.alloc(%{{.*}}) {kept} : memref<?xf32>
+//       CHECK:   llvm.alloca {{.*}} x !llvm.struct<(struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>, struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>)>
+//       CHECK:   builtin.unrealized_conversion_cast %[[X]]
+//       CHECK:   builtin.unrealized_conversion_cast %[[KEPT]]
+//       CHECK:   llvm.mlir.addressof @regions__halide0_argv
+//       CHECK:   call @attnc_kernel_call_halide
+//       CHECK:   memref.store
+//       CHECK:   llvm.mlir.addressof @regions__halide1_argv
+//       CHECK:   call @attnc_kernel_call_halide
+//       CHECK:   llvm.mlir.addressof @regions__halide2_argv
+//       CHECK:   call @attnc_kernel_call_halide
+//   CHECK-NOT:   linalg.generic
+//       CHECK:   return
+#id1 = affine_map<(d0) -> (d0)>
+func.func @regions(%ctx: !llvm.ptr, %dims: memref<1xi64>, %x: memref<?xf32>, %y: memref<?xf32>,
+                   %n: index) {
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1.0 : f32
+  %t = memref.alloc(%n) {temporary} : memref<?xf32>
+  %kept = memref.alloc(%n) {kept} : memref<?xf32>
+  linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%x : memref<?xf32>) outs(%t : memref<?xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %e = math.exp %in : f32
+    linalg.yield %e : f32
+  }
+  linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%t : memref<?xf32>) outs(%kept : memref<?xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.addf %in, %one : f32
+    linalg.yield %a : f32
+  }
+  memref.store %one, %kept[%c0] : memref<?xf32>
+  linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%kept : memref<?xf32>) outs(%y : memref<?xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.mulf %in, %in : f32
+    linalg.yield %m : f32
+  }
+  linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%y : memref<?xf32>) outs(%kept : memref<?xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.negf %in : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
 // What Halide does not take stays: a reduction, a read of the loop index, a
 // value computed outside the body, a loop nest inside another loop.
 // CHECK-LABEL: func.func @stays(
