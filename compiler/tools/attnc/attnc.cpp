@@ -45,7 +45,7 @@ cl::opt<std::string> outputFile("o", cl::desc("Output object; the header goes be
 cl::list<std::string> emitKinds(
     "emit",
     cl::desc("What to write, comma-separated: obj,header (default), attn, fused, linalg, "
-             "llvm-mlir, llvm, asm, manifest"),
+             "llvm-mlir, llvm, asm, halide, manifest"),
     cl::CommaSeparated, cl::value_desc("kinds"), cl::cat(category));
 cl::opt<char> optLevel("O", cl::Prefix, cl::init('2'),
                        cl::desc("Optimisation level: -O0 (no fusion, plain loops) .. -O3; "

@@ -1,7 +1,8 @@
 //===- elementwise_test.cpp - Element-wise loop nests as Halide pipelines -===//
 //
 // tests/e2e/models/elementwise.attn compiled at -O0 (plain loops) and at
-// -O2 --halide (every element-wise loop nest a Halide pipeline), both
+// -O2 --halide (element-wise loop nests and reductions as Halide
+// pipelines), both
 // compared with the reference interpreter: on random inputs, and on inputs
 // whose first elements are NaN, infinities, signed zeros, huge and subnormal
 // values, which must come out as the reference's (NaN where it has NaN, the
@@ -21,7 +22,8 @@ namespace {
 using namespace attnc_e2e;
 
 #define MODEL(m) CompiledModel{#m, {elementwise_o0_##m##_run_tensors, elementwise_o2_##m##_run_tensors}}
-const CompiledModel kModels[] = {MODEL(chain), MODEL(extremes), MODEL(logs), MODEL(transposed)};
+const CompiledModel kModels[] = {MODEL(chain), MODEL(extremes), MODEL(logs), MODEL(transposed),
+                                 MODEL(reductions)};
 #undef MODEL
 
 Problem problemOf(const CompiledModel &m, const Dims &dims) {
@@ -47,8 +49,9 @@ protected:
 
 TEST_P(Elementwise, RandomInputsMatchTheReference) {
   // Odd extents: a vector's tail in every row.
-  for (const Dims &dims : {Dims{{"N", 13}, {"M", 35}}, Dims{{"N", 1}, {"M", 1}},
-                           Dims{{"N", 64}, {"M", 3}}}) {
+  for (const Dims &dims : {Dims{{"N", 13}, {"C", 5}, {"M", 35}},
+                           Dims{{"N", 1}, {"C", 1}, {"M", 1}},
+                           Dims{{"N", 64}, {"C", 17}, {"M", 3}}}) {
     Problem p = problemOf(model(), dims);
     expectAllMatch(p);
   }
@@ -58,7 +61,7 @@ TEST_P(Elementwise, SpecialValuesMatchTheReference) {
   const double inf = std::numeric_limits<double>::infinity();
   const double special[] = {std::numeric_limits<double>::quiet_NaN(), inf, -inf, -0.0, 0.0,
                             1e18, -1e18, 1e-40, -1e-40, 3.5, -2.25};
-  Problem p = problemOf(model(), {{"N", 11}, {"M", 17}});
+  Problem p = problemOf(model(), {{"N", 11}, {"C", 3}, {"M", 17}});
   for (const char *name : {"x", "y", "z", "s"}) {
     if (!p.hasInput(name))
       continue;

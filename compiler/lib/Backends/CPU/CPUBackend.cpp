@@ -20,6 +20,8 @@
 
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -107,9 +109,27 @@ const PipelineStage kStages[] = {{"linalg", addLinalgStage}, {"llvm-mlir", addLL
 const ArtifactKind kArtifacts[] = {
     {"llvm", ".ll", "the LLVM IR", /*textual=*/true, /*dumped=*/true},
     {"asm", ".s", "the assembly", /*textual=*/true, /*dumped=*/true},
+    {"halide", ".halide.stmt", "the Halide pipelines", /*textual=*/true, /*dumped=*/false},
     {"obj", ".o", "the object", /*textual=*/false, /*dumped=*/false}};
 
 } // namespace
+
+/// Each Halide pipeline of the module as Halide lowered it (--emit=halide).
+static std::string halideStatements(ModuleOp module) {
+  std::vector<std::string> objects = halide::objectsOf(module);
+  if (objects.empty())
+    return "// No Halide pipelines: --halide compiles the element-wise loop nests as "
+           "pipelines, at -O1 and above.\n";
+  std::string text;
+  for (const std::string &object : objects) {
+    std::string statement = halide::statementPath(object);
+    auto file = llvm::MemoryBuffer::getFile(statement);
+    text += "// " + llvm::sys::path::stem(object).str() + "\n";
+    text += file ? (*file)->getBuffer().str() : "// (cannot read " + statement + ")\n";
+    text += "\n";
+  }
+  return text;
+}
 
 bool servesTarget(const std::string &target) {
   return target == "host" || target == "x86_64" || target == "aarch64";
@@ -168,7 +188,9 @@ bool CPUBackend::emit(ModuleOp module, llvm::ArrayRef<std::string> kinds,
   }
   for (const std::string &kind : kinds) {
     std::string text;
-    if (kind == "llvm") {
+    if (kind == "halide") {
+      text = halideStatements(module);
+    } else if (kind == "llvm") {
       llvm::raw_string_ostream os(text);
       ir->print(os, nullptr);
     } else {

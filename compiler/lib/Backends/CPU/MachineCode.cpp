@@ -149,12 +149,14 @@ bool emitMachineCode(llvm::Module &module, llvm::TargetMachine &machine, bool as
 
 bool linkRelocatable(const std::string &object, const std::vector<std::string> &others,
                      const std::string &scratch, std::string &linked, std::string &error) {
-  // Any ELF linker does: binutils' ld comes with the C compiler.
-  llvm::ErrorOr<std::string> linker = llvm::sys::findProgramByName("ld");
-  if (!linker)
-    linker = llvm::sys::findProgramByName("ld.lld");
+  // LLVM's lld links objects of every architecture (--target=aarch64 on an
+  // x86-64 machine); binutils' ld, which comes with the C compiler, the host's.
+  llvm::ErrorOr<std::string> linker = std::make_error_code(std::errc::no_such_file_or_directory);
+  for (llvm::StringRef name : {"ld.lld-19", "ld.lld", "ld"})
+    if ((linker = llvm::sys::findProgramByName(name)))
+      break;
   if (!linker) {
-    error = "no linker (ld or ld.lld) on PATH to add the Halide pipelines to the object";
+    error = "no linker (ld.lld or ld) on PATH to add the Halide pipelines to the object";
     return false;
   }
   auto inFolder = [&](llvm::StringRef file) {

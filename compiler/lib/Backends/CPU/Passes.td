@@ -84,18 +84,22 @@ def WrapKernels : Pass<"attnc-cpu-wrap-kernels", "::mlir::ModuleOp"> {
 }
 
 def HalidePipelines : Pass<"attnc-cpu-halide-pipelines", "::mlir::ModuleOp"> {
-  let summary = "Compile element-wise loop nests as Halide pipelines that the kernel calls";
+  let summary = "Compile runs of loop nests as Halide pipelines that the kernel calls";
   let description = [{
-    In a kernel, each element-wise `linalg.generic` on buffers that Halide
-    can take (`whyNotAPipeline` in attnc/Backends/Halide/Pipelines.h) is
-    compiled ahead of time as the Halide pipeline `KERNEL__halideN`, into an
-    object of its own in `object-dir`, and replaced by a call of the
-    runtime's `attnc_kernel_call_halide(ctx, KERNEL__halideN_argv, layout,
-    operands)`: the operands' memref descriptors travel in a stack struct,
-    `layout` ({count, then rank, type code, bits per operand}) says how to
-    read them, and the runtime builds Halide's buffers from them. The module
-    lists the objects in `attnc.halide_objects`, which the backend links
-    into the model's object (and the JIT loads).
+    In a kernel, each run of the loop nests Halide takes (`linalg.fill` of a
+    constant, element-wise and reduction `linalg.generic`s on f32 buffers:
+    `whyNotAPipeline` in attnc/Backends/Halide/Pipelines.h), with nothing
+    that touches memory between them, is compiled ahead of time as one
+    Halide pipeline `KERNEL__halideN`, into an object of its own (and its
+    lowered statement beside it, for `--emit=halide`) in `object-dir`. The
+    run is replaced by a call of the runtime's
+    `attnc_kernel_call_halide(ctx, KERNEL__halideN_argv, layout, operands)`:
+    the memref descriptors of the run's inputs and outputs travel in a stack
+    struct, `layout` ({count, then rank, type code, bits per operand}) says
+    how to read them, and the runtime builds Halide's buffers from them.
+    Buffers only the run used are no longer allocated. The module lists the
+    objects in `attnc.halide_objects`, which the backend links into the
+    model's object (and the JIT loads).
   }];
   let options = [
     Option<"halideTarget", "halide-target", "std::string", /*default=*/"\"\"",

@@ -23,7 +23,8 @@
 #include "mlir/IR/BuiltinTypes.h"
 
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/Path.h"
 
 #include <limits>
 #include <optional>
@@ -137,15 +138,20 @@ struct Pipeline {
 private:
   /// What each buffer holds at this point of the region.
   llvm::DenseMap<Value, Halide::Func> contents;
+  /// The region's input buffers.
+  llvm::DenseMap<Value, Halide::ImageParam> params;
+  /// The Funcs with reduction steps, which are computed, never inlined.
+  std::vector<Halide::Func> reductions;
 
   Halide::Func define(linalg::GenericOp op, const std::string &name);
+  Halide::Func define(linalg::FillOp op, const std::string &name);
   static Halide::Expr scalar(Operation &op, llvm::DenseMap<Value, Halide::Expr> &values);
-  static void schedule(Halide::Func f, int dims, int64_t vectorWidth);
+  static void schedule(Halide::Func f, int64_t vectorWidth);
 };
 
 /// `buffer` read through `map` at `loops` (outermost first); Halide's
 /// arguments go innermost first.
-Halide::Expr readAt(Halide::Func buffer, AffineMap map, const std::vector<Halide::Var> &loops) {
+Halide::Expr readAt(Halide::Func buffer, AffineMap map, const std::vector<Halide::Expr> &loops) {
   std::vector<Halide::Expr> at;
   for (AffineExpr e : llvm::reverse(map.getResults())) {
     if (auto d = dyn_cast<AffineDimExpr>(e))
@@ -189,24 +195,72 @@ Halide::Expr Pipeline::scalar(Operation &op, llvm::DenseMap<Value, Halide::Expr>
 }
 
 Halide::Func Pipeline::define(linalg::GenericOp op, const std::string &name) {
-  std::vector<Halide::Var> loops;
-  for (unsigned d = 0; d < op.getNumLoops(); ++d)
-    loops.emplace_back("d" + std::to_string(d));
+  // A Var per parallel loop, a dimension of one reduction domain per
+  // reduction loop (innermost first in the domain, as Halide counts).
+  SmallVector<unsigned> reductionLoops;
+  op.getReductionDims(reductionLoops);
+  std::vector<Halide::Range> ranges;
+  for (size_t i = reductionLoops.size(); i-- > 0;) {
+    // The extent of the first input read along the loop, which is one of
+    // the region's inputs (reductionExtentSources).
+    AffineExpr dim = getAffineDimExpr(reductionLoops[i], op.getContext());
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(input);
+      if (std::optional<unsigned> result = map.getResultPosition(dim)) {
+        Halide::ImageParam param = params.lookup(input->get());
+        ranges.emplace_back(
+            0, param.dim(static_cast<int>(map.getNumResults() - 1 - *result)).extent());
+        break;
+      }
+    }
+  }
+  Halide::RDom domain;
+  if (!ranges.empty())
+    domain = Halide::RDom(ranges, name + "_r");
+  std::vector<Halide::Expr> loops;
+  std::vector<Halide::Var> pure;
+  for (unsigned d = 0; d < op.getNumLoops(); ++d) {
+    if (auto *it = llvm::find(reductionLoops, d); it != reductionLoops.end()) {
+      loops.push_back(domain[static_cast<int>(reductionLoops.end() - it - 1)]);
+    } else {
+      pure.emplace_back("d" + std::to_string(d));
+      loops.push_back(pure.back());
+    }
+  }
+  std::vector<Halide::Expr> at(pure.rbegin(), pure.rend());
+
   Block &body = op.getRegion().front();
+  Halide::Func f(name);
+  OpOperand *out = op.getDpsInitOperand(0);
   llvm::DenseMap<Value, Halide::Expr> values;
+  if (!reductionLoops.empty()) {
+    // The output's contents before the loop nest are where each sum starts.
+    f(at) = readAt(contents.lookup(out->get()), op.getMatchingIndexingMap(out), loops);
+    values[body.getArgument(op.getNumDpsInputs())] = f(at);
+  }
   for (auto [k, input] : llvm::enumerate(op.getDpsInputOperands()))
     values[body.getArgument(k)] =
         readAt(contents.lookup(input->get()), op.getMatchingIndexingMap(input), loops);
-  Halide::Func f(name);
   for (Operation &inner : body) {
     if (auto yield = dyn_cast<linalg::YieldOp>(inner)) {
       Value result = yield.getOperand(0);
-      std::vector<Halide::Var> at(loops.rbegin(), loops.rend());
       f(at) = values.count(result) ? values.lookup(result) : floatImm(*outsideConstant(result));
       break;
     }
     values[inner.getResult(0)] = scalar(inner, values);
   }
+  if (!reductionLoops.empty())
+    reductions.push_back(f);
+  return f;
+}
+
+Halide::Func Pipeline::define(linalg::FillOp op, const std::string &name) {
+  auto type = cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
+  std::vector<Halide::Var> at;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    at.emplace_back("d" + std::to_string(type.getRank() - 1 - d));
+  Halide::Func f(name);
+  f(at) = floatImm(*outsideConstant(op.getInputs()[0]));
   return f;
 }
 
@@ -217,34 +271,64 @@ Pipeline::Pipeline(const PipelineRegion &region, llvm::StringRef name,
     inputs.emplace_back(Halide::Float(32), static_cast<int>(type.getRank()),
                         "in" + std::to_string(k));
     contents[buffer] = inputs.back();
+    params[buffer] = inputs.back();
   }
   for (auto [i, op] : llvm::enumerate(region.ops)) {
-    linalg::GenericOp generic = op;
-    contents[generic.getDpsInitOperand(0)->get()] =
-        define(generic, name.str() + "_f" + std::to_string(i));
+    std::string funcName = name.str() + "_f" + std::to_string(i);
+    Value written = cast<DestinationStyleOpInterface>(op).getDpsInitOperand(0)->get();
+    if (auto fill = dyn_cast<linalg::FillOp>(op))
+      contents[written] = define(fill, funcName);
+    else
+      contents[written] = define(cast<linalg::GenericOp>(op), funcName);
   }
-  for (Value buffer : region.outputs) {
+  for (Value buffer : region.outputs)
     outputs.push_back(contents.lookup(buffer));
-    schedule(outputs.back(), static_cast<int>(cast<MemRefType>(buffer.getType()).getRank()),
-             target.vectorWidth);
-  }
+  // Outputs and reductions are computed whole, the rest inlined where read.
+  for (Halide::Func f : reductions)
+    if (llvm::none_of(outputs, [&](const Halide::Func &o) { return o.name() == f.name(); }))
+      f.compute_root();
+  for (Halide::Func f : reductions)
+    schedule(f, target.vectorWidth);
+  for (Halide::Func f : outputs)
+    if (llvm::none_of(reductions, [&](const Halide::Func &r) { return r.name() == f.name(); }))
+      schedule(f, target.vectorWidth);
 }
 
-void Pipeline::schedule(Halide::Func f, int dims, int64_t vectorWidth) {
-  std::vector<Halide::Var> loops = f.args();  // innermost first
-  if (dims == 0)
+/// The pointwise template on one stage of `f`: the innermost pure loop split
+/// into vectors (the tail guarded), innermost of all, then the reduction
+/// loops, then the other pure loops fused into one parallel loop.
+template <typename Stage>
+void scheduleStage(Stage stage, const std::vector<Halide::Var> &pure,
+                   const std::vector<Halide::RVar> &reduction, int64_t vectorWidth) {
+  if (pure.empty())
     return;
-  f.vectorize(loops.front(), static_cast<int>(vectorWidth), Halide::TailStrategy::GuardWithIf);
-  if (dims < 2)
+  Halide::Var inner = pure.front(), vectors(inner.name() + "_v"), rest(inner.name() + "_o");
+  stage.split(inner, rest, vectors, static_cast<int>(vectorWidth),
+              Halide::TailStrategy::GuardWithIf);
+  std::vector<Halide::VarOrRVar> order{vectors};
+  order.insert(order.end(), reduction.begin(), reduction.end());
+  order.push_back(rest);
+  order.insert(order.end(), pure.begin() + 1, pure.end());
+  stage.reorder(order);
+  stage.vectorize(vectors);
+  if (pure.size() < 2)
     return;
-  // The loops outside the innermost, fused into one parallel loop.
-  Halide::Var outer = loops.back();
-  for (int d = dims - 2; d >= 1; --d) {
-    Halide::Var fused(outer.name() + "_" + loops[d].name());
-    f.fuse(loops[d], outer, fused);
+  Halide::Var outer = pure.back();
+  for (size_t d = pure.size() - 2; d >= 1; --d) {
+    Halide::Var fused(outer.name() + "_" + pure[d].name());
+    stage.fuse(pure[d], outer, fused);
     outer = fused;
   }
-  f.parallel(outer);
+  stage.parallel(outer);
+}
+
+void Pipeline::schedule(Halide::Func f, int64_t vectorWidth) {
+  std::vector<Halide::Var> pure = f.args();  // innermost first
+  scheduleStage(f, pure, {}, vectorWidth);
+  for (int u = 0; u < f.num_update_definitions(); ++u) {
+    std::vector<Halide::RVar> reduction = f.rvars(u);
+    scheduleStage(f.update(u), pure, reduction, vectorWidth);
+  }
 }
 
 Halide::Target targetOf(const PipelineTarget &target) {
@@ -253,24 +337,53 @@ Halide::Target targetOf(const PipelineTarget &target) {
 
 } // namespace
 
-std::string whyNotAPipeline(linalg::GenericOp op) {
+namespace {
+
+std::string whyNotAFill(linalg::FillOp fill) {
+  if (!fill.hasPureBufferSemantics() || !isF32Buffer(fill.getDpsInitOperand(0)->get()))
+    return "it does not fill an f32 buffer";
+  if (!outsideConstant(fill.getInputs()[0]))
+    return "its value is not a constant";
+  return "";
+}
+
+std::string whyNotAGeneric(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics())
     return "its operands are not buffers";
   if (op.getNumDpsInits() != 1)
     return "it has more than one output";
-  if (op.getNumLoops() == 0 || op.getNumReductionLoops() != 0)
-    return "it is not an element-wise loop nest";
+  if (op.getNumLoops() == 0 || op.getNumParallelLoops() == 0)
+    return "it has no parallel loop";
   for (OpOperand &operand : op->getOpOperands())
     if (!isF32Buffer(operand.get()))
       return "an operand is not an f32 buffer";
-  if (!op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
-    return "its output is not written in loop order";
+  // The output at the parallel loops, in order.
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  SmallVector<unsigned> parallel;
+  op.getParallelDims(parallel);
+  if (outMap.getNumResults() != parallel.size())
+    return "its output is not written at its parallel loops in order";
+  for (auto [i, e] : llvm::enumerate(outMap.getResults()))
+    if (e != getAffineDimExpr(parallel[i], op.getContext()))
+      return "its output is not written at its parallel loops in order";
   for (OpOperand *input : op.getDpsInputOperands())
     if (!op.getMatchingIndexingMap(input).isProjectedPermutation(/*allowZeroInResults=*/true))
       return "an input is read at a computed index";
   Block &body = op.getRegion().front();
-  if (!body.getArgument(op.getNumDpsInputs()).use_empty())
+  if (op.getNumReductionLoops() == 0 && !body.getArgument(op.getNumDpsInputs()).use_empty())
     return "it reads its output";
+  if (reductionExtentSources(op).size() != op.getNumReductionLoops())
+    return "no input gives the extent of a reduction loop";
+  // The template vectorises along the output's innermost axis; a reduction
+  // along an input's innermost axis would read it in strided gathers (until
+  // a template splits the reduction into vectors, MLIR's loops do better).
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (map.getNumResults() > 0 && op.getNumReductionLoops() > 0)
+      if (auto d = dyn_cast<AffineDimExpr>(map.getResults().back());
+          d && op.getIteratorTypesArray()[d.getPosition()] == utils::IteratorType::reduction)
+        return "it reduces along an input's innermost axis";
+  }
   for (Operation &inner : body) {
     if (!isScalarOpKnown(inner))
       return ("its body holds " + inner.getName().getStringRef() + ", which has no Halide form")
@@ -280,6 +393,34 @@ std::string whyNotAPipeline(linalg::GenericOp op) {
         return "its body uses a value computed outside it";
   }
   return "";
+}
+
+} // namespace
+
+std::string whyNotAPipeline(Operation *op) {
+  if (auto fill = dyn_cast<linalg::FillOp>(op))
+    return whyNotAFill(fill);
+  if (auto generic = dyn_cast<linalg::GenericOp>(op))
+    return whyNotAGeneric(generic);
+  return "it is not a linalg.generic or linalg.fill";
+}
+
+SmallVector<Value> reductionExtentSources(Operation *op) {
+  SmallVector<Value> sources;
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic)
+    return sources;
+  SmallVector<unsigned> reductionLoops;
+  generic.getReductionDims(reductionLoops);
+  for (unsigned d : reductionLoops) {
+    AffineExpr dim = getAffineDimExpr(d, op->getContext());
+    for (OpOperand *input : generic.getDpsInputOperands())
+      if (generic.getMatchingIndexingMap(input).getResultPosition(dim)) {
+        sources.push_back(input->get());
+        break;
+      }
+  }
+  return sources;
 }
 
 std::string halideTargetFor(llvm::StringRef arch, llvm::StringRef features) {
@@ -305,6 +446,12 @@ std::string halideTargetFor(llvm::StringRef arch, llvm::StringRef features) {
       t += "-avx512-avx512_skylake";
   }
   return t + "-no_runtime-user_context-large_buffers-strict_float";
+}
+
+std::string statementPath(llvm::StringRef objectPath) {
+  llvm::SmallString<128> path(objectPath);
+  llvm::sys::path::replace_extension(path, ".stmt");
+  return std::string(path);
 }
 
 std::vector<std::string> objectsOf(ModuleOp module) {
@@ -337,7 +484,11 @@ bool compilePipeline(const PipelineRegion &region, llvm::StringRef name,
   try {
     Pipeline p(region, name, target);
     std::vector<Halide::Argument> args(p.inputs.begin(), p.inputs.end());
-    Halide::Pipeline(p.outputs).compile_to_object(path.str(), args, name.str(), targetOf(target));
+    // The object, and the lowered statement beside it (--emit=halide).
+    Halide::Pipeline(p.outputs).compile_to(
+        {{Halide::OutputFileType::object, path.str()},
+         {Halide::OutputFileType::stmt, statementPath(path)}},
+        args, name.str(), targetOf(target));
     return true;
   } catch (const Halide::Error &e) {
     error = e.what();

@@ -25,6 +25,7 @@
 extern "C" {
 int probe(void const *user_context, halide_buffer_t *out);
 int rows(void const *user_context, halide_buffer_t *in, halide_buffer_t *out);
+int rows_argv(void **args);
 int record_task(int task);
 }
 
@@ -68,6 +69,18 @@ int countThreads() {
   }
   return n;
 }
+
+/// A memref descriptor as a kernel stores it for attnc_kernel_call_halide.
+template <int Rank> struct Descriptor {
+  float *allocated, *aligned;
+  int64_t offset, sizes[Rank], strides[Rank];
+};
+
+/// rows' operands: its input, then its output, both of rank 2 and f32.
+struct RowsOperands {
+  Descriptor<2> in, out;
+};
+const int64_t kRowsLayout[] = {2, /*in*/ 2, halide_type_float, 32, /*out*/ 2, halide_type_float, 32};
 
 /// Runs `body` inside a run on `threads` threads and returns the run's status.
 attnc_status inRun(int32_t threads, std::function<void(attnc_kernel_ctx *)> body) {
@@ -155,4 +168,43 @@ TEST(HalideGlue, OutOfMemoryIsItsOwnStatus) {
     attnc_kernel_halide_failed(ctx, halide_error_code_bad_type);
   });
   EXPECT_EQ(s, ATTNC_ERR_INTERNAL);
+}
+
+TEST(HalideGlue, APipelineTakesTheKernelsDescriptors) {
+  // The input is a 7 x 5 view, at offset 3, of rows 9 floats apart.
+  std::vector<float> base(3 + 7 * 9), out(7 * 5, -1.0f);
+  for (size_t i = 0; i < base.size(); ++i)
+    base[i] = static_cast<float>(i);
+  RowsOperands operands{{base.data(), base.data(), 3, {7, 5}, {9, 1}},
+                        {out.data(), out.data(), 0, {7, 5}, {5, 1}}};
+  ASSERT_EQ(inRun(2,
+                  [&](attnc_kernel_ctx *ctx) {
+                    attnc_kernel_call_halide(ctx, rows_argv, kRowsLayout,
+                                             reinterpret_cast<const int64_t *>(&operands));
+                  }),
+            ATTNC_OK)
+      << attnc_last_error();
+  for (int r = 0; r < 7; ++r)
+    for (int c = 0; c < 5; ++c)
+      EXPECT_EQ(out[static_cast<size_t>(r * 5 + c)], 2.0f * base[static_cast<size_t>(3 + r * 9 + c)])
+          << r << ", " << c;
+}
+
+TEST(HalideGlue, AnExtentBeyondInt32IsAClearErrorAndLaterCallsDoNothing) {
+  std::vector<float> in(35, 1.0f), out(35, -1.0f);
+  RowsOperands huge{{in.data(), in.data(), 0, {int64_t(1) << 31, 5}, {5, 1}},
+                    {out.data(), out.data(), 0, {7, 5}, {5, 1}}};
+  RowsOperands fine{{in.data(), in.data(), 0, {7, 5}, {5, 1}},
+                    {out.data(), out.data(), 0, {7, 5}, {5, 1}}};
+  attnc_status s = inRun(1, [&](attnc_kernel_ctx *ctx) {
+    attnc_kernel_call_halide(ctx, rows_argv, kRowsLayout,
+                             reinterpret_cast<const int64_t *>(&huge));
+    attnc_kernel_call_halide(ctx, rows_argv, kRowsLayout,
+                             reinterpret_cast<const int64_t *>(&fine));
+  });
+  EXPECT_EQ(s, ATTNC_ERR_UNSUPPORTED);
+  EXPECT_NE(std::string(attnc_last_error()).find("beyond 2^31 - 1"), std::string::npos)
+      << attnc_last_error();
+  for (float v : out)
+    EXPECT_EQ(v, -1.0f) << "a call after the failure ran";
 }

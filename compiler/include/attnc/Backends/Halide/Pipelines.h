@@ -20,9 +20,19 @@
 
 namespace attnc::halide {
 
-/// Why `op` cannot become a Halide pipeline ("an index of the loop is
-/// read"), or empty when it can.
-std::string whyNotAPipeline(mlir::linalg::GenericOp op);
+/// Why `op` cannot be part of a Halide pipeline ("its body holds
+/// memref.load, which has no Halide form"), or empty when it can. Halide
+/// takes linalg.fill of a constant and linalg.generic on f32 buffers whose
+/// operands are read in loop order, transposed or broadcast, whose output
+/// is written at its parallel loops in order, and whose body is scalar
+/// arithmetic; its reduction loops (a sum, a maximum) become Halide
+/// reduction domains.
+std::string whyNotAPipeline(mlir::Operation *op);
+
+/// The buffers whose extents give the reduction loops of `op` (a generic
+/// whyNotAPipeline admits): a pipeline takes them as inputs, so that it
+/// knows how far each reduction runs.
+llvm::SmallVector<mlir::Value> reductionExtentSources(mlir::Operation *op);
 
 /// What a pipeline is compiled for.
 struct PipelineTarget {
@@ -42,6 +52,10 @@ std::string halideHostTarget();
 /// pipelines (an array of paths), for the backend to link.
 inline constexpr llvm::StringLiteral kObjectsAttr = "attnc.halide_objects";
 
+/// Where compilePipeline writes the pipeline's lowered statement (its loop
+/// nest, as Halide prints it), beside the object.
+std::string statementPath(llvm::StringRef objectPath);
+
 /// The paths kObjectsAttr lists (none without it).
 std::vector<std::string> objectsOf(mlir::ModuleOp module);
 
@@ -49,7 +63,7 @@ std::vector<std::string> objectsOf(mlir::ModuleOp module);
 /// they run in order, each writing its whole output buffer; a buffer may be
 /// written more than once, a read sees the latest write before it.
 struct PipelineRegion {
-  llvm::SmallVector<mlir::linalg::GenericOp> ops;
+  llvm::SmallVector<mlir::Operation *> ops;
   /// The buffers read before the region writes them, none of them written
   /// by it.
   llvm::SmallVector<mlir::Value> inputs;
@@ -57,7 +71,8 @@ struct PipelineRegion {
   llvm::SmallVector<mlir::Value> outputs;
 };
 
-/// Compiles `region` as the pipeline `name` into the object file `path`.
+/// Compiles `region` as the pipeline `name` into the object file `path`
+/// (and its statement into statementPath(path)).
 /// The pipeline's function `name` takes the user_context, then one
 /// halide_buffer_t per input, then one per output, each with its dimensions
 /// innermost first; `name_argv` takes pointers to the same. Buffers written

@@ -1,7 +1,7 @@
 //===- HalidePipelines.cpp - Element-wise loop nests as Halide calls ------===//
 //
-// Each region of a kernel (a run of element-wise linalg.generics that Halide
-// can take, see RegionBuilder) becomes the Halide pipeline KERNEL__halideN,
+// Each region of a kernel (a run of fills, element-wise generics and
+// reductions that Halide can take, see RegionBuilder) becomes the Halide pipeline KERNEL__halideN,
 // compiled to an object now, and a call
 //   attnc_kernel_call_halide(ctx, KERNEL__halideN_argv, layout, operands)
 // where `operands` is a stack struct of the memref descriptors of the
@@ -55,22 +55,23 @@ bool isWholeBuffer(Value v, Block &body) {
   return alloc && alloc->getBlock() == &body;
 }
 
-/// The regions of a kernel's body: maximal runs of element-wise generics
-/// that Halide takes, with only side-effect-free ops (and allocations)
-/// between them. A region ends before a generic that would overwrite a
-/// buffer an earlier one of the region read as input; a generic that writes
-/// the buffer it reads first stays out.
+/// The regions of a kernel's body: maximal runs of the loop nests Halide
+/// takes (fills, element-wise generics, reductions), with only
+/// side-effect-free ops (and allocations) between them. A region ends before
+/// a nest that would overwrite a buffer the region read as input; a nest that
+/// writes the buffer it reads first stays out, and so does a reduction whose
+/// start (its output's contents) the region has not written, or whose extent
+/// no input of the region gives.
 class RegionBuilder {
 public:
   explicit RegionBuilder(Block &body) : body(body) {}
 
   SmallVector<halide::PipelineRegion> build() {
     for (Operation &op : body) {
-      auto generic = dyn_cast<linalg::GenericOp>(op);
-      if (generic && admits(generic)) {
-        if (!tryAdd(generic)) {
+      if (admits(&op)) {
+        if (!tryAdd(&op)) {
           flush();
-          if (!tryAdd(generic))
+          if (!tryAdd(&op))
             flush();
         }
       } else if (!isMemoryEffectFree(&op) && !isa<memref::AllocOp>(op)) {
@@ -82,19 +83,38 @@ public:
   }
 
 private:
-  bool admits(linalg::GenericOp op) {
-    return halide::whyNotAPipeline(op).empty() &&
-           llvm::all_of(op->getOperands(), [&](Value v) { return isWholeBuffer(v, body); });
+  bool admits(Operation *op) {
+    return isa<linalg::GenericOp, linalg::FillOp>(op) && halide::whyNotAPipeline(op).empty() &&
+           llvm::all_of(cast<DestinationStyleOpInterface>(op).getDpsInputOperands(),
+                        [&](OpOperand *o) {
+                          return !isa<MemRefType>(o->get().getType()) ||
+                                 isWholeBuffer(o->get(), body);
+                        }) &&
+           isWholeBuffer(cast<DestinationStyleOpInterface>(op).getDpsInitOperand(0)->get(), body);
   }
 
-  bool tryAdd(linalg::GenericOp op) {
-    Value out = op.getDpsInitOperand(0)->get();
+  bool tryAdd(Operation *op) {
+    auto dps = cast<DestinationStyleOpInterface>(op);
+    Value out = dps.getDpsInitOperand(0)->get();
+    // What it reads: its input buffers, and with reduction loops its output
+    // (where each reduction starts).
+    SmallVector<Value> reads;
+    for (OpOperand *in : dps.getDpsInputOperands())
+      if (isa<MemRefType>(in->get().getType()))
+        reads.push_back(in->get());
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    if (generic && generic.getNumReductionLoops() > 0)
+      reads.push_back(out);
     SmallVector<Value> newInputs;
-    for (OpOperand *in : op.getDpsInputOperands())
-      if (!written.contains(in->get()) && !inputs.contains(in->get()))
-        newInputs.push_back(in->get());
+    for (Value v : reads)
+      if (!written.contains(v) && !inputs.contains(v) && !llvm::is_contained(newInputs, v))
+        newInputs.push_back(v);
     if (inputs.contains(out) || llvm::is_contained(newInputs, out))
       return false;
+    // A reduction runs as far as one of the region's inputs extends.
+    for (Value source : halide::reductionExtentSources(op))
+      if (written.contains(source))
+        return false;
     current.ops.push_back(op);
     for (Value v : newInputs)
       if (inputs.insert(v))
@@ -107,9 +127,7 @@ private:
   /// are the kernel's or are used after it.
   void flush() {
     if (!current.ops.empty()) {
-      llvm::SmallPtrSet<Operation *, 8> members;
-      for (linalg::GenericOp op : current.ops)
-        members.insert(op);
+      llvm::SmallPtrSet<Operation *, 8> members(current.ops.begin(), current.ops.end());
       for (Value buffer : written) {
         bool usedElsewhere = llvm::any_of(buffer.getUsers(), [&](Operation *user) {
           return !members.contains(user) && !isa<memref::DeallocOp>(user);
@@ -161,11 +179,11 @@ struct HalidePipelinesPass : public attnc::impl::HalidePipelinesBase<HalidePipel
 
   LogicalResult compile(const halide::PipelineRegion &region, StringRef name,
                         const halide::PipelineTarget &target, std::string &path) {
-    linalg::GenericOp op = region.ops.front();
+    Operation *op = region.ops.front();
     if (objectDir.empty()) {
       SmallString<128> dir;
       if (std::error_code e = llvm::sys::fs::createUniqueDirectory("attnc-halide", dir))
-        return op.emitError("cannot make a folder for the Halide pipelines: ") << e.message();
+        return op->emitError("cannot make a folder for the Halide pipelines: ") << e.message();
       objectDir = std::string(dir);
     }
     SmallString<128> file(objectDir.getValue());
@@ -173,7 +191,7 @@ struct HalidePipelinesPass : public attnc::impl::HalidePipelinesBase<HalidePipel
     path = std::string(file);
     std::string error;
     if (!halide::compilePipeline(region, name, target, path, error))
-      return op.emitError("internal error: Halide could not compile this loop nest: ") << error;
+      return op->emitError("internal error: Halide could not compile this loop nest: ") << error;
     return success();
   }
 
@@ -182,8 +200,8 @@ struct HalidePipelinesPass : public attnc::impl::HalidePipelinesBase<HalidePipel
   void replaceByCall(const halide::PipelineRegion &region, func::FuncOp kernel, StringRef name) {
     MLIRContext *ctx = &getContext();
     ModuleOp module = getOperation();
-    linalg::GenericOp last = region.ops.back();
-    Location loc = last.getLoc();
+    Operation *last = region.ops.back();
+    Location loc = last->getLoc();
     Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
     OpBuilder b(last);
 
@@ -217,10 +235,11 @@ struct HalidePipelinesPass : public attnc::impl::HalidePipelinesBase<HalidePipel
     b.create<func::CallOp>(loc, call,
                            ValueRange{kernel.getArgument(0), pipeline, layoutSlot, operandSlot});
     llvm::SetVector<Operation *> allocations;
-    for (linalg::GenericOp op : region.ops) {
-      if (Operation *alloc = op.getDpsInitOperand(0)->get().getDefiningOp())
+    for (Operation *op : region.ops) {
+      auto dps = cast<DestinationStyleOpInterface>(op);
+      if (Operation *alloc = dps.getDpsInitOperand(0)->get().getDefiningOp())
         allocations.insert(alloc);
-      op.erase();
+      op->erase();
     }
     for (Operation *alloc : allocations) {
       if (!llvm::all_of(alloc->getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); }))

@@ -97,8 +97,44 @@ func.func @regions(%ctx: !llvm.ptr, %dims: memref<1xi64>, %x: memref<?xf32>, %y:
 
 // -----
 
-// What Halide does not take stays: a reduction, a read of the loop index, a
-// value computed outside the body, a loop nest inside another loop.
+// A fill, the reduction that starts from it (along a middle axis, its
+// extent from the region's input) and what uses the result: one pipeline.
+// CHECK-LABEL: func.func @reduction(
+//   CHECK-NOT:   linalg.fill
+//   CHECK-NOT:   linalg.generic
+//       CHECK:   llvm.mlir.addressof @reduction__halide0_argv
+//       CHECK:   call @attnc_kernel_call_halide
+//   CHECK-NOT:   llvm.mlir.addressof @reduction__halide1_argv
+//       CHECK:   return
+#in3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#out3 = affine_map<(d0, d1, d2) -> (d0, d2)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @reduction(%ctx: !llvm.ptr, %dims: memref<1xi64>, %x: memref<?x?x?xf32>,
+                     %y: memref<?x?xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %three = arith.constant 3.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<?x?xf32>)
+  linalg.generic {indexing_maps = [#in3, #out3],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%x : memref<?x?x?xf32>) outs(%y : memref<?x?xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %a = arith.addf %acc, %in : f32
+    linalg.yield %a : f32
+  }
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%y : memref<?x?xf32>) outs(%y : memref<?x?xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %d = arith.divf %in, %three : f32
+    linalg.yield %d : f32
+  }
+  return
+}
+
+// -----
+
+// What Halide does not take stays: a reduction to a scalar, a read of the
+// loop index, a value computed outside the body, a loop nest inside another
+// loop.
 // CHECK-LABEL: func.func @stays(
 //   CHECK-NOT:   attnc_kernel_call_halide
 //       CHECK:   linalg.generic
