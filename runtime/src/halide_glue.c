@@ -87,6 +87,13 @@ void halide_error(void *user_context, const char *msg) {
   attnc_fail(ATTNC_ERR_INTERNAL, "Halide pipeline: %.*s", (int)n, msg);
 }
 
+/* Makes the run fail with `status` (its first failure wins). */
+static attnc_status fail_run(attnc_kernel_ctx *ctx, attnc_status status) {
+  if (ctx && ctx->failure == ATTNC_OK)
+    ctx->failure = status;
+  return status;
+}
+
 attnc_status attnc_kernel_halide_failed(attnc_kernel_ctx *ctx, int32_t result) {
   attnc_status s = result == HALIDE_ERROR_OUT_OF_MEMORY ||
                            result == HALIDE_ERROR_ALLOCATION_TOO_LARGE
@@ -94,9 +101,7 @@ attnc_status attnc_kernel_halide_failed(attnc_kernel_ctx *ctx, int32_t result) {
                        : ATTNC_ERR_INTERNAL;
   if (attnc_last_error()[0] == '\0')
     attnc_fail(s, "Halide pipeline failed with code %d", (int)result);
-  if (ctx && ctx->failure == ATTNC_OK)
-    ctx->failure = s;
-  return s;
+  return fail_run(ctx, s);
 }
 
 /* Halide's buffer for the memref descriptor at `words` ({allocated, aligned,
@@ -130,9 +135,7 @@ void attnc_kernel_call_halide(attnc_kernel_ctx *ctx, int (*pipeline)(void **args
     return;
   int64_t n = layout[0];
   if (n < 0 || n > HALIDE_MAX_OPERANDS) {
-    attnc_fail(ATTNC_ERR_INTERNAL, "Halide pipeline: %lld operands", (long long)n);
-    if (ctx)
-      ctx->failure = ATTNC_ERR_INTERNAL;
+    fail_run(ctx, attnc_fail(ATTNC_ERR_INTERNAL, "Halide pipeline: %lld operands", (long long)n));
     return;
   }
   halide_buffer buffers[HALIDE_MAX_OPERANDS];
@@ -143,16 +146,17 @@ void attnc_kernel_call_halide(attnc_kernel_ctx *ctx, int (*pipeline)(void **args
   const int64_t *words = descriptors;
   for (int64_t i = 0; i < n; ++i) {
     int64_t rank = layout[1 + 3 * i], code = layout[2 + 3 * i], bits = layout[3 + 3 * i];
-    int64_t read = rank >= 0 && rank <= HALIDE_MAX_RANK
-                       ? buffer_of(words, rank, code, bits, &buffers[i], dims[i])
-                       : -1;
+    if (rank < 0 || rank > HALIDE_MAX_RANK) {
+      fail_run(ctx, attnc_fail(ATTNC_ERR_INTERNAL, "Halide pipeline: operand %lld of rank %lld",
+                               (long long)i, (long long)rank));
+      return;
+    }
+    int64_t read = buffer_of(words, rank, code, bits, &buffers[i], dims[i]);
     if (read < 0) {
-      attnc_fail(ATTNC_ERR_UNSUPPORTED,
-                 "Halide pipeline: operand %lld has an extent or stride beyond 2^31 - 1 "
-                 "elements (compile with --no-halide)",
-                 (long long)i);
-      if (ctx)
-        ctx->failure = ATTNC_ERR_UNSUPPORTED;
+      fail_run(ctx, attnc_fail(ATTNC_ERR_UNSUPPORTED,
+                               "Halide pipeline: operand %lld has an extent or stride beyond "
+                               "2^31 - 1 elements (compile without --halide)",
+                               (long long)i));
       return;
     }
     words += read;
