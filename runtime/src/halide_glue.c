@@ -106,17 +106,23 @@ attnc_status attnc_kernel_halide_failed(attnc_kernel_ctx *ctx, int32_t result) {
 
 /* Halide's buffer for the memref descriptor at `words` ({allocated, aligned,
  * offset, sizes[rank], strides[rank]}, a word each); returns the words it
- * read, or -1 when an extent or stride is beyond Halide's int32. */
+ * read, or -1 when an extent or stride is beyond Halide's int32 or, with
+ * `narrow`, the buffer holds 2^31 elements or more. */
 static int64_t buffer_of(const int64_t *words, int64_t rank, int64_t code, int64_t bits,
-                         halide_buffer *buffer, halide_dimension *dims) {
+                         int narrow, halide_buffer *buffer, halide_dimension *dims) {
   const int64_t *sizes = words + 3, *strides = words + 3 + rank;
+  int64_t elements = 1;
   for (int64_t d = 0; d < rank; ++d) {
     /* Halide's dimension 0 is the innermost. */
     int64_t extent = sizes[rank - 1 - d], stride = strides[rank - 1 - d];
     if (extent > INT32_MAX || stride > INT32_MAX || stride < INT32_MIN)
       return -1;
+    /* Saturates: any count past 2^31 is too many. */
+    elements = elements > INT32_MAX ? elements * (extent != 0) : elements * extent;
     dims[d] = (halide_dimension){0, (int32_t)extent, (int32_t)stride, 0};
   }
+  if (narrow && elements > INT32_MAX)
+    return -1;
   uint8_t *aligned;
   memcpy(&aligned, &words[1], sizeof aligned);
   *buffer = (halide_buffer){0};
@@ -134,6 +140,7 @@ void attnc_kernel_call_halide(attnc_kernel_ctx *ctx, int (*pipeline)(void **args
   if (ctx && ctx->failure != ATTNC_OK)
     return;
   int64_t n = layout[0];
+  int narrow = (layout[1] & ATTNC_HALIDE_NARROW_INDICES) != 0;
   if (n < 0 || n > HALIDE_MAX_OPERANDS) {
     fail_run(ctx, attnc_fail(ATTNC_ERR_INTERNAL, "Halide pipeline: %lld operands", (long long)n));
     return;
@@ -145,17 +152,26 @@ void attnc_kernel_call_halide(attnc_kernel_ctx *ctx, int (*pipeline)(void **args
   args[0] = &user_context;
   const int64_t *words = descriptors;
   for (int64_t i = 0; i < n; ++i) {
-    int64_t rank = layout[1 + 3 * i], code = layout[2 + 3 * i], bits = layout[3 + 3 * i];
+    const int64_t *entry = layout + 2 + 3 * i;
+    int64_t rank = entry[0], code = entry[1], bits = entry[2];
+    if (rank == -1) { /* a scalar: Halide reads it where the word is */
+      args[1 + i] = (void *)words;
+      words += 1;
+      continue;
+    }
     if (rank < 0 || rank > HALIDE_MAX_RANK) {
       fail_run(ctx, attnc_fail(ATTNC_ERR_INTERNAL, "Halide pipeline: operand %lld of rank %lld",
                                (long long)i, (long long)rank));
       return;
     }
-    int64_t read = buffer_of(words, rank, code, bits, &buffers[i], dims[i]);
+    int64_t read = buffer_of(words, rank, code, bits, narrow, &buffers[i], dims[i]);
     if (read < 0) {
       fail_run(ctx, attnc_fail(ATTNC_ERR_UNSUPPORTED,
-                               "Halide pipeline: operand %lld has an extent or stride beyond "
-                               "2^31 - 1 elements (compile without --halide)",
+                               narrow ? "Halide pipeline: operand %lld has 2^31 elements or more, "
+                                        "or an extent or stride beyond 2^31 - 1 (compile without "
+                                        "--halide)"
+                                      : "Halide pipeline: operand %lld has an extent or stride "
+                                        "beyond 2^31 - 1 elements (compile without --halide)",
                                (long long)i));
       return;
     }

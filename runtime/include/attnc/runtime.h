@@ -232,13 +232,21 @@ int32_t attnc_ctx_thread_index(const attnc_kernel_ctx *ctx);
 attnc_status attnc_kernel_halide_failed(attnc_kernel_ctx *ctx, int32_t result);
 
 /* Runs a Halide pipeline of the kernel through its `_argv` entry:
- * `descriptors` holds its operands' memref descriptors back to back
- * ({allocated, aligned, offset, sizes[rank], strides[rank]}, 8 bytes each)
- * and `layout` says how to read them: the operand count, then per operand its
- * rank, Halide type code and bits. The pipeline gets `ctx` as its
- * user_context and one Halide buffer per operand, dimensions innermost
- * first. A failure (Halide's, or an extent beyond Halide's 2^31 - 1) becomes
- * the run's status and detail message; after one, later calls do nothing. */
+ * `descriptors` holds its operands back to back, 8 bytes a word: a buffer
+ * as its memref descriptor ({allocated, aligned, offset, sizes[rank],
+ * strides[rank]}), a scalar as one word (an integer, or a float in the low
+ * 4 bytes). `layout` says how to read them: the operand count, the flags
+ * (ATTNC_HALIDE_NARROW_INDICES), then per operand its rank (-1 for a
+ * scalar), Halide type code and bits. The pipeline gets `ctx` as its
+ * user_context and one Halide buffer per buffer operand, dimensions
+ * innermost first. A failure (Halide's, an extent beyond Halide's 2^31 - 1,
+ * or with the flag a buffer of 2^31 elements or more) becomes the run's
+ * status and detail message; after one, later calls do nothing. */
+enum {
+  /* The pipeline computes element indices in 32 bits: each of its buffers
+   * must hold fewer than 2^31 elements. */
+  ATTNC_HALIDE_NARROW_INDICES = 1
+};
 void attnc_kernel_call_halide(attnc_kernel_ctx *ctx, int (*pipeline)(void **args),
                               const int64_t *layout, const int64_t *descriptors);
 

@@ -1,8 +1,8 @@
 //===- elementwise_test.cpp - Element-wise loop nests as Halide pipelines -===//
 //
 // tests/e2e/models/elementwise.attn compiled at -O0 (plain loops) and at
-// -O2 --halide (element-wise loop nests and reductions as Halide
-// pipelines), both
+// -O2 --halide (element-wise loop nests, reductions and comprehensions as
+// Halide pipelines), both
 // compared with the reference interpreter: on random inputs, and on inputs
 // whose first elements are NaN, infinities, signed zeros, huge and subnormal
 // values, which must come out as the reference's (NaN where it has NaN, the
@@ -23,7 +23,7 @@ using namespace attnc_e2e;
 
 #define MODEL(m) CompiledModel{#m, {elementwise_o0_##m##_run_tensors, elementwise_o2_##m##_run_tensors}}
 const CompiledModel kModels[] = {MODEL(chain), MODEL(extremes), MODEL(logs), MODEL(transposed),
-                                 MODEL(reductions)};
+                                 MODEL(reductions), MODEL(comprehensions)};
 #undef MODEL
 
 Problem problemOf(const CompiledModel &m, const Dims &dims) {

@@ -17,6 +17,9 @@ namespace attnc {
 mlir::func::FuncOp declareRuntimeFunction(mlir::ModuleOp module, llvm::StringRef name,
                                           mlir::FunctionType type);
 
+/// The runtime function that runs one of a kernel's Halide pipelines.
+inline constexpr llvm::StringLiteral kCallHalide = "attnc_kernel_call_halide";
+
 } // namespace attnc
 
 #endif

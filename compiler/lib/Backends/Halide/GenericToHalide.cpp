@@ -11,6 +11,14 @@
 // (the tail under a guard, so any extent works) and runs the fused outer
 // loops in parallel on the runtime's threads.
 //
+// A comprehension is a generic whose body computes where it reads:
+// linalg.index gives the loop indices, memref.load reads a buffer at indices
+// computed from them, an scf.for nest carrying one value is a reduction (a
+// Func with an update over a reduction domain), an scf.if a select (whose
+// loads are clamped into their buffer, as select evaluates both sides).
+// Index arithmetic is 32-bit; the runtime refuses such a pipeline a buffer
+// of 2^31 elements or more.
+//
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Backends/Halide/Pipelines.h"
@@ -19,11 +27,16 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallBitVector.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Path.h"
 
 #include <limits>
@@ -40,14 +53,29 @@ bool isF32Buffer(Value v) {
   return type && type.getElementType().isF32();
 }
 
-/// Whether Pipeline::build below knows `op`.
+/// An integer or index: Halide computes with it as a 32-bit int (i1 as a
+/// bool).
+bool isIntegerLike(Type t) {
+  return t.isIndex() || (t.isSignlessInteger() && t.getIntOrFloatBitWidth() <= 64);
+}
+
+bool isScalarType(Type t) { return t.isF32() || isIntegerLike(t); }
+
+/// Whether Pipeline::scalar below knows `op`.
 bool isScalarOpKnown(Operation &op) {
-  return isa<arith::ConstantFloatOp, arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
-             arith::NegFOp, arith::MaximumFOp, arith::MinimumFOp, arith::CmpFOp,
-             arith::SelectOp, math::ExpOp, math::LogOp, math::TanhOp, math::SqrtOp,
-             math::RsqrtOp, math::AbsFOp, math::FloorOp, math::CeilOp, math::FmaOp,
-             linalg::YieldOp>(op) &&
-         llvm::all_of(op.getResultTypes(), [](Type t) { return t.isF32() || t.isInteger(1); });
+  bool known =
+      isa<arith::ConstantOp, arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
+          arith::NegFOp, arith::MaximumFOp, arith::MinimumFOp, arith::CmpFOp, arith::SelectOp,
+          math::ExpOp, math::LogOp, math::TanhOp, math::SqrtOp, math::RsqrtOp, math::AbsFOp,
+          math::FloorOp, math::CeilOp, math::FmaOp>(op) ||
+      isa<arith::AddIOp, arith::SubIOp, arith::MulIOp, arith::DivSIOp, arith::RemSIOp,
+          arith::DivUIOp, arith::RemUIOp, arith::FloorDivSIOp, arith::CeilDivSIOp,
+          arith::MinSIOp, arith::MaxSIOp, arith::MinUIOp, arith::MaxUIOp, arith::AndIOp,
+          arith::OrIOp, arith::XOrIOp, arith::CmpIOp, arith::IndexCastOp, arith::IndexCastUIOp,
+          arith::ExtSIOp, arith::ExtUIOp, arith::TruncIOp, arith::SIToFPOp, arith::UIToFPOp,
+          arith::FPToSIOp>(op);
+  return known && llvm::all_of(op.getResultTypes(), isScalarType) &&
+         llvm::all_of(op.getOperandTypes(), isScalarType);
 }
 
 /// A float constant defined outside the generic (constants are hoisted).
@@ -55,6 +83,18 @@ std::optional<float> outsideConstant(Value v) {
   if (auto c = v.getDefiningOp<arith::ConstantFloatOp>(); c && c.getType().isF32())
     return c.value().convertToFloat();
   return std::nullopt;
+}
+
+/// An integer or index constant that fits Halide's 32-bit ints.
+std::optional<int64_t> integerConstant(Value v) {
+  auto c = v.getDefiningOp<arith::ConstantOp>();
+  auto value = c ? dyn_cast<IntegerAttr>(c.getValue()) : IntegerAttr();
+  if (!value || !isIntegerLike(v.getType()))
+    return std::nullopt;
+  int64_t n = v.getType().isInteger(1) ? value.getValue().getZExtValue() : value.getInt();
+  if (n < std::numeric_limits<int32_t>::min() || n > std::numeric_limits<int32_t>::max())
+    return std::nullopt;
+  return n;
 }
 
 Halide::Expr floatImm(float v) { return Halide::Internal::FloatImm::make(Halide::Float(32), v); }
@@ -126,53 +166,234 @@ Halide::Expr compare(arith::CmpFPredicate pred, const Halide::Expr &a, const Hal
   return Halide::Expr(false);
 }
 
-/// The Funcs of one region: an ImageParam per input buffer, a Func per
-/// generic (the latest one written to a buffer stands for its contents),
-/// the outputs scheduled by the pointwise template, the rest inlined.
+/// The Funcs of one region: an ImageParam per input buffer, a Param per
+/// scalar, a Func per loop nest (the latest one written to a buffer stands
+/// for its contents). Outputs, reductions and the Funcs read other than
+/// element for element (broadcast, shifted, gathered) are computed whole,
+/// scheduled by the pointwise template; the rest are inlined where read.
 struct Pipeline {
-  std::vector<Halide::ImageParam> inputs;
+  /// The inputs, then the scalars (Halide appends the outputs).
+  std::vector<Halide::Argument> arguments;
   std::vector<Halide::Func> outputs;
 
   Pipeline(const PipelineRegion &region, llvm::StringRef name, const PipelineTarget &target);
 
 private:
+  friend class Body;
+
   /// What each buffer holds at this point of the region.
   llvm::DenseMap<Value, Halide::Func> contents;
   /// The region's input buffers.
   llvm::DenseMap<Value, Halide::ImageParam> params;
-  /// The Funcs with reduction steps, which are computed, never inlined.
-  std::vector<Halide::Func> reductions;
+  /// The region's scalars, as Halide computes with them.
+  llvm::DenseMap<Value, Halide::Expr> scalars;
+  /// The Funcs computed whole, in the order they are found.
+  std::vector<Halide::Func> whole;
+  /// The buffer each Func (by name) stands for.
+  llvm::StringMap<Value> bufferOf;
+  /// The reductions of comprehensions, each with the Func that reads it.
+  std::vector<std::pair<Halide::Func, Halide::Func>> loopReductions;
+  int64_t vectorWidth;
 
   Halide::Func define(linalg::GenericOp op, const std::string &name);
   Halide::Func define(linalg::FillOp op, const std::string &name);
-  static Halide::Expr scalar(Operation &op, llvm::DenseMap<Value, Halide::Expr> &values);
-  static void schedule(Halide::Func f, int64_t vectorWidth);
+  /// `buffer` read through `map` at `loops` (outermost first).
+  Halide::Expr readAt(Value buffer, AffineMap map, const std::vector<Halide::Expr> &loops);
+  /// The extent of memref dimension `dim` of `buffer`.
+  Halide::Expr extentOf(Value buffer, unsigned dim);
+  /// Computes what `buffer` holds whole, unless it is an input.
+  void computeWhole(Value buffer);
+  void schedule();
 };
 
-/// `buffer` read through `map` at `loops` (outermost first); Halide's
-/// arguments go innermost first.
-Halide::Expr readAt(Halide::Func buffer, AffineMap map, const std::vector<Halide::Expr> &loops) {
-  std::vector<Halide::Expr> at;
-  for (AffineExpr e : llvm::reverse(map.getResults())) {
-    if (auto d = dyn_cast<AffineDimExpr>(e))
-      at.push_back(loops[d.getPosition()]);
-    else
-      at.push_back(Halide::Expr(static_cast<int>(cast<AffineConstantExpr>(e).getValue())));
-  }
-  return buffer(at);
+/// Halide's form of `v`, a value defined outside every generic: a constant
+/// or one of the region's scalars.
+Halide::Expr outsideValue(Value v, const llvm::DenseMap<Value, Halide::Expr> &scalars) {
+  if (std::optional<float> f = outsideConstant(v))
+    return floatImm(*f);
+  if (std::optional<int64_t> n = integerConstant(v))
+    return v.getType().isInteger(1) ? Halide::Expr(*n != 0) : Halide::Expr(static_cast<int>(*n));
+  return scalars.lookup(v);
 }
 
-Halide::Expr Pipeline::scalar(Operation &op, llvm::DenseMap<Value, Halide::Expr> &values) {
-  auto arg = [&](unsigned i) {
-    Value v = op.getOperand(i);
+/// An i1 as the integer sext (-1) or zext (1) makes of it; other values as
+/// they are.
+Halide::Expr asInteger(const Halide::Expr &e, bool signExtend) {
+  if (!e.type().is_bool())
+    return e;
+  return Halide::select(e, signExtend ? -1 : 1, 0);
+}
+
+/// The nest of scf.for that `outer` heads: each loop's body is the next loop,
+/// which starts from the value the loop carries and whose result it yields.
+SmallVector<scf::ForOp> loopChain(scf::ForOp outer) {
+  SmallVector<scf::ForOp> nest{outer};
+  while (true) {
+    Block *body = nest.back().getBody();
+    auto inner = dyn_cast<scf::ForOp>(body->front());
+    if (!inner || body->getOperations().size() != 2 || inner.getNumRegionIterArgs() != 1 ||
+        inner.getInitArgs()[0] != nest.back().getRegionIterArgs()[0] ||
+        body->getTerminator()->getOperand(0) != inner.getResult(0))
+      return nest;
+    nest.push_back(inner);
+  }
+}
+
+/// The body of one generic in Halide: its values over the generic's loops.
+class Body {
+public:
+  Body(Pipeline &pipeline, linalg::GenericOp op, std::vector<Halide::Var> pure,
+       std::vector<Halide::Expr> loops, std::string name)
+      : pipeline(pipeline), op(op), pure(std::move(pure)), loops(std::move(loops)),
+        name(std::move(name)) {}
+
+  llvm::DenseMap<Value, Halide::Expr> values;
+  /// The Funcs of the scf.for reductions met.
+  std::vector<Halide::Func> reductions;
+
+  Halide::Expr value(Value v) {
     auto found = values.find(v);
-    return found != values.end() ? found->second : floatImm(*outsideConstant(v));
-  };
-  if (auto c = dyn_cast<arith::ConstantFloatOp>(op))
-    return floatImm(c.value().convertToFloat());
-  if (isa<arith::AddFOp>(op)) return arg(0) + arg(1);
-  if (isa<arith::SubFOp>(op)) return arg(0) - arg(1);
-  if (isa<arith::MulFOp>(op)) return arg(0) * arg(1);
+    return found != values.end() ? found->second : outsideValue(v, pipeline.scalars);
+  }
+
+  /// Translates every op of `block` but its terminator.
+  void run(Block &block) {
+    for (Operation &op : block.without_terminator()) {
+      if (auto index = dyn_cast<linalg::IndexOp>(op))
+        values[index] = loops[index.getDim()];
+      else if (auto load = dyn_cast<memref::LoadOp>(op))
+        values[load] = this->load(load);
+      else if (auto dim = dyn_cast<memref::DimOp>(op))
+        values[dim] = pipeline.extentOf(dim.getSource(),
+                                        static_cast<unsigned>(*integerConstant(dim.getIndex())));
+      else if (auto loop = dyn_cast<scf::ForOp>(op))
+        values[loop.getResult(0)] = loopNest(loop);
+      else if (auto branch = dyn_cast<scf::IfOp>(op))
+        conditional(branch);
+      else
+        values[op.getResult(0)] = scalar(op);
+    }
+  }
+
+private:
+  Pipeline &pipeline;
+  linalg::GenericOp op;
+  std::vector<Halide::Var> pure;   // the generic's parallel loops, innermost first
+  std::vector<Halide::Expr> loops; // every loop, outermost first
+  std::string name;
+  int conditionalDepth = 0;
+
+  Halide::Expr load(memref::LoadOp load) {
+    Value buffer = load.getMemRef();
+    std::vector<Halide::Expr> at;
+    llvm::SmallBitVector seen(loops.size());
+    bool elementwise = load.getIndices().size() == loops.size();
+    for (unsigned d = load.getIndices().size(); d-- > 0;) {
+      Value index = load.getIndices()[d];
+      Halide::Expr i = value(index);
+      // Inside a conditional the load may be out of bounds where its value
+      // is not taken; Halide evaluates it anyway.
+      if (conditionalDepth > 0)
+        i = Halide::clamp(i, 0, pipeline.extentOf(buffer, d) - 1);
+      at.push_back(i);
+      auto loop = index.getDefiningOp<linalg::IndexOp>();
+      elementwise = elementwise && loop && !seen.test(loop.getDim());
+      if (loop)
+        seen.set(loop.getDim());
+    }
+    if (!elementwise)
+      pipeline.computeWhole(buffer);
+    return pipeline.contents.lookup(buffer)(at);
+  }
+
+  /// A chain of scf.for carrying one value: a Func over the generic's
+  /// parallel loops that starts from the value and updates it over a
+  /// reduction domain (the innermost loop innermost, as MLIR runs it).
+  Halide::Expr loopNest(scf::ForOp outer) {
+    SmallVector<scf::ForOp> nest = loopChain(outer);
+    std::vector<Halide::Range> ranges;
+    std::vector<Halide::Expr> lower, steps;
+    for (scf::ForOp loop : nest) {
+      Halide::Expr lb = value(loop.getLowerBound()), ub = value(loop.getUpperBound());
+      Halide::Expr step = value(loop.getStep());
+      lower.push_back(lb);
+      steps.push_back(step);
+      ranges.insert(ranges.begin(),
+                    Halide::Range(0, Halide::max(0, (ub - lb + step - 1) / step)));
+    }
+    std::string id = name + "_loop" + std::to_string(reductions.size());
+    Halide::RDom r(ranges, id + "_r");
+    for (auto [k, loop] : llvm::enumerate(nest))
+      values[loop.getInductionVar()] =
+          lower[k] + r[static_cast<int>(nest.size() - 1 - k)] * steps[k];
+    Halide::Func f(id);
+    f(pure) = value(outer.getInitArgs()[0]);
+    Block *body = nest.back().getBody();
+    values[nest.back().getRegionIterArgs()[0]] = f(pure);
+    run(*body);
+    f(pure) = value(body->getTerminator()->getOperand(0));
+    reductions.push_back(f);
+    return f(pure);
+  }
+
+  /// scf.if: a select of what each side yields.
+  void conditional(scf::IfOp branch) {
+    Halide::Expr condition = value(branch.getCondition());
+    ++conditionalDepth;
+    run(*branch.thenBlock());
+    run(*branch.elseBlock());
+    --conditionalDepth;
+    for (auto [i, result] : llvm::enumerate(branch.getResults()))
+      values[result] = Halide::select(condition, value(branch.thenYield().getOperand(i)),
+                                      value(branch.elseYield().getOperand(i)));
+  }
+
+  /// Whether `v` is the index of a loop of the generic that runs over
+  /// [0, extent) (its output's extent there is `extent`).
+  bool isIndexBelow(Value v, Value extent) {
+    auto index = v.getDefiningOp<linalg::IndexOp>();
+    if (!index || op.getNumReductionLoops() > 0)
+      return false;
+    Value out = op.getDpsInitOperand(0)->get();
+    auto type = cast<MemRefType>(out.getType());
+    unsigned d = index.getDim();
+    if (!type.isDynamicDim(d))
+      return integerConstant(extent) == type.getDimSize(d);
+    auto alloc = out.getDefiningOp<memref::AllocOp>();
+    return alloc && alloc.getDynamicSizes()[type.getDynamicDimIndex(d)] == extent;
+  }
+
+  /// A row-major linearised index split back at `extent`: `flat` =
+  /// q * extent + i with i a loop index below extent gives {q, i}, the
+  /// quotient and remainder of flat by extent, without dividing (a
+  /// reshape's indices, which Halide then reads as dense vectors).
+  std::optional<std::pair<Value, Value>> splitAt(Value flat, Value extent) {
+    auto add = flat.getDefiningOp<arith::AddIOp>();
+    if (!add)
+      return std::nullopt;
+    for (auto [product, rest] : {std::pair(add.getLhs(), add.getRhs()),
+                                 std::pair(add.getRhs(), add.getLhs())}) {
+      auto mul = product.getDefiningOp<arith::MulIOp>();
+      if (!mul || !isIndexBelow(rest, extent))
+        continue;
+      if (mul.getRhs() == extent)
+        return std::pair(mul.getLhs(), rest);
+      if (mul.getLhs() == extent)
+        return std::pair(mul.getRhs(), rest);
+    }
+    return std::nullopt;
+  }
+
+  Halide::Expr scalar(Operation &op);
+};
+
+Halide::Expr Body::scalar(Operation &op) {
+  auto arg = [&](unsigned i) { return value(op.getOperand(i)); };
+  if (isa<arith::ConstantOp>(op))
+    return outsideValue(op.getResult(0), pipeline.scalars);
+  if (isa<arith::AddFOp, arith::AddIOp>(op)) return arg(0) + arg(1);
+  if (isa<arith::SubFOp, arith::SubIOp>(op)) return arg(0) - arg(1);
+  if (isa<arith::MulFOp, arith::MulIOp>(op)) return arg(0) * arg(1);
   if (isa<arith::DivFOp>(op)) return arg(0) / arg(1);
   if (isa<arith::NegFOp>(op)) return -arg(0);
   if (isa<arith::MaximumFOp, arith::MinimumFOp>(op)) {
@@ -191,7 +412,91 @@ Halide::Expr Pipeline::scalar(Operation &op, llvm::DenseMap<Value, Halide::Expr>
   if (isa<math::FloorOp>(op)) return Halide::floor(arg(0));
   if (isa<math::CeilOp>(op)) return Halide::ceil(arg(0));
   if (isa<math::FmaOp>(op)) return arg(0) * arg(1) + arg(2);
+  // Integers. Halide's / and % are Euclidean: the unsigned forms' operands
+  // are indices, never negative.
+  if (isa<arith::DivSIOp>(op)) return Halide::div_round_to_zero(arg(0), arg(1));
+  if (isa<arith::RemSIOp>(op)) return Halide::mod_round_to_zero(arg(0), arg(1));
+  if (isa<arith::DivUIOp, arith::RemUIOp>(op)) {
+    if (auto split = splitAt(op.getOperand(0), op.getOperand(1)))
+      return value(isa<arith::DivUIOp>(op) ? split->first : split->second);
+    return isa<arith::DivUIOp>(op) ? arg(0) / arg(1) : arg(0) % arg(1);
+  }
+  auto floorDiv = [](const Halide::Expr &a, const Halide::Expr &b) {
+    // Euclidean and floored quotients differ when b < 0 and b does not divide a.
+    Halide::Expr q = a / b;
+    return Halide::select(b < 0 && a % b != 0, q - 1, q);
+  };
+  if (isa<arith::FloorDivSIOp>(op)) return floorDiv(arg(0), arg(1));
+  if (isa<arith::CeilDivSIOp>(op)) return -floorDiv(-arg(0), arg(1));
+  if (isa<arith::MinSIOp, arith::MinUIOp>(op)) return Halide::min(arg(0), arg(1));
+  if (isa<arith::MaxSIOp, arith::MaxUIOp>(op)) return Halide::max(arg(0), arg(1));
+  bool isBool = op.getResult(0).getType().isInteger(1);
+  if (isa<arith::AndIOp>(op)) return isBool ? arg(0) && arg(1) : arg(0) & arg(1);
+  if (isa<arith::OrIOp>(op)) return isBool ? arg(0) || arg(1) : arg(0) | arg(1);
+  if (isa<arith::XOrIOp>(op)) return isBool ? arg(0) != arg(1) : arg(0) ^ arg(1);
+  if (auto c = dyn_cast<arith::CmpIOp>(op)) {
+    using P = arith::CmpIPredicate;
+    Halide::Expr a = asInteger(arg(0), true), b = asInteger(arg(1), true);
+    // Unsigned: a negative index compares above every extent.
+    Halide::Expr ua = Halide::reinterpret(Halide::UInt(32), a);
+    Halide::Expr ub = Halide::reinterpret(Halide::UInt(32), b);
+    switch (c.getPredicate()) {
+    case P::eq: return a == b;
+    case P::ne: return a != b;
+    case P::slt: return a < b;
+    case P::sle: return a <= b;
+    case P::sgt: return a > b;
+    case P::sge: return a >= b;
+    case P::ult: return ua < ub;
+    case P::ule: return ua <= ub;
+    case P::ugt: return ua > ub;
+    case P::uge: return ua >= ub;
+    }
+  }
+  if (isa<arith::ExtUIOp>(op)) return asInteger(arg(0), false);
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp>(op))
+    return asInteger(arg(0), !isa<arith::IndexCastUIOp>(op));
+  if (isa<arith::TruncIOp>(op))
+    return isBool ? (asInteger(arg(0), false) & 1) == 1 : arg(0);
+  if (isa<arith::SIToFPOp, arith::UIToFPOp>(op))
+    return Halide::cast<float>(asInteger(arg(0), isa<arith::SIToFPOp>(op)));
+  if (isa<arith::FPToSIOp>(op))
+    return isBool ? arg(0) != 0.0f : Halide::cast<int>(arg(0));
   llvm_unreachable("whyNotAPipeline admits only the ops above");
+}
+
+Halide::Expr Pipeline::readAt(Value buffer, AffineMap map, const std::vector<Halide::Expr> &loops) {
+  // A read other than element for element reads some elements many times.
+  if (!map.isPermutation())
+    computeWhole(buffer);
+  std::vector<Halide::Expr> at;
+  for (AffineExpr e : llvm::reverse(map.getResults())) {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      at.push_back(loops[d.getPosition()]);
+    else
+      at.push_back(Halide::Expr(static_cast<int>(cast<AffineConstantExpr>(e).getValue())));
+  }
+  return contents.lookup(buffer)(at);
+}
+
+Halide::Expr Pipeline::extentOf(Value buffer, unsigned dim) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (!type.isDynamicDim(dim))
+    return Halide::Expr(static_cast<int>(type.getDimSize(dim)));
+  if (auto param = params.find(buffer); param != params.end())
+    return param->second.dim(static_cast<int>(type.getRank() - 1 - dim)).extent();
+  // scalarsUsed lists the sizes of the allocations a nest writes, its body
+  // loads from, or that give the extents of its reduction loops.
+  auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+  return outsideValue(alloc.getDynamicSizes()[type.getDynamicDimIndex(dim)], scalars);
+}
+
+void Pipeline::computeWhole(Value buffer) {
+  if (params.count(buffer))
+    return;
+  Halide::Func f = contents.lookup(buffer);
+  if (llvm::none_of(whole, [&](const Halide::Func &w) { return w.name() == f.name(); }))
+    whole.push_back(f);
 }
 
 Halide::Func Pipeline::define(linalg::GenericOp op, const std::string &name) {
@@ -201,15 +506,13 @@ Halide::Func Pipeline::define(linalg::GenericOp op, const std::string &name) {
   op.getReductionDims(reductionLoops);
   std::vector<Halide::Range> ranges;
   for (size_t i = reductionLoops.size(); i-- > 0;) {
-    // The extent of the first input read along the loop, which is one of
-    // the region's inputs (reductionExtentSources).
+    // The extent of the first input read along the loop
+    // (reductionExtentSources).
     AffineExpr dim = getAffineDimExpr(reductionLoops[i], op.getContext());
     for (OpOperand *input : op.getDpsInputOperands()) {
       AffineMap map = op.getMatchingIndexingMap(input);
       if (std::optional<unsigned> result = map.getResultPosition(dim)) {
-        Halide::ImageParam param = params.lookup(input->get());
-        ranges.emplace_back(
-            0, param.dim(static_cast<int>(map.getNumResults() - 1 - *result)).extent());
+        ranges.emplace_back(0, extentOf(input->get(), *result));
         break;
       }
     }
@@ -227,30 +530,26 @@ Halide::Func Pipeline::define(linalg::GenericOp op, const std::string &name) {
       loops.push_back(pure.back());
     }
   }
-  std::vector<Halide::Expr> at(pure.rbegin(), pure.rend());
+  std::reverse(pure.begin(), pure.end());  // Halide's order, innermost first
 
-  Block &body = op.getRegion().front();
+  Block &block = op.getRegion().front();
   Halide::Func f(name);
   OpOperand *out = op.getDpsInitOperand(0);
-  llvm::DenseMap<Value, Halide::Expr> values;
+  Body body(*this, op, pure, loops, name);
   if (!reductionLoops.empty()) {
     // The output's contents before the loop nest are where each sum starts.
-    f(at) = readAt(contents.lookup(out->get()), op.getMatchingIndexingMap(out), loops);
-    values[body.getArgument(op.getNumDpsInputs())] = f(at);
+    f(pure) = readAt(out->get(), op.getMatchingIndexingMap(out), loops);
+    body.values[block.getArgument(op.getNumDpsInputs())] = f(pure);
   }
   for (auto [k, input] : llvm::enumerate(op.getDpsInputOperands()))
-    values[body.getArgument(k)] =
-        readAt(contents.lookup(input->get()), op.getMatchingIndexingMap(input), loops);
-  for (Operation &inner : body) {
-    if (auto yield = dyn_cast<linalg::YieldOp>(inner)) {
-      Value result = yield.getOperand(0);
-      f(at) = values.count(result) ? values.lookup(result) : floatImm(*outsideConstant(result));
-      break;
-    }
-    values[inner.getResult(0)] = scalar(inner, values);
-  }
-  if (!reductionLoops.empty())
-    reductions.push_back(f);
+    body.values[block.getArgument(k)] =
+        readAt(input->get(), op.getMatchingIndexingMap(input), loops);
+  body.run(block);
+  f(pure) = body.value(block.getTerminator()->getOperand(0));
+  if (!reductionLoops.empty() || !body.reductions.empty())
+    whole.push_back(f);
+  for (Halide::Func r : body.reductions)
+    loopReductions.emplace_back(r, f);
   return f;
 }
 
@@ -265,13 +564,29 @@ Halide::Func Pipeline::define(linalg::FillOp op, const std::string &name) {
 }
 
 Pipeline::Pipeline(const PipelineRegion &region, llvm::StringRef name,
-                   const PipelineTarget &target) {
+                   const PipelineTarget &target)
+    : vectorWidth(target.vectorWidth) {
   for (auto [k, buffer] : llvm::enumerate(region.inputs)) {
     auto type = cast<MemRefType>(buffer.getType());
-    inputs.emplace_back(Halide::Float(32), static_cast<int>(type.getRank()),
-                        "in" + std::to_string(k));
-    contents[buffer] = inputs.back();
-    params[buffer] = inputs.back();
+    Halide::ImageParam param(Halide::Float(32), static_cast<int>(type.getRank()),
+                             "in" + std::to_string(k));
+    arguments.push_back(param);
+    contents[buffer] = param;
+    params[buffer] = param;
+  }
+  for (auto [k, v] : llvm::enumerate(region.scalars)) {
+    std::string paramName = "s" + std::to_string(k);
+    if (v.getType().isF32()) {
+      Halide::Param<float> param(paramName);
+      arguments.push_back(param);
+      scalars[v] = param;
+    } else {
+      // Every integer travels as 64 bits and is computed with as 32.
+      Halide::Param<int64_t> param(paramName);
+      arguments.push_back(param);
+      scalars[v] = v.getType().isInteger(1) ? Halide::Expr(param != 0)
+                                            : Halide::cast<int32_t>(param);
+    }
   }
   for (auto [i, op] : llvm::enumerate(region.ops)) {
     std::string funcName = name.str() + "_f" + std::to_string(i);
@@ -280,26 +595,21 @@ Pipeline::Pipeline(const PipelineRegion &region, llvm::StringRef name,
       contents[written] = define(fill, funcName);
     else
       contents[written] = define(cast<linalg::GenericOp>(op), funcName);
+    bufferOf[funcName] = written;
   }
   for (Value buffer : region.outputs)
     outputs.push_back(contents.lookup(buffer));
-  // Outputs and reductions are computed whole, the rest inlined where read.
-  for (Halide::Func f : reductions)
-    if (llvm::none_of(outputs, [&](const Halide::Func &o) { return o.name() == f.name(); }))
-      f.compute_root();
-  for (Halide::Func f : reductions)
-    schedule(f, target.vectorWidth);
-  for (Halide::Func f : outputs)
-    if (llvm::none_of(reductions, [&](const Halide::Func &r) { return r.name() == f.name(); }))
-      schedule(f, target.vectorWidth);
+  schedule();
 }
 
 /// The pointwise template on one stage of `f`: the innermost pure loop split
 /// into vectors (the tail guarded), innermost of all, then the reduction
-/// loops, then the other pure loops fused into one parallel loop.
+/// loops, then the other pure loops fused into one loop whose rows run in
+/// parallel, `rowsPerTask` to a task.
 template <typename Stage>
 void scheduleStage(Stage stage, const std::vector<Halide::Var> &pure,
-                   const std::vector<Halide::RVar> &reduction, int64_t vectorWidth) {
+                   const std::vector<Halide::RVar> &reduction, int64_t vectorWidth,
+                   const Halide::Expr &rowsPerTask) {
   if (pure.empty())
     return;
   Halide::Var inner = pure.front(), vectors(inner.name() + "_v"), rest(inner.name() + "_o");
@@ -319,16 +629,78 @@ void scheduleStage(Stage stage, const std::vector<Halide::Var> &pure,
     stage.fuse(pure[d], outer, fused);
     outer = fused;
   }
-  stage.parallel(outer);
+  stage.parallel(outer, rowsPerTask, Halide::TailStrategy::GuardWithIf);
 }
 
-void Pipeline::schedule(Halide::Func f, int64_t vectorWidth) {
+/// Rows of a Func of these extents (innermost first) whose elements each
+/// cost `work` (1 plus the steps of their reductions) per parallel task:
+/// handing out a task costs more than a short row, and waking the runtime's
+/// threads more than a small Func, so a task gets about 2^15 steps.
+Halide::Expr rowsPerTask(const std::vector<Halide::Expr> &extents, const Halide::Expr &work) {
+  constexpr int kStepsPerTask = 1 << 15;
+  Halide::Expr elements = Halide::max(1, kStepsPerTask / Halide::max(1, work));
+  return Halide::max(1, elements / Halide::max(1, extents[0]));
+}
+
+/// The steps of the reductions of `f` per element.
+Halide::Expr reductionSteps(Halide::Func f) {
+  Halide::Expr steps = 0;
+  for (int u = 0; u < f.num_update_definitions(); ++u) {
+    Halide::Expr domain = 1;
+    for (const Halide::Internal::ReductionVariable &r :
+         f.function().update(u).schedule().rvars())
+      domain *= r.extent;
+    steps += domain;
+  }
+  return steps;
+}
+
+/// The pointwise template on every stage of `f`, whose extents are these;
+/// returns the Var of its vectors.
+Halide::Var schedulePointwise(Halide::Func f, const std::vector<Halide::Expr> &extents,
+                              const Halide::Expr &work, int64_t vectorWidth) {
   std::vector<Halide::Var> pure = f.args();  // innermost first
-  scheduleStage(f, pure, {}, vectorWidth);
+  Halide::Expr rows = rowsPerTask(extents, work);
+  scheduleStage(f, pure, {}, vectorWidth, rows);
   for (int u = 0; u < f.num_update_definitions(); ++u) {
     std::vector<Halide::RVar> reduction = f.rvars(u);
-    scheduleStage(f.update(u), pure, reduction, vectorWidth);
+    scheduleStage(f.update(u), pure, reduction, vectorWidth, rows);
   }
+  return Halide::Var(pure.front().name() + "_v");
+}
+
+void Pipeline::schedule() {
+  // Everything computed whole, outputs last: each once.
+  std::vector<Halide::Func> scheduled;
+  auto isIn = [](const std::vector<Halide::Func> &funcs, const Halide::Func &f) {
+    return llvm::any_of(funcs, [&](const Halide::Func &g) { return g.name() == f.name(); });
+  };
+  for (Halide::Func f : whole)
+    if (!isIn(outputs, f))
+      f.compute_root();
+  for (const std::vector<Halide::Func> *funcs : {&whole, &outputs})
+    for (Halide::Func f : *funcs) {
+      if (isIn(scheduled, f))
+        continue;
+      // The extents of what f computes: its output buffer's, or those of
+      // the buffer it stands for.
+      std::vector<Halide::Expr> extents;
+      Value buffer = bufferOf.lookup(f.name());
+      for (int d = 0; d < f.dimensions(); ++d)
+        extents.push_back(isIn(outputs, f)
+                              ? f.output_buffer().dim(d).extent()
+                              : extentOf(buffer, static_cast<unsigned>(f.dimensions() - 1 - d)));
+      Halide::Expr work = 1 + reductionSteps(f);
+      for (auto &[reduction, user] : loopReductions)
+        if (user.name() == f.name())
+          work += reductionSteps(reduction);
+      Halide::Var vectors = schedulePointwise(f, extents, work, vectorWidth);
+      scheduled.push_back(f);
+      // A comprehension's reductions run per vector of its outputs.
+      for (auto &[reduction, user] : loopReductions)
+        if (user.name() == f.name())
+          reduction.compute_at(f, vectors);
+    }
 }
 
 Halide::Target targetOf(const PipelineTarget &target) {
@@ -344,6 +716,70 @@ std::string whyNotAFill(linalg::FillOp fill) {
     return "it does not fill an f32 buffer";
   if (!outsideConstant(fill.getInputs()[0]))
     return "its value is not a constant";
+  return "";
+}
+
+/// Whether `v` is defined inside `op`'s body.
+bool isInside(Value v, linalg::GenericOp op) {
+  return op.getRegion().isAncestor(v.getParentRegion());
+}
+
+std::string whyNotABody(Block &block, linalg::GenericOp op, bool inLoop);
+
+/// Why the scf.for nest `outer` in `op`'s body has no Halide form, or "".
+std::string whyNotALoop(scf::ForOp outer, linalg::GenericOp op, bool inLoop) {
+  if (op.getNumReductionLoops() > 0)
+    return "its body holds a loop beside its reduction loops";
+  if (inLoop)
+    return "its body holds a loop in a loop that is not part of one nest";
+  SmallVector<scf::ForOp> nest = loopChain(outer);
+  for (scf::ForOp loop : nest) {
+    if (loop.getNumRegionIterArgs() != 1 || !isScalarType(loop.getResult(0).getType()))
+      return "a loop of its body does not carry exactly one number";
+    std::optional<int64_t> step = integerConstant(loop.getStep());
+    if (!step || *step <= 0)
+      return "a loop of its body has no constant positive step";
+    if (isInside(loop.getLowerBound(), op) || isInside(loop.getUpperBound(), op))
+      return "a loop of its body has bounds that depend on its indices";
+    if (loop.getInductionVar().use_empty())
+      return "a loop of its body does not use its index";
+  }
+  return whyNotABody(*nest.back().getBody(), op, /*inLoop=*/true);
+}
+
+std::string whyNotABody(Block &block, linalg::GenericOp op, bool inLoop) {
+  for (Operation &inner : block) {
+    std::string why;
+    if (auto load = dyn_cast<memref::LoadOp>(inner)) {
+      if (!isF32Buffer(load.getMemRef()))
+        why = "its body loads from a buffer that is not f32";
+      else if (isInside(load.getMemRef(), op))
+        why = "its body loads from a buffer it defines";
+      else if (load.getMemRef() == op.getDpsInitOperand(0)->get())
+        why = "its body loads from the buffer it writes";
+    } else if (auto dim = dyn_cast<memref::DimOp>(inner)) {
+      if (isInside(dim.getSource(), op) || !integerConstant(dim.getIndex()))
+        why = "its body measures a buffer it defines, or along a computed axis";
+    } else if (auto loop = dyn_cast<scf::ForOp>(inner)) {
+      why = whyNotALoop(loop, op, inLoop);
+    } else if (auto branch = dyn_cast<scf::IfOp>(inner)) {
+      if (branch.getNumResults() == 0 || !llvm::all_of(branch.getResultTypes(), isScalarType))
+        why = "a conditional of its body gives no number";
+      else if ((why = whyNotABody(*branch.thenBlock(), op, inLoop)).empty())
+        why = whyNotABody(*branch.elseBlock(), op, inLoop);
+    } else if (!isa<linalg::YieldOp, scf::YieldOp, linalg::IndexOp>(inner) &&
+               !isScalarOpKnown(inner)) {
+      why = ("its body holds " + inner.getName().getStringRef() + ", which has no Halide form")
+                .str();
+    }
+    if (!why.empty())
+      return why;
+    for (Value v : inner.getOperands())
+      if (!isInside(v, op) && !isScalarType(v.getType()) &&
+          !(isa<memref::LoadOp>(inner) && v == cast<memref::LoadOp>(inner).getMemRef()) &&
+          !(isa<memref::DimOp>(inner) && v == cast<memref::DimOp>(inner).getSource()))
+        return "its body uses a value computed outside it";
+  }
   return "";
 }
 
@@ -384,15 +820,7 @@ std::string whyNotAGeneric(linalg::GenericOp op) {
           d && op.getIteratorTypesArray()[d.getPosition()] == utils::IteratorType::reduction)
         return "it reduces along an input's innermost axis";
   }
-  for (Operation &inner : body) {
-    if (!isScalarOpKnown(inner))
-      return ("its body holds " + inner.getName().getStringRef() + ", which has no Halide form")
-          .str();
-    for (Value v : inner.getOperands())
-      if (v.getParentRegion() != &op.getRegion() && !outsideConstant(v))
-        return "its body uses a value computed outside it";
-  }
-  return "";
+  return whyNotABody(body, op, /*inLoop=*/false);
 }
 
 } // namespace
@@ -421,6 +849,44 @@ SmallVector<Value> reductionExtentSources(Operation *op) {
       }
   }
   return sources;
+}
+
+SmallVector<Value> buffersLoaded(Operation *op) {
+  llvm::SetVector<Value> buffers;
+  op->walk([&](memref::LoadOp load) { buffers.insert(load.getMemRef()); });
+  op->walk([&](memref::DimOp dim) { buffers.insert(dim.getSource()); });
+  return SmallVector<Value>(buffers.begin(), buffers.end());
+}
+
+SmallVector<Value> scalarsUsed(Operation *op) {
+  llvm::SetVector<Value> used;
+  auto use = [&](Value v) {
+    if (isScalarType(v.getType()) && !outsideConstant(v) && !integerConstant(v))
+      used.insert(v);
+  };
+  op->walk([&](Operation *inner) {
+    if (inner == op)
+      return;
+    for (Value v : inner->getOperands())
+      if (!op->getRegion(0).isAncestor(v.getParentRegion()))
+        use(v);
+  });
+  SmallVector<Value> sized = buffersLoaded(op);
+  sized.append(reductionExtentSources(op));
+  sized.push_back(cast<DestinationStyleOpInterface>(op).getDpsInitOperand(0)->get());
+  for (Value buffer : sized)
+    if (auto alloc = buffer.getDefiningOp<memref::AllocOp>())
+      for (Value size : alloc.getDynamicSizes())
+        use(size);
+  return SmallVector<Value>(used.begin(), used.end());
+}
+
+bool computesIndices(Operation *op) {
+  bool computes = false;
+  op->walk([&](Operation *inner) {
+    computes |= inner != op && llvm::any_of(inner->getResultTypes(), isIntegerLike);
+  });
+  return computes;
 }
 
 std::string halideTargetFor(llvm::StringRef arch, llvm::StringRef features) {
@@ -483,12 +949,11 @@ bool compilePipeline(const PipelineRegion &region, llvm::StringRef name,
                      const PipelineTarget &target, llvm::StringRef path, std::string &error) {
   try {
     Pipeline p(region, name, target);
-    std::vector<Halide::Argument> args(p.inputs.begin(), p.inputs.end());
     // The object, and the lowered statement beside it (--emit=halide).
     Halide::Pipeline(p.outputs).compile_to(
         {{Halide::OutputFileType::object, path.str()},
          {Halide::OutputFileType::stmt, statementPath(path)}},
-        args, name.str(), targetOf(target));
+        p.arguments, name.str(), targetOf(target));
     return true;
   } catch (const Halide::Error &e) {
     error = e.what();

@@ -26,6 +26,7 @@ extern "C" {
 int probe(void const *user_context, halide_buffer_t *out);
 int rows(void const *user_context, halide_buffer_t *in, halide_buffer_t *out);
 int rows_argv(void **args);
+int scaled_argv(void **args);
 int record_task(int task);
 }
 
@@ -71,16 +72,20 @@ int countThreads() {
 }
 
 /// A memref descriptor as a kernel stores it for attnc_kernel_call_halide.
-template <int Rank> struct Descriptor {
+template <int Rank> struct RankedDescriptor {
   float *allocated, *aligned;
   int64_t offset, sizes[Rank], strides[Rank];
 };
 
 /// rows' operands: its input, then its output, both of rank 2 and f32.
 struct RowsOperands {
-  Descriptor<2> in, out;
+  RankedDescriptor<2> in, out;
 };
-const int64_t kRowsLayout[] = {2, /*in*/ 2, halide_type_float, 32, /*out*/ 2, halide_type_float, 32};
+const int64_t kRowsLayout[] = {2, /*flags*/ 0, /*in*/ 2, halide_type_float, 32,
+                               /*out*/ 2, halide_type_float, 32};
+/// The same, for a pipeline that computes its indices in 32 bits.
+const int64_t kNarrowRowsLayout[] = {2, ATTNC_HALIDE_NARROW_INDICES, 2, halide_type_float, 32,
+                                     2, halide_type_float, 32};
 
 /// Runs `body` inside a run on `threads` threads and returns the run's status.
 attnc_status inRun(int32_t threads, std::function<void(attnc_kernel_ctx *)> body) {
@@ -207,4 +212,47 @@ TEST(HalideGlue, AnExtentBeyondInt32IsAClearErrorAndLaterCallsDoNothing) {
       << attnc_last_error();
   for (float v : out)
     EXPECT_EQ(v, -1.0f) << "a call after the failure ran";
+}
+
+TEST(HalideGlue, ABufferOf2To31ElementsIsAClearErrorWhenIndicesAreNarrow) {
+  // Each extent fits in 32 bits, their product does not; no element is read.
+  std::vector<float> in(35, 1.0f), out(35, -1.0f);
+  RowsOperands huge{{in.data(), in.data(), 0, {int64_t(1) << 16, int64_t(1) << 15}, {0, 0}},
+                    {out.data(), out.data(), 0, {7, 5}, {5, 1}}};
+  attnc_status s = inRun(1, [&](attnc_kernel_ctx *ctx) {
+    attnc_kernel_call_halide(ctx, rows_argv, kNarrowRowsLayout,
+                             reinterpret_cast<const int64_t *>(&huge));
+  });
+  EXPECT_EQ(s, ATTNC_ERR_UNSUPPORTED);
+  EXPECT_NE(std::string(attnc_last_error()).find("operand 0 has 2^31 elements or more"),
+            std::string::npos)
+      << attnc_last_error();
+  for (float v : out)
+    EXPECT_EQ(v, -1.0f);
+}
+
+TEST(HalideGlue, ScalarOperandsTravelAsOneWordEach) {
+  std::vector<float> in(7 * 5), out(7 * 5, -1.0f);
+  for (size_t i = 0; i < in.size(); ++i)
+    in[i] = static_cast<float>(i) - 9.0f;
+  // in, then the scalars k = -3 (int64) and s = 0.5 (float, in the word's
+  // low bytes), then out.
+  struct {
+    RankedDescriptor<2> in;
+    int64_t k, s;
+    RankedDescriptor<2> out;
+  } operands{{in.data(), in.data(), 0, {7, 5}, {5, 1}}, -3, 0, {out.data(), out.data(), 0, {7, 5}, {5, 1}}};
+  const float half = 0.5f;
+  std::memcpy(&operands.s, &half, sizeof half);
+  const int64_t layout[] = {4, 0, 2, halide_type_float, 32, -1, halide_type_int, 64,
+                            -1, halide_type_float, 32, 2, halide_type_float, 32};
+  ASSERT_EQ(inRun(2,
+                  [&](attnc_kernel_ctx *ctx) {
+                    attnc_kernel_call_halide(ctx, scaled_argv, layout,
+                                             reinterpret_cast<const int64_t *>(&operands));
+                  }),
+            ATTNC_OK)
+      << attnc_last_error();
+  for (size_t i = 0; i < in.size(); ++i)
+    EXPECT_EQ(out[i], in[i] * 0.5f - 3.0f) << i;
 }

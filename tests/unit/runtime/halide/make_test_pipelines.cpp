@@ -6,7 +6,9 @@
 //   probe(out): out(i) = float(record_task(i)), one parallel task per element, each
 //               calling back into the test;
 //   rows(in, out): out(x, y) = in(x, y) * 2, parallel over rows; a too small
-//               input is an out-of-bounds error.
+//               input is an out-of-bounds error;
+//   scaled(in, k, s, out): out(x, y) = in(x, y) * s + k, with the scalars
+//               k (int64) and s (float).
 // Usage: make_test_pipelines OUT_DIR
 //
 //===----------------------------------------------------------------------===//
@@ -54,6 +56,12 @@ int main(int argc, char **argv) {
     rows(x, y) = in(x, y) * 2.0f;
     rows.parallel(y);
     compile(rows, {in}, dir, "rows");
+
+    Param<int64_t> k("k");
+    Param<float> s("s");
+    Func scaled("scaled");
+    scaled(x, y) = in(x, y) * s + cast<float>(k);
+    compile(scaled, {in, k, s}, dir, "scaled");
   } catch (const Halide::Error &e) {
     std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
     return 1;

@@ -21,17 +21,33 @@
 namespace attnc::halide {
 
 /// Why `op` cannot be part of a Halide pipeline ("its body holds
-/// memref.load, which has no Halide form"), or empty when it can. Halide
+/// vector.load, which has no Halide form"), or empty when it can. Halide
 /// takes linalg.fill of a constant and linalg.generic on f32 buffers whose
 /// operands are read in loop order, transposed or broadcast, whose output
 /// is written at its parallel loops in order, and whose body is scalar
 /// arithmetic; its reduction loops (a sum, a maximum) become Halide
-/// reduction domains.
+/// reduction domains. A comprehension's body may also read its loop indices
+/// (linalg.index), compute with them, measure buffers (memref.dim), load f32
+/// buffers at the indices it computes, choose with scf.if and reduce with a nest of scf.for carrying
+/// one value (bounds from outside the body).
 std::string whyNotAPipeline(mlir::Operation *op);
 
+/// The buffers the body of `op` loads from (memref.load) or measures
+/// (memref.dim): a pipeline takes them as inputs.
+llvm::SmallVector<mlir::Value> buffersLoaded(mlir::Operation *op);
+
+/// The values from before `op` that its pipeline takes as scalars (numbers
+/// its body uses, the dynamic sizes of the allocations it writes, loads from
+/// or whose extents its reductions run over).
+llvm::SmallVector<mlir::Value> scalarsUsed(mlir::Operation *op);
+
+/// Whether the body of `op` computes with integers (indices): its pipeline
+/// does so in 32 bits.
+bool computesIndices(mlir::Operation *op);
+
 /// The buffers whose extents give the reduction loops of `op` (a generic
-/// whyNotAPipeline admits): a pipeline takes them as inputs, so that it
-/// knows how far each reduction runs.
+/// whyNotAPipeline admits): a pipeline knows how far each reduction runs
+/// when each is one of its inputs or an allocation.
 llvm::SmallVector<mlir::Value> reductionExtentSources(mlir::Operation *op);
 
 /// What a pipeline is compiled for.
@@ -69,13 +85,16 @@ struct PipelineRegion {
   llvm::SmallVector<mlir::Value> inputs;
   /// The buffers the region writes whose final contents are needed after it.
   llvm::SmallVector<mlir::Value> outputs;
+  /// The numbers from before the region that it uses (scalarsUsed).
+  llvm::SmallVector<mlir::Value> scalars;
 };
 
 /// Compiles `region` as the pipeline `name` into the object file `path`
 /// (and its statement into statementPath(path)).
 /// The pipeline's function `name` takes the user_context, then one
-/// halide_buffer_t per input, then one per output, each with its dimensions
-/// innermost first; `name_argv` takes pointers to the same. Buffers written
+/// halide_buffer_t per input, then each scalar (an int64_t for an integer or
+/// index, a float for an f32), then one halide_buffer_t per output, each
+/// buffer with its dimensions innermost first; `name_argv` takes pointers to the same. Buffers written
 /// and not output are never stored: their values are computed where they
 /// are read. On failure returns false with a message.
 bool compilePipeline(const PipelineRegion &region, llvm::StringRef name,

@@ -5,8 +5,10 @@
 // compiled to an object now, and a call
 //   attnc_kernel_call_halide(ctx, KERNEL__halideN_argv, layout, operands)
 // where `operands` is a stack struct of the memref descriptors of the
-// region's inputs, then its outputs, and `layout` one of i64s: the operand
-// count, then per operand its rank, Halide type code (2: float) and bits.
+// region's inputs, then its scalars (a word each), then its outputs, and
+// `layout` one of i64s: the operand count, the flags (1: the pipeline
+// computes indices in 32 bits), then per operand its rank (-1: a scalar),
+// Halide type code (0: int, 2: float) and bits.
 // The runtime turns the descriptors into Halide's buffers
 // (runtime/src/halide_glue.c). Buffers only the region used are not
 // allocated any more: their values are computed where they are read.
@@ -20,6 +22,7 @@
 #include "attnc/Backends/Halide/Pipelines.h"
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -38,12 +41,26 @@ using namespace attnc;
 
 namespace {
 
-constexpr llvm::StringLiteral kCallHalide = "attnc_kernel_call_halide";
+/// Halide's type code and bits of a buffer's element type or a scalar's
+/// type (an integer or index travels as 64 bits).
+std::pair<int64_t, int64_t> halideTypeOf(Type type) {
+  constexpr int64_t kInt = 0, kFloat = 2;
+  if (isa<FloatType>(type))
+    return {kFloat, type.getIntOrFloatBitWidth()};
+  return {kInt, 64};
+}
 
-/// Halide's type code and bits of a buffer's element type.
-std::pair<int64_t, int64_t> halideTypeOf(Type element) {
-  constexpr int64_t kFloat = 2;
-  return {kFloat, element.getIntOrFloatBitWidth()};
+/// The scalar `v` as the word the runtime passes on: an integer or index
+/// sign-extended to i64, an f32's bits in the low half.
+Value scalarWord(OpBuilder &b, Location loc, Value v) {
+  Type i64 = b.getI64Type();
+  if (v.getType().isIndex())
+    return b.create<arith::IndexCastOp>(loc, i64, v);
+  if (v.getType().isF32())
+    return b.create<arith::ExtUIOp>(loc, i64, b.create<arith::BitcastOp>(loc, b.getI32Type(), v));
+  if (v.getType().getIntOrFloatBitWidth() < 64)
+    return b.create<arith::ExtSIOp>(loc, i64, v);
+  return v;
 }
 
 /// Whether a region may name `v`: a kernel argument or a buffer the kernel
@@ -56,12 +73,14 @@ bool isWholeBuffer(Value v, Block &body) {
 }
 
 /// The regions of a kernel's body: maximal runs of the loop nests Halide
-/// takes (fills, element-wise generics, reductions), with only
-/// side-effect-free ops (and allocations) between them. A region ends before
-/// a nest that would overwrite a buffer the region read as input; a nest that
-/// writes the buffer it reads first stays out, and so does a reduction whose
-/// start (its output's contents) the region has not written, or whose extent
-/// no input of the region gives.
+/// takes (fills, element-wise generics, reductions, comprehensions), with
+/// only side-effect-free ops (and allocations) between them. A region ends
+/// before a nest that would overwrite a buffer the region read as input; a
+/// nest that writes the buffer it reads first stays out, and so does a
+/// reduction whose start (its output's contents) the region has not
+/// written. A nest that writes a kernel argument the region wrote, or needs
+/// the extent of one (to load from it, or to run a reduction over it),
+/// starts a region.
 class RegionBuilder {
 public:
   explicit RegionBuilder(Block &body) : body(body) {}
@@ -90,14 +109,16 @@ private:
                           return !isa<MemRefType>(o->get().getType()) ||
                                  isWholeBuffer(o->get(), body);
                         }) &&
+           llvm::all_of(halide::buffersLoaded(op),
+                        [&](Value v) { return isWholeBuffer(v, body); }) &&
            isWholeBuffer(cast<DestinationStyleOpInterface>(op).getDpsInitOperand(0)->get(), body);
   }
 
   bool tryAdd(Operation *op) {
     auto dps = cast<DestinationStyleOpInterface>(op);
     Value out = dps.getDpsInitOperand(0)->get();
-    // What it reads: its input buffers, and with reduction loops its output
-    // (where each reduction starts).
+    // What it reads: its input buffers, with reduction loops its output
+    // (where each reduction starts), and the buffers its body loads from.
     SmallVector<Value> reads;
     for (OpOperand *in : dps.getDpsInputOperands())
       if (isa<MemRefType>(in->get().getType()))
@@ -105,20 +126,33 @@ private:
     auto generic = dyn_cast<linalg::GenericOp>(op);
     if (generic && generic.getNumReductionLoops() > 0)
       reads.push_back(out);
+    SmallVector<Value> loaded = halide::buffersLoaded(op);
+    reads.append(loaded);
+    // A pipeline knows the extents of its inputs, its allocations and its
+    // outputs (the last contents of what it writes), not those of the
+    // contents a kernel argument has before its last write: each is written
+    // once and not loaded from.
+    if (isa<BlockArgument>(out) && written.contains(out))
+      return false;
+    if (llvm::any_of(loaded, [&](Value v) { return isa<BlockArgument>(v) && written.contains(v); }))
+      return false;
     SmallVector<Value> newInputs;
     for (Value v : reads)
       if (!written.contains(v) && !inputs.contains(v) && !llvm::is_contained(newInputs, v))
         newInputs.push_back(v);
     if (inputs.contains(out) || llvm::is_contained(newInputs, out))
       return false;
-    // A reduction runs as far as one of the region's inputs extends.
+    // A reduction runs as far as an input or an allocation extends.
     for (Value source : halide::reductionExtentSources(op))
-      if (written.contains(source))
+      if (isa<BlockArgument>(source) && written.contains(source))
         return false;
     current.ops.push_back(op);
     for (Value v : newInputs)
       if (inputs.insert(v))
         current.inputs.push_back(v);
+    for (Value v : halide::scalarsUsed(op))
+      if (!llvm::is_contained(current.scalars, v))
+        current.scalars.push_back(v);
     written.insert(out);
     return true;
   }
@@ -129,8 +163,10 @@ private:
     if (!current.ops.empty()) {
       llvm::SmallPtrSet<Operation *, 8> members(current.ops.begin(), current.ops.end());
       for (Value buffer : written) {
+        // (A load inside a member's body is the member's use.)
         bool usedElsewhere = llvm::any_of(buffer.getUsers(), [&](Operation *user) {
-          return !members.contains(user) && !isa<memref::DeallocOp>(user);
+          return !members.contains(body.findAncestorOpInBlock(*user)) &&
+                 !isa<memref::DeallocOp>(user);
         });
         if (isa<BlockArgument>(buffer) || usedElsewhere)
           current.outputs.push_back(buffer);
@@ -201,24 +237,37 @@ struct HalidePipelinesPass : public attnc::impl::HalidePipelinesBase<HalidePipel
     MLIRContext *ctx = &getContext();
     ModuleOp module = getOperation();
     Operation *last = region.ops.back();
-    Location loc = last->getLoc();
+    // The call stands for every nest of the region (--profile names them).
+    SmallVector<Location> locations;
+    for (Operation *op : region.ops)
+      locations.push_back(op->getLoc());
+    Location loc = FusedLoc::get(ctx, locations);
     Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
     OpBuilder b(last);
 
     SmallVector<Value> operands(region.inputs);
+    for (Value v : region.scalars)
+      operands.push_back(scalarWord(b, loc, v));
     operands.append(region.outputs.begin(), region.outputs.end());
     LLVMTypeConverter types(ctx);
     LLVM::LLVMStructType descriptors = recordType(types, operands);
     Value operandSlot = allocateRecord(b, loc, descriptors);
     storeRecord(b, loc, descriptors, operands, operandSlot);
 
-    SmallVector<Value> words{b.create<LLVM::ConstantOp>(loc, i64, operands.size())};
-    for (Value v : operands) {
-      auto type = cast<MemRefType>(v.getType());
-      auto [code, bits] = halideTypeOf(type.getElementType());
-      for (int64_t w : {type.getRank(), code, bits})
+    bool narrow = llvm::any_of(region.ops, halide::computesIndices);
+    SmallVector<Value> words{b.create<LLVM::ConstantOp>(loc, i64, operands.size()),
+                             b.create<LLVM::ConstantOp>(loc, i64, narrow ? 1 : 0)};
+    auto describe = [&](int64_t rank, Type type) {
+      auto [code, bits] = halideTypeOf(type);
+      for (int64_t w : {rank, code, bits})
         words.push_back(b.create<LLVM::ConstantOp>(loc, i64, w));
-    }
+    };
+    for (Value v : region.inputs)
+      describe(cast<MemRefType>(v.getType()).getRank(), cast<MemRefType>(v.getType()).getElementType());
+    for (Value v : region.scalars)
+      describe(-1, v.getType());
+    for (Value v : region.outputs)
+      describe(cast<MemRefType>(v.getType()).getRank(), cast<MemRefType>(v.getType()).getElementType());
     LLVM::LLVMStructType layout = recordType(types, words);
     Value layoutSlot = allocateRecord(b, loc, layout);
     storeRecord(b, loc, layout, words, layoutSlot);

@@ -28,13 +28,18 @@ using namespace mlir;
 
 namespace {
 
-bool isLoop(Operation *op) { return isa<scf::ForOp, scf::ParallelOp, scf::WhileOp>(op); }
+/// A loop nest, or the call of a Halide pipeline (a run of them).
+bool isNest(Operation *op) {
+  if (auto call = dyn_cast<func::CallOp>(op))
+    return call.getCallee() == attnc::kCallHalide;
+  return isa<scf::ForOp, scf::ParallelOp, scf::WhileOp>(op);
+}
 
 /// The loop nests of `block`, looking into the regions of ops that are not
-/// loops themselves (the scf.if that guards a kernel's body).
+/// nests themselves (the scf.if that guards a kernel's body).
 void collectNests(Block &block, SmallVectorImpl<Operation *> &nests) {
   for (Operation &op : block) {
-    if (isLoop(&op)) {
+    if (isNest(&op)) {
       nests.push_back(&op);
       continue;
     }
