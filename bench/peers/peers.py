@@ -58,10 +58,10 @@ class AttncModel:
     """One model compiled by attnc -O2 into a shared library."""
 
     def __init__(self, attnc: Path, runtime: Path, source: Path, name: str, work: Path,
-                 model: str = ""):
+                 model: str = "", flags: tuple = ()):
         obj = work / f"{name}.o"
         lib = work / f"lib{name}.so"
-        subprocess.run([str(attnc), "-O2", str(source), f"--name={name}", "-o", str(obj)],
+        subprocess.run([str(attnc), "-O2", *flags, str(source), f"--name={name}", "-o", str(obj)],
                        check=True)
         if model:  # a file of several models: NAME_MODEL_run_tensors
             name = f"{name}_{model}"
@@ -556,6 +556,8 @@ def main():
     p.add_argument("--min-time", type=float, default=1.0, help="seconds each peer is timed per case")
     p.add_argument("--cases", default="*", help="comma-separated patterns over the case names")
     p.add_argument("--work", type=Path, help="where the libraries and graphs go (default: a temporary folder)")
+    p.add_argument("--halide", action="store_true",
+                   help="also time attnc -O2 --halide (its loop nests as Halide pipelines)")
     args = p.parse_args()
 
     libs = {n: import_or_none(n) for n in ("torch", "onnxruntime", "openvino")}
@@ -586,6 +588,11 @@ def run_case(case, args, libs, work):
                        case.model)
     attnc_call = model.bind(case.dims, arrays, params, args.threads)
     calls = {"attnc -O2": (attnc_call, lambda: model.outputs[case.output])}
+    if args.halide:
+        halide = AttncModel(args.attnc, args.runtime, ROOT / case.source, case.name + "_halide",
+                            work, case.model, flags=("--halide",))
+        calls["attnc --halide"] = (halide.bind(case.dims, arrays, params, args.threads),
+                                   lambda: halide.outputs[case.output])
     calls.update(peer_calls(case, arrays, params, args.threads, work, libs))
 
     ok = True

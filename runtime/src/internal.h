@@ -204,6 +204,7 @@ struct attnc_kernel_ctx {
   atomic_int_fast64_t next_chunk;
   int32_t tickets; /* workers that may still join the job */
   int32_t pending; /* tickets taken or not, not yet finished */
+  atomic_uint jobs; /* jobs posted so far (and the shutdown), which idle workers watch */
 
   /* The run's intermediate buffers (attnc_kernel_alloc_buffers), freed by
    * attnc_ctx_destroy. */

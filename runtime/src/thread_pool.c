@@ -7,14 +7,17 @@
  *
  * A parallel_for splits [0, n) into chunks that threads claim with an atomic
  * counter. Workers join a job by taking a "ticket"; the caller hands out as
- * many tickets as there are helpers and waits until every ticket taken has
- * finished, so no worker can still be looking at a job once it has returned.
+ * many tickets as there are helpers, runs chunks itself, withdraws the
+ * tickets nobody took once no chunk is left, and waits until every ticket
+ * taken has finished, so no worker can still be looking at a job once it
+ * has returned.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "internal.h"
 
 #include <signal.h>
+#include <time.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -51,6 +54,7 @@ attnc_status attnc_ctx_init(attnc_kernel_ctx *ctx, int32_t num_threads) {
   ctx->n = ctx->n_chunks = 0;
   atomic_init(&ctx->next_chunk, 0);
   ctx->tickets = ctx->pending = 0;
+  atomic_init(&ctx->jobs, 0);
   ctx->buffers = NULL;
   ctx->n_buffers = 0;
   ctx->workspace = NULL;
@@ -90,12 +94,37 @@ static void run_chunks(attnc_kernel_ctx *ctx) {
   }
 }
 
+/* How long an idle worker watches for the next job before it sleeps: a
+ * model's loop nests follow each other closely, and waking a sleeping
+ * thread takes tens of microseconds, longer than many of them run. */
+#define IDLE_SPIN_NS 50000
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Returns once a job after the `seen`-th is posted or IDLE_SPIN_NS passed. */
+static void watch_for_job(attnc_kernel_ctx *ctx, unsigned seen) {
+  int64_t until = now_ns() + IDLE_SPIN_NS;
+  while (atomic_load_explicit(&ctx->jobs, memory_order_acquire) == seen && now_ns() < until)
+    for (int i = 0; i < 64; ++i)
+      __asm__ __volatile__("" ::: "memory");
+}
+
 static void *worker_main(void *arg) {
   attnc_kernel_ctx *ctx = arg;
   worker_ctx = ctx;
   worker_index = atomic_fetch_add(&ctx->next_index, 1);
   pthread_mutex_lock(&ctx->mutex);
   for (;;) {
+    if (ctx->tickets == 0 && !ctx->shutting_down) {
+      unsigned seen = atomic_load_explicit(&ctx->jobs, memory_order_relaxed);
+      pthread_mutex_unlock(&ctx->mutex);
+      watch_for_job(ctx, seen);
+      pthread_mutex_lock(&ctx->mutex);
+    }
     while (ctx->tickets == 0 && !ctx->shutting_down)
       pthread_cond_wait(&ctx->work_ready, &ctx->mutex);
     if (ctx->shutting_down)
@@ -172,6 +201,7 @@ void attnc_parallel_for(attnc_kernel_ctx *ctx, int64_t n, int64_t grain, attnc_t
   ctx->n_chunks = n_chunks;
   atomic_store_explicit(&ctx->next_chunk, 0, memory_order_relaxed);
   ctx->tickets = ctx->pending = (int32_t)helpers;
+  atomic_fetch_add_explicit(&ctx->jobs, 1, memory_order_release);
   if (helpers > 0)
     pthread_cond_broadcast(&ctx->work_ready);
   pthread_mutex_unlock(&ctx->mutex);
@@ -179,6 +209,11 @@ void attnc_parallel_for(attnc_kernel_ctx *ctx, int64_t n, int64_t grain, attnc_t
   run_chunks(ctx);
 
   pthread_mutex_lock(&ctx->mutex);
+  /* Every chunk is claimed: a worker not yet awake has nothing to join, and
+   * waiting for it to wake would cost more than a small job. Its ticket is
+   * withdrawn; only workers running chunks are waited for. */
+  ctx->pending -= ctx->tickets;
+  ctx->tickets = 0;
   while (ctx->pending > 0)
     pthread_cond_wait(&ctx->work_done, &ctx->mutex);
   ctx->busy = 0;
@@ -196,6 +231,8 @@ int32_t attnc_ctx_thread_index(const attnc_kernel_ctx *ctx) {
 void attnc_ctx_destroy(attnc_kernel_ctx *ctx) {
   pthread_mutex_lock(&ctx->mutex);
   ctx->shutting_down = 1;
+  /* Ends the watch of an idle worker at once. */
+  atomic_fetch_add_explicit(&ctx->jobs, 1, memory_order_release);
   pthread_cond_broadcast(&ctx->work_ready);
   pthread_mutex_unlock(&ctx->mutex);
   for (int32_t i = 0; i < ctx->n_workers; ++i)

@@ -41,6 +41,7 @@
 
 #include <limits>
 #include <optional>
+#include <variant>
 
 using namespace mlir;
 
@@ -203,6 +204,11 @@ private:
   Halide::Expr extentOf(Value buffer, unsigned dim);
   /// Computes what `buffer` holds whole, unless it is an input.
   void computeWhole(Value buffer);
+  /// What `buffer` holds, extended beyond its bounds by its edges and
+  /// computed whole over what its readers need.
+  Halide::Func clampedCopy(Value buffer);
+  /// The clamped copies made, by the name of the Func each copies.
+  llvm::StringMap<Halide::Func> copies;
   void schedule();
 };
 
@@ -237,6 +243,25 @@ SmallVector<scf::ForOp> loopChain(scf::ForOp outer) {
       return nest;
     nest.push_back(inner);
   }
+}
+
+/// An extent as the IR states it: a constant, or the value an allocation
+/// was sized with.
+using KnownExtent = std::variant<int64_t, Value>;
+
+std::optional<KnownExtent> extentInIR(Value buffer, unsigned dim) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (!type.isDynamicDim(dim))
+    return KnownExtent(type.getDimSize(dim));
+  if (auto alloc = buffer.getDefiningOp<memref::AllocOp>())
+    return KnownExtent(alloc.getDynamicSizes()[type.getDynamicDimIndex(dim)]);
+  return std::nullopt;
+}
+
+KnownExtent extentOfValue(Value v) {
+  if (std::optional<int64_t> n = integerConstant(v))
+    return *n;
+  return v;
 }
 
 /// The body of one generic in Halide: its values over the generic's loops.
@@ -285,25 +310,34 @@ private:
 
   Halide::Expr load(memref::LoadOp load) {
     Value buffer = load.getMemRef();
+    ValueRange indices = load.getIndices();
+    // Inside a conditional a load may be out of bounds where its value is
+    // not taken (zero padding); Halide evaluates it anyway, so an index not
+    // known to stay inside is clamped. A read shifted along the innermost
+    // axis reads a copy clamped at the edges instead, which it can read as
+    // dense vectors.
+    auto mayLeave = [&](unsigned d) {
+      std::optional<KnownExtent> extent = extentInIR(buffer, d);
+      return conditionalDepth > 0 && !(extent && isIndexBelow(indices[d], *extent));
+    };
+    bool padded = !indices.empty() && mayLeave(indices.size() - 1) &&
+                  !indices.back().getDefiningOp<linalg::IndexOp>();
     std::vector<Halide::Expr> at;
     llvm::SmallBitVector seen(loops.size());
-    bool elementwise = load.getIndices().size() == loops.size();
-    for (unsigned d = load.getIndices().size(); d-- > 0;) {
-      Value index = load.getIndices()[d];
-      Halide::Expr i = value(index);
-      // Inside a conditional the load may be out of bounds where its value
-      // is not taken; Halide evaluates it anyway.
-      if (conditionalDepth > 0)
+    bool elementwise = indices.size() == loops.size();
+    for (unsigned d = indices.size(); d-- > 0;) {
+      Halide::Expr i = value(indices[d]);
+      if (!padded && mayLeave(d))
         i = Halide::clamp(i, 0, pipeline.extentOf(buffer, d) - 1);
       at.push_back(i);
-      auto loop = index.getDefiningOp<linalg::IndexOp>();
+      auto loop = indices[d].getDefiningOp<linalg::IndexOp>();
       elementwise = elementwise && loop && !seen.test(loop.getDim());
       if (loop)
         seen.set(loop.getDim());
     }
     if (!elementwise)
       pipeline.computeWhole(buffer);
-    return pipeline.contents.lookup(buffer)(at);
+    return (padded ? pipeline.clampedCopy(buffer) : pipeline.contents.lookup(buffer))(at);
   }
 
   /// A chain of scf.for carrying one value: a Func over the generic's
@@ -350,17 +384,12 @@ private:
 
   /// Whether `v` is the index of a loop of the generic that runs over
   /// [0, extent) (its output's extent there is `extent`).
-  bool isIndexBelow(Value v, Value extent) {
+  bool isIndexBelow(Value v, const KnownExtent &extent) {
     auto index = v.getDefiningOp<linalg::IndexOp>();
     if (!index || op.getNumReductionLoops() > 0)
       return false;
-    Value out = op.getDpsInitOperand(0)->get();
-    auto type = cast<MemRefType>(out.getType());
-    unsigned d = index.getDim();
-    if (!type.isDynamicDim(d))
-      return integerConstant(extent) == type.getDimSize(d);
-    auto alloc = out.getDefiningOp<memref::AllocOp>();
-    return alloc && alloc.getDynamicSizes()[type.getDynamicDimIndex(d)] == extent;
+    std::optional<KnownExtent> loop = extentInIR(op.getDpsInitOperand(0)->get(), index.getDim());
+    return loop && *loop == extent;
   }
 
   /// A row-major linearised index split back at `extent`: `flat` =
@@ -374,7 +403,7 @@ private:
     for (auto [product, rest] : {std::pair(add.getLhs(), add.getRhs()),
                                  std::pair(add.getRhs(), add.getLhs())}) {
       auto mul = product.getDefiningOp<arith::MulIOp>();
-      if (!mul || !isIndexBelow(rest, extent))
+      if (!mul || !isIndexBelow(rest, extentOfValue(extent)))
         continue;
       if (mul.getRhs() == extent)
         return std::pair(mul.getLhs(), rest);
@@ -497,6 +526,26 @@ void Pipeline::computeWhole(Value buffer) {
   Halide::Func f = contents.lookup(buffer);
   if (llvm::none_of(whole, [&](const Halide::Func &w) { return w.name() == f.name(); }))
     whole.push_back(f);
+}
+
+Halide::Func Pipeline::clampedCopy(Value buffer) {
+  Halide::Func source = contents.lookup(buffer);
+  auto found = copies.find(source.name());
+  if (found != copies.end())
+    return found->second;
+  auto type = cast<MemRefType>(buffer.getType());
+  std::vector<Halide::Var> at;
+  std::vector<Halide::Expr> inside;
+  for (int64_t d = type.getRank(); d-- > 0;) {
+    at.emplace_back("d" + std::to_string(d));
+    inside.push_back(Halide::clamp(at.back(), 0, extentOf(buffer, static_cast<unsigned>(d)) - 1));
+  }
+  Halide::Func copy(source.name() + "_clamped");
+  copy(at) = source(inside);
+  copies[source.name()] = copy;
+  bufferOf[copy.name()] = buffer;
+  whole.push_back(copy);
+  return copy;
 }
 
 Halide::Func Pipeline::define(linalg::GenericOp op, const std::string &name) {
