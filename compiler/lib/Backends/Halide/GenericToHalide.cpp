@@ -194,6 +194,15 @@ private:
   llvm::StringMap<Value> bufferOf;
   /// The reductions of comprehensions, each with the Func that reads it.
   std::vector<std::pair<Halide::Func, Halide::Func>> loopReductions;
+  /// The partial results of row reductions (Body::acrossLanes).
+  struct LaneReduction {
+    Halide::Func partial;
+    Halide::Var lane;
+    Halide::RDom vectors;
+    std::vector<Halide::Var> pure;
+    Halide::Func user;
+  };
+  std::vector<LaneReduction> laneReductions;
   int64_t vectorWidth;
 
   Halide::Func define(linalg::GenericOp op, const std::string &name);
@@ -275,6 +284,9 @@ public:
   llvm::DenseMap<Value, Halide::Expr> values;
   /// The Funcs of the scf.for reductions met.
   std::vector<Halide::Func> reductions;
+  /// The partial results of the row reductions among them, each with its
+  /// lane Var and the domain of its whole vectors.
+  std::vector<std::tuple<Halide::Func, Halide::Var, Halide::RDom>> partials;
 
   Halide::Expr value(Value v) {
     auto found = values.find(v);
@@ -356,6 +368,8 @@ private:
                     Halide::Range(0, Halide::max(0, (ub - lb + step - 1) / step)));
     }
     std::string id = name + "_loop" + std::to_string(reductions.size());
+    if (Operation *combine = reorderableCombine(nest))
+      return acrossLanes(nest, ranges, lower, steps, combine, id);
     Halide::RDom r(ranges, id + "_r");
     for (auto [k, loop] : llvm::enumerate(nest))
       values[loop.getInductionVar()] =
@@ -366,6 +380,111 @@ private:
     values[nest.back().getRegionIterArgs()[0]] = f(pure);
     run(*body);
     f(pure) = value(body->getTerminator()->getOperand(0));
+    reductions.push_back(f);
+    return f(pure);
+  }
+
+  /// The op that folds each step into the value a loop nest carries, when
+  /// the steps may be folded in any order (a sum that allows reassociation,
+  /// a maximum, a minimum) and the innermost loop walks the innermost axis
+  /// of a buffer it loads from: a row reduction, which acrossLanes runs in
+  /// vectors along that axis. Null otherwise.
+  Operation *reorderableCombine(MutableArrayRef<scf::ForOp> nest) {
+    scf::ForOp inner = nest.back();
+    Block *body = inner.getBody();
+    Value carried = inner.getRegionIterArgs()[0];
+    Operation *combine = body->getTerminator()->getOperand(0).getDefiningOp();
+    if (!combine || combine->getBlock() != body || !carried.hasOneUse() ||
+        !llvm::is_contained(combine->getOperands(), carried) || integerConstant(inner.getStep()) != 1)
+      return nullptr;
+    auto add = dyn_cast<arith::AddFOp>(combine);
+    bool reorderable = (add && arith::bitEnumContainsAll(add.getFastmath(),
+                                                         arith::FastMathFlags::reassoc)) ||
+                       isa<arith::MaximumFOp, arith::MinimumFOp>(combine);
+    // Some load walks its innermost axis with the loop, none with the
+    // vectors of the generic's output (a stencil, read densely as it is).
+    bool alongRows = false, alongOutput = false;
+    body->walk([&](memref::LoadOp load) {
+      if (load.getIndices().empty())
+        return;
+      Value last = load.getIndices().back();
+      alongRows |= last == inner.getInductionVar();
+      alongOutput |= dependsOnIndex(last, op.getNumLoops() - 1);
+    });
+    return reorderable && alongRows && !alongOutput ? combine : nullptr;
+  }
+
+  /// Whether `v` is computed from the index of loop `dim` of the generic.
+  bool dependsOnIndex(Value v, unsigned dim) {
+    Operation *def = v.getDefiningOp();
+    if (!def || !op.getRegion().isAncestor(def->getParentRegion()))
+      return false;
+    if (auto index = dyn_cast<linalg::IndexOp>(def))
+      return index.getDim() == dim;
+    return llvm::any_of(def->getOperands(), [&](Value o) { return dependsOnIndex(o, dim); });
+  }
+
+  /// A row reduction in vectors: lane l of a partial result folds the steps
+  /// l, l + L, l + 2L, ... of the innermost loop (L the vector width; the
+  /// last steps, fewer than L, go to the first lanes), then the result folds
+  /// the lanes, after the value the nest starts from.
+  Halide::Expr acrossLanes(MutableArrayRef<scf::ForOp> nest, std::vector<Halide::Range> ranges,
+                           const std::vector<Halide::Expr> &lower,
+                           const std::vector<Halide::Expr> &steps, Operation *combine,
+                           const std::string &id) {
+    const int width = static_cast<int>(pipeline.vectorWidth);
+    Block *body = nest.back().getBody();
+    Value carried = nest.back().getRegionIterArgs()[0];
+    Value step = combine->getOperand(0) == carried ? combine->getOperand(1)
+                                                   : combine->getOperand(0);
+    const float inf = std::numeric_limits<float>::infinity();
+    Halide::Expr identity = isa<arith::AddFOp>(combine) ? floatImm(0.0f)
+                            : isa<arith::MaximumFOp>(combine) ? floatImm(-inf)
+                                                              : floatImm(inf);
+    Halide::Var lane(id + "_lane");
+    std::vector<Halide::Var> partialArgs{lane};
+    partialArgs.insert(partialArgs.end(), pure.begin(), pure.end());
+    Halide::Func partial(id + "_lanes");
+    partial(partialArgs) = identity;
+    // The steps of the outer loops, from their dimensions of `domain`
+    // (which lists the innermost loop first, as `ranges` does).
+    auto bindOuter = [&](const Halide::RDom &domain) {
+      for (size_t k = 0; k + 1 < nest.size(); ++k)
+        values[nest[k].getInductionVar()] =
+            lower[k] + domain[static_cast<int>(nest.size() - 1 - k)] * steps[k];
+    };
+    Halide::Expr extent = ranges.front().extent, whole = extent / width;
+    // Whole vectors: step v * L + l goes to lane l.
+    ranges.front() = Halide::Range(0, whole);
+    Halide::RDom vectors(ranges, id + "_v");
+    bindOuter(vectors);
+    values[nest.back().getInductionVar()] = lower.back() + vectors[0] * width + lane;
+    values[carried] = partial(partialArgs);
+    run(*body);
+    partial(partialArgs) = value(body->getTerminator()->getOperand(0));
+    // The tail: step whole * L + t goes to lane t.
+    ranges.front() = Halide::Range(0, extent - whole * width);
+    Halide::RDom tail(ranges, id + "_t");
+    bindOuter(tail);
+    // (The min never binds; it tells Halide's bounds inference, which
+    // would bound whole * L and the tail's length apart, where the row ends.)
+    values[nest.back().getInductionVar()] =
+        lower.back() + Halide::min(whole * width + tail[0], extent - 1);
+    std::vector<Halide::Expr> tailArgs{tail[0]};
+    tailArgs.insert(tailArgs.end(), pure.begin(), pure.end());
+    values[carried] = partial(tailArgs);
+    run(*body);
+    partial(tailArgs) = value(body->getTerminator()->getOperand(0));
+    // The lanes, folded in order after the start.
+    Halide::RDom lanes(0, width, id + "_l");
+    std::vector<Halide::Expr> laneArgs{lanes.x};
+    laneArgs.insert(laneArgs.end(), pure.begin(), pure.end());
+    Halide::Func f(id);
+    f(pure) = value(nest.front().getInitArgs()[0]);
+    values[carried] = f(pure);
+    values[step] = partial(laneArgs);
+    f(pure) = scalar(*combine);
+    partials.emplace_back(partial, lane, vectors);
     reductions.push_back(f);
     return f(pure);
   }
@@ -599,6 +718,8 @@ Halide::Func Pipeline::define(linalg::GenericOp op, const std::string &name) {
     whole.push_back(f);
   for (Halide::Func r : body.reductions)
     loopReductions.emplace_back(r, f);
+  for (auto &[partial, lane, vectors] : body.partials)
+    laneReductions.push_back({partial, lane, vectors, pure, f});
   return f;
 }
 
@@ -644,7 +765,8 @@ Pipeline::Pipeline(const PipelineRegion &region, llvm::StringRef name,
       contents[written] = define(fill, funcName);
     else
       contents[written] = define(cast<linalg::GenericOp>(op), funcName);
-    bufferOf[funcName] = written;
+    // (Halide names a Func apart when its name is taken.)
+    bufferOf[contents[written].name()] = written;
   }
   for (Value buffer : region.outputs)
     outputs.push_back(contents.lookup(buffer));
@@ -743,12 +865,29 @@ void Pipeline::schedule() {
       for (auto &[reduction, user] : loopReductions)
         if (user.name() == f.name())
           work += reductionSteps(reduction);
+      for (LaneReduction &r : laneReductions)
+        if (r.user.name() == f.name())
+          work += reductionSteps(r.partial) * static_cast<int>(vectorWidth);
       Halide::Var vectors = schedulePointwise(f, extents, work, vectorWidth);
       scheduled.push_back(f);
-      // A comprehension's reductions run per vector of its outputs.
+      // A comprehension's reductions run per vector of its outputs, a row
+      // reduction's whole vectors in vectors along the row.
       for (auto &[reduction, user] : loopReductions)
         if (user.name() == f.name())
           reduction.compute_at(f, vectors);
+      for (LaneReduction &r : laneReductions) {
+        if (r.user.name() != f.name())
+          continue;
+        // Outside f's vector loop, so that only the lanes are vectors.
+        Halide::Var vectorLoop(f.args().front().name() + "_o");
+        r.partial.compute_at(f, vectorLoop).vectorize(r.lane);
+        std::vector<Halide::VarOrRVar> order{r.lane};
+        for (int d = 0; d < r.vectors.dimensions(); ++d)
+          order.push_back(r.vectors[d]);
+        order.insert(order.end(), r.pure.begin(), r.pure.end());
+        r.partial.update(0).reorder(order).vectorize(r.lane);
+        r.partial.update(1).unscheduled();  // the tail, fewer steps than a vector
+      }
     }
 }
 
