@@ -130,7 +130,8 @@ cl::opt<int> iterations("iterations", cl::init(10), cl::desc("Timed iterations (
                         cl::cat(runCategory));
 cl::opt<bool> jsonOutput("json", cl::desc("Print results as JSON"), cl::cat(runCategory));
 cl::opt<bool> halide("halide",
-                     cl::desc("Compile the element-wise loop nests as Halide pipelines "
+                     cl::desc("Compile the loop nests outside attention and contractions "
+                              "(element-wise, reductions, comprehensions) as Halide pipelines "
                               "(-O1 and above; in progress, see docs/usage.md)"),
                      cl::cat(category));
 cl::opt<bool> profile("profile",

@@ -29,8 +29,8 @@ struct PipelineOptions {
   int64_t targetVectorWidth = 16, targetVectorRegisters = 32;
   /// Time each loop nest of the kernels (attnc bench --profile).
   bool profile = false;
-  /// Compile the element-wise loop nests as Halide pipelines (--halide,
-  /// -O1 and above), for `halideTarget` (Backend::describeTarget).
+  /// Compile the loop nests outside attention and contractions as Halide
+  /// pipelines (--halide, -O1 and above), for `halideTarget` (Backend::describeTarget).
   bool halide = false;
   std::string halideTarget;
   /// Where the pipelines' objects go; the backend removes it.
