@@ -146,10 +146,8 @@ private:
   std::vector<std::pair<Halide::Func, Halide::Func>> loopReductions;
   /// The partial results of row reductions (Body::acrossLanes).
   struct LaneReduction {
-    Halide::Func partial;
-    Halide::Var lane;
-    Halide::RDom vectors;
-    std::vector<Halide::Var> pure;
+    Halide::Func partial;  // over (lane, the user's pure Vars)
+    Halide::RDom vectors;  // the domain of its whole vectors
     Halide::Func user;
   };
   std::vector<LaneReduction> laneReductions;
@@ -219,9 +217,9 @@ public:
   llvm::DenseMap<Value, Halide::Expr> values;
   /// The Funcs of the scf.for reductions met.
   std::vector<Halide::Func> reductions;
-  /// The partial results of the row reductions among them, each with its
-  /// lane Var and the domain of its whole vectors.
-  std::vector<std::tuple<Halide::Func, Halide::Var, Halide::RDom>> partials;
+  /// The partial results of the row reductions among them (over the lane,
+  /// then the pure Vars), each with the domain of its whole vectors.
+  std::vector<std::pair<Halide::Func, Halide::RDom>> partials;
 
   Halide::Expr value(Value v) {
     auto found = values.find(v);
@@ -419,7 +417,7 @@ private:
     values[carried] = f(pure);
     values[step] = partial(laneArgs);
     f(pure) = scalar(*combine);
-    partials.emplace_back(partial, lane, vectors);
+    partials.emplace_back(partial, vectors);
     reductions.push_back(f);
     return f(pure);
   }
@@ -653,8 +651,8 @@ Halide::Func Pipeline::define(linalg::GenericOp op, const std::string &name) {
     whole.push_back(f);
   for (Halide::Func r : body.reductions)
     loopReductions.emplace_back(r, f);
-  for (auto &[partial, lane, vectors] : body.partials)
-    laneReductions.push_back({partial, lane, vectors, pure, f});
+  for (auto &[partial, vectors] : body.partials)
+    laneReductions.push_back({partial, vectors, f});
   return f;
 }
 
@@ -815,12 +813,13 @@ void Pipeline::schedule() {
           continue;
         // Outside f's vector loop, so that only the lanes are vectors.
         Halide::Var vectorLoop(f.args().front().name() + "_o");
-        r.partial.compute_at(f, vectorLoop).vectorize(r.lane);
-        std::vector<Halide::VarOrRVar> order{r.lane};
+        std::vector<Halide::Var> args = r.partial.args();  // the lane, then pure Vars
+        r.partial.compute_at(f, vectorLoop).vectorize(args.front());
+        std::vector<Halide::VarOrRVar> order{args.front()};
         for (int d = 0; d < r.vectors.dimensions(); ++d)
           order.push_back(r.vectors[d]);
-        order.insert(order.end(), r.pure.begin(), r.pure.end());
-        r.partial.update(0).reorder(order).vectorize(r.lane);
+        order.insert(order.end(), args.begin() + 1, args.end());
+        r.partial.update(0).reorder(order).vectorize(args.front());
         r.partial.update(1).unscheduled();  // the tail, fewer steps than a vector
       }
     }
